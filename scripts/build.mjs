@@ -1,0 +1,22 @@
+// Bundles the CLI, the extension and the webview with esbuild. `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { mkdirSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+mkdirSync('dist', { recursive: true });
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info' };
+const builds = [
+  // Node side: the CLI and the extension host code (vscode is provided by the host).
+  { ...common, entryPoints: { cli: 'core/cli.ts', extension: 'extension/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // The webview page: one script and one stylesheet, loaded under a strict CSP.
+  { ...common, entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
+  { ...common, entryPoints: { webview: 'webview/styles.css' }, outdir: 'dist' },
+];
+
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}
