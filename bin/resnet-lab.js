@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The resnet-lab command: the bundled CLI (built by `npm run build`).
-require("../dist/cli.js");
+require("../dist/cli.js").main();

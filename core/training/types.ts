@@ -1,0 +1,78 @@
+// What a training run is and what it records: shared by the trainer, the run folder, the
+// CLI, the extension and the curves view.
+import type { BackendSetting } from '../engine/backend';
+import type { ModelRequest } from '../spec';
+
+export type { BackendSetting };
+
+/** One of the nets of a run: a run compares one or two ("a" residual, "b" its plain twin). */
+export interface NetPlan {
+  slot: 'a' | 'b';
+  request: ModelRequest;
+  /** Display title, e.g. "ResNet-20" or "plain-56". */
+  title: string;
+}
+
+export interface DataPlan {
+  /** synthetic: the embedded shapes set; cifar10: the official binary set (downloaded or local). */
+  kind: 'synthetic' | 'cifar10';
+  /** For cifar10: the folder holding cifar-10-batches-bin (or the batches themselves). */
+  location?: string;
+  /** Training images used (a subset of the 45k split, or of the synthetic set). */
+  trainSize: number;
+  /** Test images evaluated at each evaluation. */
+  testSize: number;
+  /** What the UI says of the data, e.g. "CIFAR-10 (45,000 train / 10,000 test)". */
+  description: string;
+}
+
+export interface ScheduleMilestone {
+  step: number;
+  lr: number;
+}
+
+export interface ScheduleDescription {
+  baseLr: number;
+  /** Learning rate changes, in order; the first is step 0. */
+  milestones: ScheduleMilestone[];
+  /** Readable, e.g. "lr 0.1, ÷10 at 32,000 and 48,000 of 64,000 iterations". */
+  text: string;
+}
+
+export interface RunConfig {
+  version: 1;
+  id: string;
+  /** ISO time the run was created. */
+  createdAt: string;
+  nets: NetPlan[];
+  data: DataPlan;
+  iterations: number;
+  batchSize: number;
+  seed: number;
+  backend: BackendSetting;
+  schedule: ScheduleDescription;
+  weightDecay: number;
+  momentum: number;
+  /** Evaluate on the test images every this many steps (and at the end). */
+  evalEvery: number;
+  /** Write a checkpoint every this many steps (at least once an epoch) and at the end. */
+  checkpointEvery: number;
+}
+
+/** One line of metrics.jsonl. */
+export interface MetricPoint {
+  slot: NetPlan['slot'];
+  step: number;
+  epoch: number;
+  split: 'train' | 'test';
+  loss: number;
+  /** Top-1 error in [0, 1]. */
+  error: number;
+  lr: number;
+  /** Training speed over the last interval (train points only). */
+  imagesPerSec?: number;
+  /** Milliseconds since the Unix epoch. */
+  time: number;
+}
+
+export type RunStatus = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';

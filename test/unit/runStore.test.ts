@@ -1,0 +1,97 @@
+// The run folder keeps what a user trained: config, metrics and checkpoints, safely.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { listRuns, makeRunId, RunFolder, RunStoreError } from '../../core/training/runStore';
+import type { MetricPoint, RunConfig } from '../../core/training/types';
+
+function tempRoot(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-runs-'));
+}
+
+function config(id: string): RunConfig {
+  return {
+    version: 1,
+    id,
+    createdAt: new Date(0).toISOString(),
+    nets: [
+      { slot: 'a', request: { kind: 'named', name: 'resnet20' }, title: 'ResNet-20' },
+      { slot: 'b', request: { kind: 'named', name: 'resnet20', plain: true }, title: 'plain-20' },
+    ],
+    data: { kind: 'synthetic', trainSize: 500, testSize: 100, description: 'synthetic shapes' },
+    iterations: 100,
+    batchSize: 32,
+    seed: 1,
+    backend: 'auto',
+    schedule: { baseLr: 0.1, milestones: [{ step: 0, lr: 0.1 }], text: 'lr 0.1' },
+    weightDecay: 1e-4,
+    momentum: 0.9,
+    evalEvery: 20,
+    checkpointEvery: 20,
+  };
+}
+
+const point = (slot: 'a' | 'b', step: number): MetricPoint => ({ slot, step, epoch: 0, split: 'train', loss: 2 - step / 100, error: 0.9, lr: 0.1, time: 0 });
+
+describe('run folder', () => {
+  test('a run id names its time and nets', () => {
+    assert.equal(makeRunId(config('x').nets, new Date('2026-11-23T19:15:00Z')), '20261123-191500-resnet20-vs-plain20');
+  });
+
+  test('config and metrics round-trip; a torn last line (crash mid-write) is skipped; the CSV has every point', () => {
+    const root = tempRoot();
+    const run = RunFolder.create(root, config('r1'));
+    assert.deepEqual(run.readConfig(), config('r1'));
+    run.appendMetrics([point('a', 10), point('b', 10)]);
+    run.appendMetrics([point('a', 20)]);
+    fs.appendFileSync(run.metricsFile, '{"slot":"a","st');
+    assert.deepEqual(run.readMetrics().map((p) => [p.slot, p.step]), [['a', 10], ['b', 10], ['a', 20]]);
+    const csv = run.metricsCsv().trim().split('\n');
+    assert.equal(csv.length, 4);
+    assert.match(csv[1], /^ResNet-20,10,0,train,/);
+    assert.throws(() => RunFolder.create(root, config('r1')), /already exists/);
+  });
+
+  test('truncating metrics after a checkpoint step keeps the other net intact', () => {
+    const run = RunFolder.create(tempRoot(), config('r2'));
+    run.appendMetrics([point('a', 10), point('b', 10), point('a', 20), point('b', 20)]);
+    run.truncateMetricsAfter(10, 'a');
+    assert.deepEqual(run.readMetrics().map((p) => `${p.slot}${p.step}`), ['a10', 'b10', 'b20']);
+  });
+
+  test('checkpoints round-trip exactly, keep the last three, and a corrupt one is refused naming the file', () => {
+    const run = RunFolder.create(tempRoot(), config('r3'));
+    const tensors = (step: number) => [
+      { name: 'conv1.conv/kernel', shape: [3, 3, 3, 16], data: Float32Array.from({ length: 432 }, (_, i) => Math.sin(i + step)) },
+      { name: 'fc.fc/bias', shape: [10], data: Float32Array.from({ length: 10 }, (_, i) => i * step) },
+    ];
+    for (const step of [20, 40, 60, 80]) run.writeCheckpoint('a', step, tensors(step));
+    assert.deepEqual(run.listCheckpoints('a').map((c) => c.step), [40, 60, 80]);
+    const latest = run.latestCheckpoint('a')!;
+    assert.equal(latest.step, 80);
+    assert.deepEqual(run.readCheckpoint(latest), tensors(80));
+    assert.equal(run.latestCheckpoint('b'), null);
+    const weights = path.join(latest.folder, 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[100] ^= 0xff;
+    fs.writeFileSync(weights, bytes);
+    assert.throws(() => run.readCheckpoint(latest), (e: Error) => e instanceof RunStoreError && e.message.includes(weights) && /checksum mismatch/.test(e.message));
+    fs.writeFileSync(weights, bytes.subarray(0, 50));
+    assert.throws(() => run.readCheckpoint(latest), /has 50 bytes; the manifest says 1768/);
+  });
+
+  test('listing runs: newest first, a broken run listed with its problem', () => {
+    const root = tempRoot();
+    RunFolder.create(root, config('20260101-000000-a'));
+    const b = RunFolder.create(root, config('20260202-000000-b'));
+    b.appendMetrics([point('a', 30)]);
+    fs.mkdirSync(path.join(root, '20260303-000000-broken'));
+    fs.writeFileSync(path.join(root, '20260303-000000-broken', 'config.json'), '{not json');
+    const runs = listRuns(root);
+    assert.deepEqual(runs.map((r) => r.id), ['20260303-000000-broken', '20260202-000000-b', '20260101-000000-a']);
+    assert.match(runs[0].problem!, /config\.json: cannot be read as JSON/);
+    assert.equal(runs[1].lastStep, 30);
+  });
+});
