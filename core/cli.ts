@@ -1,16 +1,16 @@
 // The `resnet-lab` command line: list the models, print a model's layer table and costs.
 import { parseArgs } from 'node:util';
+import { DataError } from './data/types';
+import { BackendError } from './engine/backend';
 import { reportForSpec } from './report';
 import { BlockType, customSpec, listModels, NetworkSpec, parseShortcut, specFromName, SpecError, StemKind } from './spec';
 import { SummaryLevel, summaryJson, summaryText } from './summary';
+import { CommandIo, runsCommand, trainCommand } from './trainCommand';
+import { PlanError } from './training/plan';
+import { RunStoreError } from './training/runStore';
+import { UsageError } from './usageError';
 
-/** A mistake in how the command was called: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type CliIo = CommandIo;
 
 const USAGE = `Usage: resnet-lab <command> [options]
 
@@ -25,12 +25,27 @@ Commands:
   summary custom --blocks 3,4,6,3 [--width 64] [--block basic|bottleneck]
                  [--stem imagenet|cifar] [--input 224] [--classes 1000] [--plain] [--shortcut B]
                                 A network of your own depths and widths.
+  train --model MODEL [options]  Train on your machine (worker threads, TF.js), writing a run
+                                folder with config.json, metrics.jsonl and checkpoints.
+      --compare MODEL           A second net trained side by side (e.g. its plain twin).
+      --data synthetic|cifar10|PATH   The embedded shapes set (default, no download), CIFAR-10
+                                (downloaded once into the cache), or a local folder / .tar.gz.
+      --download-url URL        Where to download CIFAR-10 from (default: the official URL).
+      --cache DIR               The download cache (default ~/.cache/resnet-lab/cifar-10).
+      --train-size N --test-size N    Images used (a class-balanced subset).
+      --iterations N | --epochs N     The budget; the paper's schedule is scaled to it.
+      --batch B --seed S        Batch size (default 128) and seed (default 1).
+      --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
+      --out DIR                 Where runs go (default .resnet-lab/runs).
+      --resume RUN_DIR          Continue a stopped or crashed run from its checkpoints.
+  runs [--out DIR]              The runs in a folder, newest first.
   help                          This text.
 
 Examples:
   resnet-lab summary resnet56
   resnet-lab summary resnet34 --plain --level stages
-  resnet-lab summary resnet50 --json`;
+  resnet-lab summary resnet50 --json
+  resnet-lab train --model resnet20 --compare plain20 --iterations 300 --batch 32`;
 
 function wholeNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -63,7 +78,7 @@ function customFromFlags(values: Record<string, string | boolean | undefined>): 
   });
 }
 
-function summaryCommand(args: string[], io: CliIo): void {
+function summaryCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -89,19 +104,23 @@ function summaryCommand(args: string[], io: CliIo): void {
       : specFromName(name, { plain: values.plain, shortcut: values.shortcut !== undefined ? parseShortcut(values.shortcut) : undefined });
   const report = reportForSpec(spec);
   io.out(values.json ? JSON.stringify(summaryJson(report), null, 2) : summaryText(report, level));
+  return 0;
 }
 
-function listCommand(args: string[], io: CliIo): void {
+function listCommand(args: string[], io: CliIo): number {
   parseArgs({ args, options: {} });
   const models = listModels();
   const width = Math.max(...models.map((m) => m.name.length));
   io.out(models.map((m) => `${m.name.padEnd(width)}  ${m.title.padEnd(12)}  ${m.description}`).join('\n'));
   io.out('\nAlso: resnet-cifar-nN and plain-cifar-nN for any n ≥ 1 (depth 6n+2), and `summary custom` for your own depths and widths.');
+  return 0;
 }
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => void | Promise<void>> = {
+const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<number>> = {
   list: listCommand,
   summary: summaryCommand,
+  train: trainCommand,
+  runs: runsCommand,
 };
 
 /** Runs the CLI and returns its exit code: 0 done, 1 failed, 2 bad usage. */
@@ -117,12 +136,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    await handler(rest, io);
-    return 0;
+    return await handler(rest, io);
   } catch (error) {
-    if (error instanceof SpecError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const usage = error instanceof SpecError || error instanceof UsageError || error instanceof PlanError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (usage || error instanceof BackendError) {
       io.err(`resnet-lab ${command}: ${(error as Error).message}\nRun "resnet-lab help" for the usage.`);
       return 2;
+    }
+    if (error instanceof DataError || error instanceof RunStoreError) {
+      io.err(`resnet-lab ${command}: ${error.message}`);
+      return 1;
     }
     io.err(`resnet-lab ${command}: ${(error as Error).stack ?? String(error)}`);
     return 1;
@@ -136,7 +159,9 @@ export function main(): void {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  runCli(process.argv.slice(2), { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') }).then((code) => {
+  // The progress line rewrites itself on a terminal; elsewhere (a log, CI) it is not printed.
+  const progress = process.stderr.isTTY ? (t: string) => process.stderr.write(`\r\x1b[2K${t}`) : undefined;
+  runCli(process.argv.slice(2), { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), progress }).then((code) => {
     process.exitCode = code;
   });
 }

@@ -8,11 +8,15 @@ mkdirSync('dist', { recursive: true });
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info' };
 const builds = [
-  // Node side: the CLI and the extension host code (vscode is provided by the host).
-  { ...common, entryPoints: { cli: 'core/cli.ts', extension: 'extension/extension.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // Node side: the CLI, the extension host code (vscode is provided by the host) and the
+  // training worker thread that both start.
+  { ...common, entryPoints: { cli: 'core/cli.ts', extension: 'extension/extension.ts', trainWorker: 'core/training/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   // The webview page: one script and one stylesheet, loaded under a strict CSP.
   { ...common, entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
   { ...common, entryPoints: { webview: 'webview/styles.css' }, outdir: 'dist' },
+  // The training-curves page (webview/training/): its own script and stylesheet.
+  { ...common, entryPoints: { training: 'webview/training/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
+  { ...common, entryPoints: { training: 'webview/training/styles.css' }, outdir: 'dist' },
 ];
 
 if (watch) {

@@ -53,6 +53,8 @@ export interface RunConfig {
   schedule: ScheduleDescription;
   weightDecay: number;
   momentum: number;
+  /** Record the training loss and error (averaged since the last record) every this many steps. */
+  logEvery: number;
   /** Evaluate on the test images every this many steps (and at the end). */
   evalEvery: number;
   /** Write a checkpoint every this many steps (at least once an epoch) and at the end. */

@@ -28,6 +28,7 @@ function config(id: string): RunConfig {
     schedule: { baseLr: 0.1, milestones: [{ step: 0, lr: 0.1 }], text: 'lr 0.1' },
     weightDecay: 1e-4,
     momentum: 0.9,
+    logEvery: 10,
     evalEvery: 20,
     checkpointEvery: 20,
   };

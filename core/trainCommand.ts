@@ -1,0 +1,194 @@
+// `resnet-lab train` and `resnet-lab runs`: headless training with a terminal progress line,
+// writing the same run folders the extension writes.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CIFAR10_URL, ensureCifar10 } from './data/download';
+import { parseBackendSetting } from './engine/backend';
+import { describePlan, planRun, RunChoices } from './training/plan';
+import { listRuns, RUNS_FOLDER } from './training/runStore';
+import { TrainingSession } from './training/session';
+import type { MetricPoint, RunConfig } from './training/types';
+import { ModelRequest } from './spec';
+import { UsageError } from './usageError';
+
+export interface CommandIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** A transient status line (a terminal's \r line); undefined prints nothing. */
+  progress?: (text: string) => void;
+}
+
+/** Where downloaded CIFAR-10 is cached: outside any workspace. */
+export function defaultDataCache(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'resnet-lab', 'cifar-10');
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const percent = (e: number | undefined) => (e === undefined ? '  -  ' : `${(e * 100).toFixed(1).padStart(5)}%`);
+
+/** Turns --data into a DataPlan location, downloading or unpacking CIFAR-10 when asked. */
+async function resolveData(data: string, downloadUrl: string | undefined, cache: string, io: CommandIo): Promise<RunChoices['data']> {
+  if (data === 'synthetic') return { kind: 'synthetic' };
+  const source = data === 'cifar10' ? (downloadUrl ?? CIFAR10_URL) : path.resolve(data);
+  if (data === 'cifar10') io.err(`CIFAR-10: using the cache ${cache} (downloading ${source} if it is not there yet)`);
+  let lastShown = 0;
+  const folder = await ensureCifar10({
+    cacheDir: cache,
+    source,
+    onProgress: (p) => {
+      const now = Date.now();
+      if (now - lastShown < 200) return;
+      lastShown = now;
+      const total = p.total ? ` of ${(p.total / 2 ** 20).toFixed(0)} MiB` : '';
+      io.progress?.(`${p.phase}: ${(p.received / 2 ** 20).toFixed(0)} MiB${total}`);
+    },
+  });
+  io.progress?.('');
+  return { kind: 'cifar10', location: folder };
+}
+
+function progressLine(config: RunConfig, latest: Map<string, { train?: MetricPoint; test?: MetricPoint }>, startedAt: number, startStep: number): string {
+  const parts = config.nets.map((net) => {
+    const m = latest.get(net.slot) ?? {};
+    return `${net.title}: train ${percent(m.train?.error)} test ${percent(m.test?.error)}`;
+  });
+  const step = Math.min(...config.nets.map((n) => latest.get(n.slot)?.train?.step ?? startStep));
+  const width = 20;
+  const done = Math.round((step / config.iterations) * width);
+  const speed = config.nets.map((n) => latest.get(n.slot)?.train?.imagesPerSec ?? 0).reduce((a, b) => a + b, 0);
+  const elapsed = (Date.now() - startedAt) / 1000;
+  const remaining = step > startStep ? ((config.iterations - step) * elapsed) / (step - startStep) : NaN;
+  const eta = Number.isFinite(remaining) ? ` ETA ${formatDuration(remaining)}` : '';
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${count(step)}/${count(config.iterations)}  ${parts.join('  ')}  ${speed.toFixed(0)} img/s${eta}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+
+/** Runs a session to its end, printing progress; Ctrl-C stops it with a checkpoint. */
+async function follow(session: TrainingSession, io: CommandIo): Promise<number> {
+  const { config } = session;
+  const latest = new Map<string, { train?: MetricPoint; test?: MetricPoint }>();
+  const startedAt = Date.now();
+  const startStep = session.step;
+  const said = new Set<string>();
+  const once = (line: string) => {
+    if (!said.has(line)) io.err(line);
+    said.add(line);
+  };
+  // Off a terminal (a log, CI) a plain line every 10 s instead of a self-rewriting one.
+  let lastLine = 0;
+  const showProgress =
+    io.progress ??
+    ((text: string) => {
+      if (text && Date.now() - lastLine >= 10_000) {
+        lastLine = Date.now();
+        io.err(text);
+      }
+    });
+  session.addListener({
+    // Each net's worker reports these; say each once.
+    onBackend: (title) => once(`Backend: ${title}`),
+    onData: (description) => once(`Data: ${description}`),
+    onMetrics: (points) => {
+      for (const p of points) latest.set(p.slot, { ...latest.get(p.slot), [p.split]: p });
+      showProgress(progressLine(config, latest, startedAt, startStep));
+    },
+  });
+  const onInterrupt = () => {
+    io.err('\nStopping after the current step (writing a checkpoint)…');
+    void session.stop();
+  };
+  process.once('SIGINT', onInterrupt);
+  const status = await session.finished;
+  process.removeListener('SIGINT', onInterrupt);
+  io.progress?.('');
+  for (const net of config.nets) {
+    const m = latest.get(net.slot);
+    if (m) io.out(`${net.title}: step ${count(m.train?.step ?? 0)}, training error ${percent(m.train?.error).trim()}, test error ${percent(m.test?.error).trim()}`);
+  }
+  io.out(`Run ${status}: ${session.statusDetail}`);
+  io.out(`Run folder: ${session.run.folder}`);
+  if (status === 'stopped' || status === 'failed') io.out(`Resume with: resnet-lab train --resume ${session.run.folder}`);
+  return status === 'finished' || status === 'stopped' ? 0 : 1;
+}
+
+function modelRequest(name: string): ModelRequest {
+  return { kind: 'named', name };
+}
+
+export async function trainCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      model: { type: 'string' },
+      compare: { type: 'string' },
+      data: { type: 'string', default: 'synthetic' },
+      'download-url': { type: 'string' },
+      cache: { type: 'string' },
+      'train-size': { type: 'string' },
+      'test-size': { type: 'string' },
+      iterations: { type: 'string' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string', default: 'auto' },
+      out: { type: 'string', default: RUNS_FOLDER },
+      resume: { type: 'string' },
+    },
+  });
+  void positionals;
+  const number = (name: keyof typeof values): number | undefined => {
+    const v = values[name];
+    if (v === undefined || typeof v !== 'string') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${v}".`);
+    return n;
+  };
+  if (values.resume) {
+    const session = TrainingSession.resume(path.resolve(values.resume));
+    io.err(`Resuming ${session.config.nets.map((n) => n.title).join(' vs ')} from its checkpoints (step ${count(session.run.latestCheckpoint('a')?.step ?? 0)}).`);
+    return follow(session, io);
+  }
+  if (!values.model) throw new UsageError('train needs --model, e.g. resnet-lab train --model resnet20 --compare plain20.');
+  const backend = parseBackendSetting(values.backend!);
+  const nets = [modelRequest(values.model), ...(values.compare ? [modelRequest(values.compare)] : [])];
+  const data = await resolveData(values.data!, values['download-url'], values.cache ? path.resolve(values.cache) : defaultDataCache(), io);
+  const config = planRun({
+    nets,
+    data: { ...data, trainSize: number('train-size'), testSize: number('test-size') },
+    iterations: number('iterations'),
+    epochs: number('epochs'),
+    batchSize: number('batch'),
+    seed: number('seed'),
+    backend,
+  });
+  io.err(describePlan(config));
+  const session = TrainingSession.start(config, path.resolve(values.out!));
+  return follow(session, io);
+}
+
+export function runsCommand(args: string[], io: CommandIo): number {
+  const { values } = parseArgs({ args, options: { out: { type: 'string', default: RUNS_FOLDER } } });
+  const root = path.resolve(values.out!);
+  const runs = listRuns(root);
+  if (runs.length === 0) {
+    io.out(`No runs in ${root}. Start one with: resnet-lab train --model resnet20 --compare plain20`);
+    return 0;
+  }
+  for (const run of runs) {
+    if (!run.config) {
+      io.out(`${run.id}  (unreadable: ${run.problem})`);
+      continue;
+    }
+    const c = run.config;
+    io.out(`${run.id}  ${c.nets.map((n) => n.title).join(' vs ')}  step ${count(run.lastStep)}/${count(c.iterations)}  ${c.data.description}`);
+  }
+  return 0;
+}

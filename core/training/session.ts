@@ -1,0 +1,200 @@
+// A training run in progress: one worker thread per net (so a comparison uses both cores),
+// metrics appended to the run folder as they come, pause/resume/stop, and one status.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { RunFolder } from './runStore';
+import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
+import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
+
+export interface SessionListener {
+  onMetrics?(points: MetricPoint[]): void;
+  onStatus?(status: RunStatus, detail: string): void;
+  onBackend?(title: string): void;
+  onData?(description: string): void;
+  onCheckpoint?(slot: NetPlan['slot'], step: number): void;
+}
+
+type NetState = 'starting' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+
+interface NetWorker {
+  slot: NetPlan['slot'];
+  worker: Worker;
+  state: NetState;
+  step: number;
+  error: string;
+  exited: boolean;
+}
+
+/** The bundled worker sits beside the bundle (dist/trainWorker.js); compiled tests use out/…/worker.js. */
+export function defaultWorkerPath(): string {
+  const bundled = path.join(__dirname, 'trainWorker.js');
+  return fs.existsSync(bundled) ? bundled : path.join(__dirname, 'worker.js');
+}
+
+export interface SessionOptions {
+  workerPath?: string;
+}
+
+export class TrainingSession {
+  status: RunStatus = 'starting';
+  statusDetail = '';
+  backend = '';
+  dataDescription = '';
+  /** Resolves with the final status once every worker has ended. */
+  readonly finished: Promise<RunStatus>;
+  private readonly nets: NetWorker[] = [];
+  private readonly listeners = new Set<SessionListener>();
+  private resolveFinished!: (status: RunStatus) => void;
+  private stopRequested = false;
+
+  private constructor(readonly run: RunFolder, readonly config: RunConfig, resume: boolean, options: SessionOptions) {
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    const workerPath = options.workerPath ?? defaultWorkerPath();
+    for (const net of config.nets) {
+      const worker = new Worker(workerPath);
+      const state: NetWorker = { slot: net.slot, worker, state: 'starting', step: 0, error: '', exited: false };
+      this.nets.push(state);
+      worker.on('message', (message: FromWorkerMessage) => this.onWorkerMessage(state, message));
+      worker.on('error', (error) => this.onWorkerFailed(state, `the training thread crashed: ${error.message}`));
+      worker.on('exit', (code) => {
+        state.exited = true;
+        this.onWorkerFailed(state, `the training thread exited unexpectedly (code ${code})`);
+        if (this.nets.every((n) => n.exited)) this.resolveFinished(this.status);
+      });
+      const start: ToWorkerMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, resume };
+      worker.postMessage(start);
+    }
+  }
+
+  /** Creates the run folder under runsRoot and starts training every net. */
+  static start(config: RunConfig, runsRoot: string, options: SessionOptions = {}): TrainingSession {
+    return new TrainingSession(RunFolder.create(runsRoot, config), config, false, options);
+  }
+
+  /** Continues a stopped or crashed run from each net's latest checkpoint. */
+  static resume(runFolder: string, options: SessionOptions = {}): TrainingSession {
+    const run = RunFolder.open(runFolder);
+    const config = run.readConfig();
+    for (const net of config.nets) run.truncateMetricsAfter(run.latestCheckpoint(net.slot)?.step ?? 0, net.slot);
+    return new TrainingSession(run, config, true, options);
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  /** The lowest step reached by the nets. */
+  get step(): number {
+    return Math.min(...this.nets.map((n) => n.step));
+  }
+
+  addListener(listener: SessionListener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.send({ type: 'resume' });
+  }
+
+  /** Stops after the current step; each net writes a checkpoint first. */
+  stop(): Promise<RunStatus> {
+    this.stopRequested = true;
+    this.send({ type: 'stop' });
+    return this.finished;
+  }
+
+  private send(message: ToWorkerMessage): void {
+    for (const net of this.nets) if (isActive(net.state)) net.worker.postMessage(message);
+  }
+
+  private emit<K extends keyof SessionListener>(name: K, ...args: Parameters<NonNullable<SessionListener[K]>>): void {
+    for (const listener of this.listeners) (listener[name] as ((...a: typeof args) => void) | undefined)?.(...args);
+  }
+
+  private onWorkerMessage(net: NetWorker, message: FromWorkerMessage): void {
+    switch (message.type) {
+      case 'backend':
+        this.backend = message.title;
+        this.emit('onBackend', message.title);
+        break;
+      case 'data':
+        this.dataDescription = message.description;
+        this.emit('onData', message.description);
+        break;
+      case 'started':
+      case 'resumed':
+        net.state = 'running';
+        net.step = message.step;
+        break;
+      case 'metrics':
+        this.run.appendMetrics(message.points);
+        net.step = message.points[message.points.length - 1].step;
+        this.emit('onMetrics', message.points);
+        break;
+      case 'checkpoint':
+        this.emit('onCheckpoint', net.slot, message.step);
+        break;
+      case 'paused':
+        net.state = 'paused';
+        net.step = message.step;
+        break;
+      case 'done':
+        net.state = message.reason;
+        net.step = message.step;
+        break;
+      case 'failed':
+        net.state = 'failed';
+        net.error = message.message;
+        // One net failing stops the other, with its checkpoint.
+        this.send({ type: 'stop' });
+        break;
+    }
+    this.updateStatus();
+  }
+
+  /** A worker that crashed or exited while still active has failed (no-op once it has ended). */
+  private onWorkerFailed(net: NetWorker, reason: string): void {
+    if (isActive(net.state)) {
+      net.state = 'failed';
+      net.error = reason;
+      this.send({ type: 'stop' });
+    }
+    this.updateStatus();
+  }
+
+  private updateStatus(): void {
+    const states = this.nets.map((n) => n.state);
+    const title = (slot: NetPlan['slot']) => this.config.nets.find((n) => n.slot === slot)?.title ?? slot;
+    let status: RunStatus;
+    let detail = '';
+    const failed = this.nets.filter((n) => n.state === 'failed');
+    if (states.some(isActive)) {
+      status = states.every((s) => s === 'starting') ? 'starting' : states.filter(isActive).every((s) => s === 'paused') ? 'paused' : 'running';
+      if (status === 'paused') detail = `paused at step ${this.step.toLocaleString('en-US')}`;
+    } else if (failed.length) {
+      status = 'failed';
+      detail = failed.map((n) => `${title(n.slot)}: ${n.error}`).join('; ');
+    } else if (states.every((s) => s === 'finished')) {
+      status = 'finished';
+      detail = `finished ${this.config.iterations.toLocaleString('en-US')} iterations`;
+    } else {
+      status = 'stopped';
+      detail = `stopped${this.stopRequested ? ' by you' : ''} at step ${this.step.toLocaleString('en-US')}; the last checkpoint is kept, "Resume Training" continues from it`;
+    }
+    if (status !== this.status || detail !== this.statusDetail) {
+      this.status = status;
+      this.statusDetail = detail;
+      this.emit('onStatus', status, detail);
+    }
+  }
+}
+
+function isActive(state: NetState): boolean {
+  return state === 'starting' || state === 'running' || state === 'paused';
+}

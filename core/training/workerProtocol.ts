@@ -1,0 +1,36 @@
+// The messages between a training session (extension host or CLI) and the worker thread that
+// trains one net of a run. Declared once, imported by both sides.
+import type { MetricPoint, NetPlan, RunConfig } from './types';
+
+/** Train one net of the run; the worker writes its checkpoints into the run folder. */
+export interface StartNetMessage {
+  type: 'start';
+  config: RunConfig;
+  slot: NetPlan['slot'];
+  runFolder: string;
+  /** Continue from the net's latest checkpoint instead of starting at step 0. */
+  resume: boolean;
+}
+
+/** Pause after the current step, continue, or stop (writing a checkpoint first). */
+export interface NetControlMessage {
+  type: 'pause' | 'resume' | 'stop';
+}
+
+export type ToWorkerMessage = StartNetMessage | NetControlMessage;
+
+export type FromWorkerMessage =
+  /** The backend chosen, as the UI names it. */
+  | { type: 'backend'; kind: string; title: string }
+  /** The data loaded, as the UI says it. */
+  | { type: 'data'; description: string }
+  /** Training started (or resumed) at this step. */
+  | { type: 'started'; step: number }
+  | { type: 'metrics'; points: MetricPoint[] }
+  | { type: 'checkpoint'; step: number; folder: string }
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number }
+  /** Ended: all iterations done, or stopped on request (after a checkpoint). */
+  | { type: 'done'; reason: 'finished' | 'stopped'; step: number }
+  /** Failed with a message naming the problem; the last checkpoint stays. */
+  | { type: 'failed'; message: string };
