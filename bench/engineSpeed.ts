@@ -1,8 +1,8 @@
 // Measures training and inference images/s of a model on a backend, on random data.
-// Usage: node out/bench/engineSpeed.js [model=resnet20] [backend=wasm] [batch=32] [steps=5]
+// Usage: node out/bench/engineSpeed.js [model=resnet20] [backend=wasm] [batch=32] [steps=5] [shortcut=A|B|C]
 import * as tf from '@tensorflow/tfjs-core';
 import { buildGraph } from '../core/graph';
-import { specFromName } from '../core/spec';
+import { parseShortcut, specFromName } from '../core/spec';
 import { BackendSetting, describeBackend, parseBackendSetting, selectBackend } from '../core/engine/backend';
 import { ResNetModel } from '../core/engine/model';
 import { Trainer } from '../core/engine/train';
@@ -19,12 +19,12 @@ function randomBatch(size: number, h: number, w: number, c: number, classes: num
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
-  const [modelName = 'resnet20', backendArg = 'wasm', batchArg = '32', stepsArg = '5'] = process.argv.slice(2);
+  const [modelName = 'resnet20', backendArg = 'wasm', batchArg = '32', stepsArg = '5', shortcutArg] = process.argv.slice(2);
   const setting: BackendSetting = parseBackendSetting(backendArg);
   const description = await selectBackend(setting);
   const batchSize = Number(batchArg);
   const steps = Number(stepsArg);
-  const graph = buildGraph(specFromName(modelName));
+  const graph = buildGraph(specFromName(modelName, shortcutArg ? { shortcut: parseShortcut(shortcutArg) } : {}));
   const model = new ResNetModel(graph, { seed: 1 });
   const trainer = new Trainer(model);
   const [h, w, c] = graph.inputShape;
@@ -53,6 +53,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.stack : error);
+  console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

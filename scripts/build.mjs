@@ -1,10 +1,14 @@
 // Bundles the CLI, the extension and the webview with esbuild. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 mkdirSync('dist', { recursive: true });
+// The WebAssembly backend loads its .wasm files from beside the bundle (core/engine/backend.ts).
+for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
+  copyFileSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, `dist/${file}`);
+}
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info' };
 const builds = [

@@ -19,7 +19,7 @@ export interface LabeledImages {
 
 /** One mini-batch, ready for the engine: normalized float pixels in NHWC order. */
 export interface Batch {
-  /** size × height × width × channels floats. */
+  /** size × height × width × channels floats: byte / 255 minus the training split's per-pixel mean (augment.ts). */
   x: Float32Array;
   /** size labels. */
   y: Int32Array;

@@ -1,0 +1,156 @@
+// Chooses the TF.js backend that trains: TensorFlow with CUDA, TensorFlow on the CPU, the
+// WebAssembly backend (with our training kernels), then pure JavaScript. tfjs-node and
+// tfjs-node-gpu are optional: they are loaded at run time when installed, never bundled.
+import * as tf from '@tensorflow/tfjs-core';
+// Imported by name: esbuild drops a bare import of these side-effect-free-declared packages.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+/** The user's setting: 'auto' tries the others in the order of BACKEND_ORDER. */
+export type BackendSetting = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendKind = Exclude<BackendSetting, 'auto'>;
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendKind[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export const BACKEND_TITLES: Readonly<Record<BackendKind, string>> = {
+  'tensorflow-gpu': 'TensorFlow with CUDA (tfjs-node-gpu)',
+  tensorflow: 'TensorFlow on the CPU (tfjs-node)',
+  wasm: 'WebAssembly (tfjs-backend-wasm, SIMD, one thread)',
+  cpu: 'pure JavaScript (tfjs-backend-cpu, slow)',
+};
+
+/** What the UI shows about the backend in use. */
+export interface BackendDescription {
+  kind: BackendKind;
+  /** TF.js's own name for it: 'tensorflow', 'wasm' or 'cpu'. */
+  tfName: string;
+  title: string;
+  setting: BackendSetting;
+  /** Why each backend tried before this one was not used, e.g. "tfjs-node not installed". */
+  skipped: Array<{ kind: BackendKind; reason: string }>;
+  /** Versions of the TF.js packages in use. */
+  versions: { core: string; cpu: string; wasm: string };
+}
+
+/** An explicit backend choice that cannot be honoured; the message says what is missing. */
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+export interface BackendOptions {
+  /** Folder holding tfjs-backend-wasm*.wasm; found automatically when not given. */
+  wasmDir?: string;
+  /** Extra folders to look for @tensorflow/tfjs-node(-gpu) in (e.g. a global install). */
+  nodeModulePaths?: string[];
+}
+
+// Under Node tfjs turns wasm threads off, so only these two are ever loaded (SIMD or not).
+const WASM_FILES = ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm'];
+const NODE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+// Not `require`: esbuild must leave these optional packages out of the bundle.
+const runtimeRequire = createRequire(__filename);
+
+export function parseBackendSetting(value: string): BackendSetting {
+  const v = value.trim().toLowerCase();
+  if ((BACKEND_SETTINGS as readonly string[]).includes(v)) return v as BackendSetting;
+  throw new BackendError(`Unknown backend "${value}"; valid values: ${BACKEND_SETTINGS.join(', ')}.`);
+}
+
+/** The folder of the .wasm files: beside the bundle (dist/), else the package's dist/. */
+export function findWasmDir(explicit?: string): string {
+  const candidates: string[] = [];
+  if (explicit) candidates.push(explicit);
+  candidates.push(__dirname);
+  try {
+    candidates.push(path.dirname(runtimeRequire.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')));
+  } catch {
+    // Not installed beside us (the packaged extension): only the bundle's folder can hold them.
+  }
+  const found = candidates.find((dir) => WASM_FILES.every((f) => existsSync(path.join(dir, f))));
+  if (!found) {
+    throw new BackendError(`the WebAssembly backend's files (${WASM_FILES.join(', ')}) are not in ${candidates.join(' or ')}`);
+  }
+  return found;
+}
+
+let wasmPathSet = false;
+
+function loadNodePackage(kind: 'tensorflow-gpu' | 'tensorflow', options: BackendOptions): string | null {
+  const name = NODE_PACKAGES[kind];
+  let resolved: string;
+  try {
+    resolved = runtimeRequire.resolve(name, options.nodeModulePaths ? { paths: options.nodeModulePaths } : undefined);
+  } catch {
+    return `${name.replace('@tensorflow/', '')} not installed`;
+  }
+  try {
+    runtimeRequire(resolved);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const hint = kind === 'tensorflow-gpu' ? ' (it needs CUDA 11.2 and cuDNN 8.1)' : '';
+    return `${name.replace('@tensorflow/', '')} failed to load${hint}: ${detail}`;
+  }
+  return null;
+}
+
+/** Tries one backend; returns null on success or the reason it cannot be used. */
+async function tryBackend(kind: BackendKind, options: BackendOptions): Promise<string | null> {
+  if (kind === 'tensorflow-gpu' || kind === 'tensorflow') {
+    const failure = loadNodePackage(kind, options);
+    if (failure) return failure;
+    if (!tf.findBackendFactory('tensorflow')) return `${NODE_PACKAGES[kind]} loaded but registered no 'tensorflow' backend`;
+    if (!(await tf.setBackend('tensorflow'))) return `${NODE_PACKAGES[kind]} failed to initialise`;
+    return null;
+  }
+  if (kind === 'wasm') {
+    if (!wasmPathSet) {
+      let dir: string;
+      try {
+        dir = findWasmDir(options.wasmDir);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
+      wasmPathSet = true;
+    }
+    registerWasmTrainingKernels();
+    if (!(await tf.setBackend('wasm'))) return 'the WebAssembly module failed to initialise';
+    return null;
+  }
+  if (!(await tf.setBackend('cpu'))) return 'the JavaScript backend failed to initialise';
+  return null;
+}
+
+/**
+ * Makes the chosen backend TF.js's current one. 'auto' takes the first that works in
+ * BACKEND_ORDER; an explicit choice that fails throws a BackendError naming what is missing.
+ */
+export async function selectBackend(setting: BackendSetting = 'auto', options: BackendOptions = {}): Promise<BackendDescription> {
+  const order = setting === 'auto' ? BACKEND_ORDER : [setting];
+  const skipped: BackendDescription['skipped'] = [];
+  for (const kind of order) {
+    const failure = await tryBackend(kind, options);
+    if (failure === null) {
+      return { kind, tfName: tf.getBackend(), title: BACKEND_TITLES[kind], setting, skipped, versions: { core: tf.version_core, cpu: version_cpu, wasm: version_wasm } };
+    }
+    if (setting !== 'auto') throw new BackendError(`Cannot use the ${BACKEND_TITLES[kind]} backend: ${failure}.`);
+    skipped.push({ kind, reason: failure });
+  }
+  throw new BackendError(`No TF.js backend could start: ${skipped.map((s) => `${s.kind}: ${s.reason}`).join('; ')}.`);
+}
+
+/** One line for a status bar or log: "wasm — WebAssembly (…); skipped: tensorflow-gpu (not installed) …". */
+export function describeBackend(d: BackendDescription): string {
+  const skipped = d.skipped.length ? `; skipped ${d.skipped.map((s) => `${s.kind} (${s.reason})`).join(', ')}` : '';
+  return `${d.title}${skipped}`;
+}

@@ -1,0 +1,306 @@
+// The TF.js model of a NetworkGraph: one walk over graph.layers in order, so the architecture
+// is defined once (core/graph.ts). Variables are keyed by the graph's layer ids.
+import * as tf from '@tensorflow/tfjs-core';
+import { LayerNode, NetworkGraph } from '../graph';
+import { seededRandom } from '../random';
+import { registerTrainingGradients } from './gradients';
+
+/**
+ * BatchNorm as in the paper's Torch/PyTorch recipe, not the Keras/TF.js defaults (0.99, 1e-3):
+ * moving = 0.9·moving + 0.1·batch (PyTorch's momentum 0.1), epsilon 1e-5, and the moving
+ * variance takes the unbiased batch variance while training normalises with the biased one.
+ */
+export const BN_MOMENTUM = 0.9;
+export const BN_EPSILON = 1e-5;
+
+export type WeightRole = 'convKernel' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'fcKernel' | 'fcBias';
+
+export interface ModelVariable {
+  /** e.g. "conv2_1.conv1/kernel", "conv2_1.bn1/gamma", "fc.fc/bias". */
+  name: string;
+  layerId: string;
+  role: WeightRole;
+  trainable: boolean;
+  variable: tf.Variable;
+}
+
+/** A weight as plain data, for checkpoints. */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface ForwardOptions {
+  /** Training: BatchNorm uses batch statistics and updates its moving averages. */
+  training: boolean;
+  /** Layer ids whose outputs to return as well (e.g. a block's last ReLU, a branch's last BN). */
+  capture?: readonly string[];
+}
+
+export interface ForwardResult {
+  /** [batch, classes], before softmax. */
+  logits: tf.Tensor2D;
+  /** The captured outputs by layer id: NHWC for conv-stage layers, [batch, n] for the head. */
+  captured: Record<string, tf.Tensor>;
+}
+
+export interface ModelOptions {
+  /** Seed of the initial weights; each weight draws from its own stream named by its id. */
+  seed: number | string;
+}
+
+let modelCounter = 0;
+
+/** Normal samples by Box–Muller from a seeded uniform stream. */
+function normalSamples(count: number, std: number, seed: string): Float32Array {
+  const random = seededRandom(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u1 = 1 - random.next();
+    const u2 = random.next();
+    const r = Math.sqrt(-2 * Math.log(u1)) * std;
+    out[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+function uniformSamples(count: number, limit: number, seed: string): Float32Array {
+  const random = seededRandom(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = (2 * random.next() - 1) * limit;
+  return out;
+}
+
+/**
+ * Training-mode BatchNorm with a hand-written backward pass (three reductions and a few
+ * element-wise ops): TF.js's own FusedBatchNorm gradient tiles and is slow on wasm.
+ * dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)).
+ */
+function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  let mean: tf.Tensor1D | null = null;
+  let variance: tf.Tensor1D | null = null;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, gammaIn, betaIn] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const m = tf.mean(xIn, [0, 1, 2]) as tf.Tensor1D;
+    const centered = tf.sub(xIn, m);
+    const v = tf.mean(tf.square(centered), [0, 1, 2]) as tf.Tensor1D;
+    const rstd = tf.rsqrt(tf.add(v, BN_EPSILON));
+    const xhat = tf.mul(centered, rstd);
+    // Kept past customGrad's internal tidy for the moving averages; the caller disposes them.
+    mean = tf.keep(m);
+    variance = tf.keep(v);
+    save([xhat, rstd, gammaIn]);
+    const value = tf.add(tf.mul(xhat, gammaIn), betaIn);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [xh, rs, g] = saved;
+      const dbeta = tf.sum(dy, [0, 1, 2]);
+      const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+      const count = dy.size / dy.shape[3]!;
+      const inner = tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xh, tf.div(dgamma, count)));
+      return [tf.mul(inner, tf.mul(g, rs)), dgamma, dbeta];
+    };
+    return { value, gradFunc };
+  });
+  const y = op(x, gamma, beta) as tf.Tensor4D;
+  return { y, mean: mean!, variance: variance! };
+}
+
+/** Mean softmax cross-entropy over the batch, with its gradient (softmax − one-hot)/n. */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => softmaxCrossEntropyOf(logits, tf.oneHot(labels, logits.shape[1])));
+}
+
+function softmaxCrossEntropyOf(logits: tf.Tensor2D, oneHot: tf.Tensor): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const z = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const logProbs = tf.logSoftmax(z);
+    save([logProbs, oneHot]);
+    const value = tf.neg(tf.mean(tf.sum(tf.mul(logProbs, oneHot), 1)));
+    return { value, gradFunc: (dy: tf.Tensor, [lp, target]: tf.Tensor[]) => tf.mul(tf.div(tf.sub(tf.exp(lp), target), z.shape[0]!), dy) };
+  });
+  return op(logits) as tf.Scalar;
+}
+
+export class ResNetModel {
+  readonly graph: NetworkGraph;
+  /** Every variable in graph order; names are unique within the model. */
+  readonly variables: readonly ModelVariable[];
+  private readonly byName: Map<string, ModelVariable>;
+  private disposed = false;
+
+  /**
+   * Initialisation: He et al. 2015 ("Delving deep into rectifiers", cited by the paper),
+   * Kaiming normal with fan_in = k·k·c_in, std = √(2/fan_in), for every convolution (no conv
+   * bias: BatchNorm follows). BatchNorm γ = 1, β = 0, moving mean 0, moving variance 1. The fc
+   * layer uses PyTorch's nn.Linear default, uniform in ±1/√fan_in for weights and bias.
+   */
+  constructor(graph: NetworkGraph, options: ModelOptions) {
+    registerTrainingGradients();
+    this.graph = graph;
+    const prefix = `resnetlab${++modelCounter}`;
+    const list: ModelVariable[] = [];
+    const add = (layerId: string, suffix: string, role: WeightRole, trainable: boolean, shape: number[], values: Float32Array) => {
+      const name = `${layerId}/${suffix}`;
+      const initial = tf.tensor(values, shape, 'float32');
+      const variable = tf.variable(initial, trainable, `${prefix}/${name}`);
+      initial.dispose();
+      list.push({ name, layerId, role, trainable, variable });
+    };
+    const seed = String(options.seed);
+    for (const layer of graph.layers) {
+      if (layer.kind === 'conv') {
+        const cin = layer.inputShape[2];
+        const shape = [layer.kernel, layer.kernel, cin, layer.filters];
+        const fanIn = layer.kernel * layer.kernel * cin;
+        add(layer.id, 'kernel', 'convKernel', true, shape, normalSamples(fanIn * layer.filters, Math.sqrt(2 / fanIn), `${seed}/${layer.id}/kernel`));
+      } else if (layer.kind === 'batchnorm') {
+        const c = layer.outputShape[2];
+        add(layer.id, 'gamma', 'gamma', true, [c], new Float32Array(c).fill(1));
+        add(layer.id, 'beta', 'beta', true, [c], new Float32Array(c));
+        add(layer.id, 'movingMean', 'movingMean', false, [c], new Float32Array(c));
+        add(layer.id, 'movingVariance', 'movingVariance', false, [c], new Float32Array(c).fill(1));
+      } else if (layer.kind === 'fc') {
+        const fanIn = layer.inputShape[0] * layer.inputShape[1] * layer.inputShape[2];
+        const limit = 1 / Math.sqrt(fanIn);
+        add(layer.id, 'kernel', 'fcKernel', true, [fanIn, layer.units], uniformSamples(fanIn * layer.units, limit, `${seed}/${layer.id}/kernel`));
+        add(layer.id, 'bias', 'fcBias', true, [layer.units], uniformSamples(layer.units, limit, `${seed}/${layer.id}/bias`));
+      }
+    }
+    this.variables = list;
+    this.byName = new Map(list.map((v) => [v.name, v]));
+  }
+
+  get trainableVariables(): ModelVariable[] {
+    return this.variables.filter((v) => v.trainable);
+  }
+
+  /** Counts of values: trainable (= costs.total.params) and BatchNorm moving statistics. */
+  parameterCounts(): { trainable: number; nonTrainable: number } {
+    let trainable = 0;
+    let nonTrainable = 0;
+    for (const v of this.variables) {
+      if (v.trainable) trainable += v.variable.size;
+      else nonTrainable += v.variable.size;
+    }
+    return { trainable, nonTrainable };
+  }
+
+  private weight(layerId: string, suffix: string): tf.Variable {
+    const v = this.byName.get(`${layerId}/${suffix}`);
+    if (!v) throw new Error(`Model has no weight ${layerId}/${suffix}.`);
+    return v.variable;
+  }
+
+  /**
+   * Runs the network on x [batch, h, w, c]. Returns the logits and any captured layer outputs;
+   * the caller owns (and disposes) the returned tensors. In training mode the BatchNorm moving
+   * averages are updated, as PyTorch does in train mode.
+   */
+  forward(x: tf.Tensor4D, options: ForwardOptions): ForwardResult {
+    if (this.disposed) throw new Error('The model was disposed.');
+    const [, h, w, c] = x.shape;
+    const [eh, ew, ec] = this.graph.inputShape;
+    if (h !== eh || w !== ew || c !== ec) {
+      throw new Error(`${this.graph.spec.title} takes ${eh}×${ew}×${ec} images; got ${h}×${w}×${c}.`);
+    }
+    const capture = options.capture ?? [];
+    for (const id of capture) {
+      if (!this.graph.layers.some((l) => l.id === id)) throw new Error(`No layer "${id}" in ${this.graph.spec.title} to capture.`);
+    }
+    return tf.tidy(() => {
+      const outputs = new Map<string, tf.Tensor>();
+      for (const layer of this.graph.layers) {
+        if (layer.kind === 'softmax' && !capture.includes(layer.id)) continue;
+        const input = layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!;
+        outputs.set(layer.id, this.runLayer(layer, input, outputs, options.training));
+      }
+      const captured: Record<string, tf.Tensor> = {};
+      for (const id of capture) captured[id] = outputs.get(id)!;
+      return { logits: outputs.get(this.graph.logitsId) as tf.Tensor2D, captured };
+    });
+  }
+
+  private runLayer(layer: LayerNode, input: tf.Tensor, outputs: Map<string, tf.Tensor>, training: boolean): tf.Tensor {
+    switch (layer.kind) {
+      case 'conv': {
+        // Explicit symmetric padding, as PyTorch: TF's 'same' pads only bottom/right for stride 2.
+        const p = layer.padding;
+        return tf.conv2d(input as tf.Tensor4D, this.weight(layer.id, 'kernel') as tf.Tensor4D, layer.stride, [[0, 0], [p, p], [p, p], [0, 0]]);
+      }
+      case 'batchnorm': {
+        const gamma = this.weight(layer.id, 'gamma') as tf.Tensor1D;
+        const beta = this.weight(layer.id, 'beta') as tf.Tensor1D;
+        const movingMean = this.weight(layer.id, 'movingMean');
+        const movingVariance = this.weight(layer.id, 'movingVariance');
+        if (!training) return tf.batchNorm(input as tf.Tensor4D, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+        const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta);
+        try {
+          const count = input.size / input.shape[3]!;
+          const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+          movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+          movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+        } finally {
+          mean.dispose();
+          variance.dispose();
+        }
+        return y;
+      }
+      case 'relu':
+        return tf.relu(input);
+      case 'add':
+        return tf.add(outputs.get(layer.inputs[0])!, outputs.get(layer.inputs[1])!);
+      case 'maxpool':
+        // Padding with zeros is the same as −∞ here: the input follows a ReLU.
+        return tf.maxPool(tf.pad(input as tf.Tensor4D, [[0, 0], [layer.padding, layer.padding], [layer.padding, layer.padding], [0, 0]]), layer.kernel, layer.stride, 'valid');
+      case 'zeropad': {
+        // Option A: subsample with a 1×1 average pool (StridedSlice has no gradient in TF.js),
+        // then zero channels split half before and half after, as the common CIFAR code does.
+        const sub = layer.stride > 1 ? tf.avgPool(input as tf.Tensor4D, 1, layer.stride, 'valid') : input;
+        const extra = layer.filters - layer.inputShape[2];
+        const before = Math.floor(extra / 2);
+        return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, extra - before]]);
+      }
+      case 'avgpool':
+        return tf.mean(input, [1, 2]);
+      case 'fc':
+        return tf.add(tf.matMul(input as tf.Tensor2D, this.weight(layer.id, 'kernel') as tf.Tensor2D), this.weight(layer.id, 'bias'));
+      case 'softmax':
+        return tf.softmax(input);
+    }
+  }
+
+  /** Model weights (trainable and moving statistics) as plain data, in graph order. */
+  getWeights(): NamedWeight[] {
+    return this.variables.map((v) => ({ name: v.name, shape: v.variable.shape.slice(), data: new Float32Array(v.variable.dataSync()) }));
+  }
+
+  /** Sets weights by name; every weight of the model must be given, with its shape. */
+  setWeights(weights: readonly NamedWeight[]): void {
+    const given = new Map(weights.map((w) => [w.name, w]));
+    for (const v of this.variables) {
+      const w = given.get(v.name);
+      if (!w) throw new Error(`Checkpoint lacks the weight "${v.name}" of ${this.graph.spec.title}.`);
+      checkShape(w, v.variable.shape);
+    }
+    tf.tidy(() => {
+      for (const v of this.variables) v.variable.assign(tf.tensor(given.get(v.name)!.data, v.variable.shape, 'float32'));
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const v of this.variables) v.variable.dispose();
+    this.disposed = true;
+  }
+}
+
+export function checkShape(w: NamedWeight, shape: readonly number[]): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i]) || w.data.length !== size) {
+    throw new Error(`Weight "${w.name}" has shape [${w.shape.join(', ')}] (${w.data.length} values); the model needs [${shape.join(', ')}].`);
+  }
+}

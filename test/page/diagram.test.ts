@@ -1,0 +1,166 @@
+// The architecture diagram: one shortcut arc per block in the style of its kind, output sizes
+// between stages, selection shared with the table, zoom, and ResNet-1202 drawn collapsed.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { formatShape } from '../../core/graph';
+import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+
+interface DrawnArc {
+  block: string;
+  shortcut: string;
+  dash: string;
+}
+
+const drawnArcs = (session: PageSession): Promise<DrawnArc[]> =>
+  session.page.$$eval('path.shortcut-arc', (paths) => paths.map((p) => ({ block: p.getAttribute('data-block-id')!, shortcut: p.getAttribute('data-shortcut')!, dash: getComputedStyle(p).strokeDasharray })));
+const drawnBlocks = (session: PageSession) => session.page.$$eval('g.item.block', (blocks) => blocks.map((b) => b.getAttribute('data-block-id')!));
+const selectedRows = (session: PageSession) => session.page.$$eval('tr.layer-row.selected', (rows) => rows.map((r) => r.getAttribute('data-layer-id')!));
+const selectedBlocks = (session: PageSession) => session.page.$$eval('g.item.block.selected', (blocks) => blocks.map((b) => b.getAttribute('data-block-id')!));
+
+describe('architecture diagram', () => {
+  let host: Host;
+  let browser: Browser;
+  let session: PageSession;
+  before(async () => {
+    host = await startHost();
+    browser = await launchBrowser();
+  });
+  beforeEach(async () => {
+    session = await PageSession.open(browser, host, 'dark');
+  });
+  afterEach(async () => {
+    try {
+      await session.assertNoProblems(); // no console errors, page errors or CSP violations
+    } finally {
+      await session.close();
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  test('ResNet-56 (option A): one arc per block, zero-padded and dotted on conv3_1 and conv4_1, solid identity elsewhere', async () => {
+    const resnet56 = report(named('resnet56'));
+    await session.show(showMessage(named('resnet56')));
+    assert.deepEqual(await drawnBlocks(session), resnet56.graph.blocks.map((b) => b.id));
+    const arcs = await drawnArcs(session);
+    assert.deepEqual(arcs.map((a) => [a.block, a.shortcut]), resnet56.graph.blocks.map((b) => [b.id, b.shortcut]));
+    assert.deepEqual(arcs.filter((a) => a.shortcut === 'zeropad').map((a) => a.block), ['conv3_1', 'conv4_1']);
+    assert.equal(arcs.filter((a) => a.shortcut === 'identity').length, 25);
+    for (const arc of arcs) {
+      if (arc.shortcut === 'identity') assert.equal(arc.dash, 'none', arc.block);
+      else assert.notEqual(arc.dash, 'none', arc.block);
+    }
+    assert.deepEqual(await session.page.$$eval('text.arc-label', (t) => t.map((e) => `${e.getAttribute('data-block-id')}:${e.textContent}`)), ['conv3_1:0-pad', 'conv4_1:0-pad']);
+    // Output sizes on the edges between stages, as core computed them.
+    const labels = await session.page.$$eval('g.edge-label[data-kind="stage-output"] text', (t) => t.map((e) => e.textContent));
+    assert.deepEqual(labels, resnet56.graph.stages.slice(0, -1).map((s) => formatShape(s.outputShape)));
+    assert.deepEqual(labels, ['32×32×16', '32×32×16', '16×16×32', '8×8×64']);
+    await session.screenshot('diagram-resnet56-dark');
+  });
+
+  test('ResNet-34 (option B): dashed projections where dimensions change, identity elsewhere', async () => {
+    await session.setTheme('light');
+    const resnet34 = report(named('resnet34'));
+    await session.show(showMessage(named('resnet34')));
+    const arcs = await drawnArcs(session);
+    assert.deepEqual(arcs.map((a) => [a.block, a.shortcut]), resnet34.graph.blocks.map((b) => [b.id, b.shortcut]));
+    assert.deepEqual(arcs.filter((a) => a.shortcut === 'projection').map((a) => a.block), ['conv3_1', 'conv4_1', 'conv5_1']);
+    for (const arc of arcs.filter((a) => a.shortcut === 'projection')) assert.match(arc.dash, /^\d+(\.\d+)?px,? \d+/);
+    assert.equal(arcs.filter((a) => a.shortcut === 'identity').length, 13);
+    assert.equal(await session.page.locator('g.item.layer').count(), 5, 'stem conv, max pool, avg pool, fc, softmax');
+    await session.screenshot('diagram-resnet34-light');
+  });
+
+  test('plain-20 draws its blocks with no shortcut arcs', async () => {
+    const plain20 = report(named('resnet20', { plain: true }));
+    await session.show(showMessage(named('resnet20', { plain: true })));
+    assert.equal(plain20.costs.title, 'plain-20');
+    assert.equal((await drawnBlocks(session)).length, 9);
+    assert.equal((await drawnArcs(session)).length, 0);
+    assert.equal(await session.page.locator('g.add-node').count(), 0);
+    assert.deepEqual(await session.page.$$eval('g.item.block', (b) => [...new Set(b.map((e) => e.getAttribute('data-shortcut')))]), ['none']);
+  });
+
+  test('clicking a block highlights its table rows and posts blockSelected; clicking a row highlights its block', async () => {
+    const resnet56 = report(named('resnet56'));
+    await session.show(showMessage(named('resnet56')));
+    await session.clearPosted();
+    await session.page.click('g.item.block[data-block-id="conv3_2"]');
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockSelected'), { type: 'blockSelected', blockId: 'conv3_2' });
+    assert.deepEqual(await selectedRows(session), resnet56.costs.layers.filter((l) => l.blockId === 'conv3_2').map((l) => l.id));
+    assert.deepEqual(await selectedBlocks(session), ['conv3_2']);
+    await session.screenshot('diagram-selected-dark');
+
+    await session.clearPosted();
+    await session.page.click('tr.layer-row[data-layer-id="conv2_3.conv1"]');
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockSelected'), { type: 'blockSelected', blockId: 'conv2_3' });
+    assert.deepEqual(await selectedBlocks(session), ['conv2_3']);
+    assert.equal((await selectedRows(session)).length, 7);
+
+    await session.clearPosted();
+    await session.page.click('g.item.block[data-block-id="conv2_3"]');
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockSelected'), { type: 'blockSelected', blockId: null }, 'a second click clears');
+    assert.deepEqual(await selectedBlocks(session), []);
+    assert.deepEqual(await selectedRows(session), []);
+  });
+
+  test('highlightBlock from the extension marks the block and its rows without echoing blockSelected', async () => {
+    await session.show(showMessage(named('resnet56')));
+    await session.clearPosted();
+    await session.send({ type: 'highlightBlock', blockId: 'conv4_1' });
+    await session.page.waitForSelector('g.item.block.selected[data-block-id="conv4_1"]');
+    assert.deepEqual(await selectedRows(session), ['conv4_1.conv1', 'conv4_1.bn1', 'conv4_1.relu1', 'conv4_1.conv2', 'conv4_1.bn2', 'conv4_1.shortcut.zeropad', 'conv4_1.add', 'conv4_1.relu2']);
+    await session.send({ type: 'highlightBlock', blockId: null });
+    await session.page.waitForFunction(() => document.querySelectorAll('.selected').length === 0);
+    assert.deepEqual(await session.posted(), []);
+  });
+
+  test('zoom with the wheel and pan by dragging', async () => {
+    await session.show(showMessage(named('resnet34')));
+    const transform = () => session.page.getAttribute('g.diagram-content', 'transform');
+    const box = (await session.page.locator('svg.diagram-svg').boundingBox())!;
+    const before = await transform();
+    await session.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await session.page.mouse.wheel(0, -300);
+    await session.page.waitForFunction((t) => document.querySelector('g.diagram-content')!.getAttribute('transform') !== t, before);
+    const scale = (t: string | null) => Number(/scale\(([\d.]+)/.exec(t ?? '')?.[1] ?? 1);
+    const zoomed = await transform();
+    assert.ok(scale(zoomed) > scale(before), `${before} → ${zoomed}`);
+    await session.page.mouse.move(box.x + 40, box.y + 40);
+    await session.page.mouse.down();
+    await session.page.mouse.move(box.x + 140, box.y + 90, { steps: 5 });
+    await session.page.mouse.up();
+    const panned = await transform();
+    assert.notEqual(panned, zoomed);
+    assert.equal(scale(panned), scale(zoomed));
+    await session.page.click('button.fit-view');
+    assert.equal(await transform(), before);
+  });
+
+  test('ResNet-1202: its 200-block stages start collapsed; expanding one draws its 200 blocks and arcs', async () => {
+    const resnet1202 = report(named('resnet1202'));
+    await session.show(showMessage(named('resnet1202')));
+    assert.deepEqual(await session.page.$$eval('g.item.collapsed', (items) => items.map((i) => i.getAttribute('data-collapsed-stage'))), ['conv2_x', 'conv3_x', 'conv4_x']);
+    assert.equal((await drawnBlocks(session)).length, 0);
+    assert.match((await session.page.textContent('g.item.collapsed[data-collapsed-stage="conv3_x"]')) ?? '', /200 blocks.*1 zero-pad, 199 identity/);
+    await session.screenshot('diagram-resnet1202-collapsed-dark');
+    await session.page.click('g.item.collapsed[data-collapsed-stage="conv3_x"]');
+    const blocks = await drawnBlocks(session);
+    assert.equal(blocks.length, 200);
+    assert.deepEqual(blocks, resnet1202.graph.stages.find((s) => s.id === 'conv3_x')!.blockIds);
+    const arcs = await drawnArcs(session);
+    assert.equal(arcs.length, 200);
+    assert.deepEqual(arcs.filter((a) => a.shortcut === 'zeropad').map((a) => a.block), ['conv3_1']);
+    assert.equal(await session.page.getAttribute('g.lane[data-stage-id="conv3_x"]', 'data-collapsed'), 'false');
+    // The extension may ask for a block inside a collapsed stage: that stage opens.
+    await session.send({ type: 'highlightBlock', blockId: 'conv4_150' });
+    await session.page.waitForSelector('g.item.block.selected[data-block-id="conv4_150"]');
+    assert.equal((await drawnBlocks(session)).length, 400);
+    assert.equal(await session.page.locator('tr.layer-row.selected').count(), 7);
+    await session.page.click('button.collapse-stages');
+    assert.equal((await drawnBlocks(session)).length, 0);
+  });
+});

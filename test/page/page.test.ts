@@ -1,0 +1,88 @@
+// The page as a whole: loads under the real CSP, says it is ready, saves the panel state,
+// shows the title, the totals and the FLOPs convention, and draws in dark and light themes.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { formatCount } from '../../core/costs';
+import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../webview/html';
+import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+
+describe('architecture page', () => {
+  let host: Host;
+  let browser: Browser;
+  before(async () => {
+    host = await startHost();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  test('the HTML carries a strict CSP with the script nonce', () => {
+    const nonce = makeNonce();
+    assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+    assert.notEqual(makeNonce(), nonce);
+    const html = webviewHtml({ scriptUri: 'https://x.test/dist/webview.js', styleUri: 'https://x.test/dist/webview.css', cspSource: 'https://x.test', nonce, title: 'A <title>' });
+    assert.ok(html.includes(`content="${contentSecurityPolicy('https://x.test', nonce)}"`));
+    assert.ok(html.includes("default-src 'none'; img-src https://x.test data: blob:; style-src https://x.test; script-src 'nonce-"));
+    assert.ok(html.includes(`<script nonce="${nonce}" src="https://x.test/dist/webview.js"></script>`));
+    assert.ok(html.includes('<title>A &lt;title&gt;</title>'));
+    assert.doesNotMatch(html, /<style|style="/);
+    assert.throws(() => webviewHtml({ scriptUri: '', styleUri: '', cspSource: '', nonce: 'bad" nonce', title: '' }), /nonce/);
+  });
+
+  test('posts ready, then shows the model, its totals and the FLOPs convention, and saves its state', async () => {
+    const session = await PageSession.open(browser, host, 'dark');
+    const posted = await session.posted();
+    assert.deepEqual(posted, [{ type: 'ready' }]);
+    const message = showMessage(named('resnet56'));
+    await session.show(message);
+    const { page } = session;
+    const total = report(named('resnet56')).costs.total;
+    assert.equal(await page.textContent('.model-title'), 'ResNet-56');
+    const totals = (await page.textContent('.model-totals')) ?? '';
+    assert.ok(totals.includes(`${formatCount(total.params)} parameters`), totals);
+    assert.ok(totals.includes('853,018 parameters'), 'the paper-checked count reaches the page');
+    assert.ok(totals.includes(`${formatCount(total.nonTrainable)} non-trainable`), totals);
+    assert.ok(totals.includes(`${formatCount(total.flops)} multiply-adds`), totals);
+    assert.match((await page.textContent('.convention')) ?? '', /multiply-adds of conv and fc layers, as in the paper/);
+    assert.match((await page.textContent('.model-description')) ?? '', /option A shortcuts/);
+    assert.deepEqual(await session.state(), { model: message.primary.request, compare: null });
+    await session.assertNoProblems();
+    await session.screenshot('overview-dark');
+    await session.close();
+  });
+
+  test('draws with the light theme variables too, and saves the comparison in its state', async () => {
+    const session = await PageSession.open(browser, host, 'light');
+    const message = showMessage(named('resnet34'), named('resnet34', { plain: true }));
+    await session.show(message);
+    const { page } = session;
+    assert.equal(await page.textContent('.model-title'), 'ResNet-34 (compared with plain-34)');
+    const colours = await page.evaluate(() => ({
+      background: getComputedStyle(document.body).backgroundColor,
+      text: getComputedStyle(document.body).color,
+      bar: getComputedStyle(document.querySelector('rect.bar.series-primary')!).fill,
+    }));
+    assert.deepEqual(colours, { background: 'rgb(255, 255, 255)', text: 'rgb(59, 59, 59)', bar: 'rgb(26, 133, 255)' });
+    await session.setTheme('dark');
+    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(31, 31, 31)');
+    await session.setTheme('light');
+    assert.deepEqual(await session.state(), { model: message.primary.request, compare: message.compare!.request });
+    await session.assertNoProblems();
+    await session.screenshot('overview-light');
+    await session.close();
+  });
+
+  test('a failure while drawing is shown in the page and logged, never silent', async () => {
+    const session = await PageSession.open(browser, host, 'dark');
+    const broken = showMessage(named('resnet20'));
+    await session.page.evaluate((m) => window.postMessage({ ...m, primary: { ...m.primary, graph: { ...m.primary.graph, stages: null } } }, '*'), broken);
+    await session.page.waitForSelector('.error-banner:not([hidden])');
+    assert.match((await session.page.textContent('.error-banner')) ?? '', /Could not handle "showArchitecture"/);
+    const log = await session.waitForPosted((m) => m.type === 'log');
+    assert.equal(log.type === 'log' && log.level, 'error');
+    await session.close();
+  });
+});

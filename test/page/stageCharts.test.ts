@@ -1,0 +1,138 @@
+// The per-stage charts: bars ordered as core's figures, the metric switch, exact values on
+// hover, the comparison as a second series, and the picker asking for another model.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { formatCount } from '../../core/costs';
+import { COMPARE_CHOICES, Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+
+interface DrawnBar {
+  stage: string;
+  series: string;
+  value: number;
+  height: number;
+}
+
+const drawnBars = (session: PageSession): Promise<DrawnBar[]> =>
+  session.page.$$eval('rect.bar', (rects) =>
+    rects.map((r) => ({ stage: r.getAttribute('data-stage-id')!, series: r.getAttribute('data-series')!, value: Number(r.getAttribute('data-value')), height: Number(r.getAttribute('height')) })),
+  );
+
+/** Every pair of bars is ordered (and tied) exactly as the figures are. */
+function assertHeightsFollow(bars: DrawnBar[], figure: (bar: DrawnBar) => number): void {
+  for (const a of bars) {
+    for (const b of bars) {
+      const [fa, fb] = [figure(a), figure(b)];
+      if (fa > fb) assert.ok(a.height > b.height, `${a.series} ${a.stage} (${fa}) should be taller than ${b.series} ${b.stage} (${fb})`);
+      if (fa === fb) assert.ok(Math.abs(a.height - b.height) < 1e-6, `${a.stage} and ${b.stage} have equal figures`);
+    }
+  }
+}
+
+describe('stage charts', () => {
+  let host: Host;
+  let browser: Browser;
+  let session: PageSession;
+  before(async () => {
+    host = await startHost();
+    browser = await launchBrowser();
+  });
+  beforeEach(async () => {
+    session = await PageSession.open(browser, host, 'dark');
+  });
+  afterEach(async () => {
+    try {
+      await session.assertNoProblems(); // no console errors, page errors or CSP violations
+    } finally {
+      await session.close();
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+
+  test('one bar per stage, ordered as core orders the stages by multiply-adds', async () => {
+    const resnet34 = report(named('resnet34'));
+    await session.show(showMessage(named('resnet34')));
+    const bars = await drawnBars(session);
+    assert.deepEqual(bars.map((b) => b.stage), resnet34.costs.stages.map((s) => s.id));
+    const flops = new Map(resnet34.costs.stages.map((s) => [s.id, s.flops]));
+    assertHeightsFollow(bars, (b) => flops.get(b.stage)!);
+    assert.deepEqual([...bars].sort((a, b) => b.height - a.height).map((b) => b.stage), [...resnet34.costs.stages].sort((a, b) => b.flops - a.flops).map((s) => s.id));
+    // ResNet-56: conv3_x and conv4_x have the same multiply-adds, so the same height.
+    await session.show(showMessage(named('resnet56')));
+    const resnet56 = new Map(report(named('resnet56')).costs.stages.map((s) => [s.id, s.flops]));
+    assertHeightsFollow(await drawnBars(session), (b) => resnet56.get(b.stage)!);
+  });
+
+  test('the switch draws parameters and activation memory from core', async () => {
+    const resnet50 = report(named('resnet50'));
+    await session.show(showMessage(named('resnet50')));
+    await session.page.click('.metric-switch button[data-metric="params"]');
+    assert.equal(await session.page.getAttribute('.metric-switch button[data-metric="params"]', 'aria-checked'), 'true');
+    const params = new Map(resnet50.costs.stages.map((s) => [s.id, s.params]));
+    const bars = await drawnBars(session);
+    assert.deepEqual(bars.map((b) => b.value), resnet50.costs.stages.map((s) => s.params));
+    assertHeightsFollow(bars, (b) => params.get(b.stage)!);
+    await session.page.click('.metric-switch button[data-metric="activations"]');
+    assert.deepEqual((await drawnBars(session)).map((b) => b.value), resnet50.costs.stages.map((s) => s.activations));
+    await session.screenshot('stage-charts-activations-dark');
+  });
+
+  test('hovering a bar shows its exact value', async () => {
+    const resnet110 = report(named('resnet110'));
+    await session.show(showMessage(named('resnet110')));
+    assert.equal(await session.page.isHidden('.chart-tooltip'), true);
+    await session.page.hover('rect.bar[data-stage-id="conv3_x"]');
+    await session.page.waitForSelector('.chart-tooltip:not([hidden])');
+    const text = (await session.page.textContent('.chart-tooltip')) ?? '';
+    const conv3 = resnet110.costs.stages.find((s) => s.id === 'conv3_x')!;
+    assert.ok(text.includes(`ResNet-110 · ${conv3.title}`), text);
+    assert.ok(text.includes(`${formatCount(conv3.flops)} multiply-adds`), text);
+    await session.screenshot('stage-charts-hover-dark');
+    await session.page.mouse.move(5, 5);
+    await session.page.waitForSelector('.chart-tooltip[hidden]', { state: 'attached' });
+  });
+
+  test('compare mode draws a second series beside the first', async () => {
+    await session.setTheme('light');
+    const resnet34 = report(named('resnet34'));
+    const resnet50 = report(named('resnet50'));
+    await session.show(showMessage(named('resnet34'), named('resnet50')));
+    const bars = await drawnBars(session);
+    assert.deepEqual(bars.filter((b) => b.series === 'primary').map((b) => b.value), resnet34.costs.stages.map((s) => s.flops));
+    assert.deepEqual(bars.filter((b) => b.series === 'compare').map((b) => b.value), resnet50.costs.stages.map((s) => s.flops));
+    const flops = (b: DrawnBar) => (b.series === 'primary' ? resnet34 : resnet50).costs.stages.find((s) => s.id === b.stage)!.flops;
+    assertHeightsFollow(bars, flops);
+    // Grouped: each compare bar sits right of its stage's primary bar.
+    const x = await session.page.$$eval('rect.bar', (rects) => rects.map((r) => `${r.getAttribute('data-series')}:${r.getAttribute('data-stage-id')}:${r.getAttribute('x')}`));
+    for (const stage of resnet34.costs.stages) {
+      const at = (series: string) => Number(x.find((e) => e.startsWith(`${series}:${stage.id}:`))!.split(':')[2]);
+      assert.ok(at('compare') > at('primary'));
+    }
+    assert.deepEqual(await session.page.$$eval('svg.chart g.legend-item text', (items) => items.map((i) => i.textContent)), ['ResNet-34: 3.66 G in all', 'ResNet-50: 3.86 G in all']);
+    await session.page.hover('rect.bar[data-series="compare"][data-stage-id="conv4_x"]');
+    assert.ok(((await session.page.textContent('.chart-tooltip')) ?? '').includes(formatCount(resnet50.costs.stages.find((s) => s.id === 'conv4_x')!.flops)));
+    await session.screenshot('stage-charts-compare-light');
+  });
+
+  test('models with different stages are compared stage by stage', async () => {
+    await session.show(showMessage(named('resnet56'), named('resnet34')));
+    const bars = await drawnBars(session);
+    assert.equal(bars.filter((b) => b.series === 'primary').length, 5);
+    assert.equal(bars.filter((b) => b.series === 'compare').length, 6);
+    assert.deepEqual(await session.page.$$eval('.x-axis .tick text', (t) => t.map((e) => e.textContent)), ['conv1 (32×32)', 'conv2_x (32×32)', 'conv3_x (16×16)', 'conv4_x (8×8)', 'fc (avg pool, fc)', 'conv5_x (7×7)']);
+  });
+
+  test('the picker posts setCompare with the chosen model, or null', async () => {
+    await session.show(showMessage(named('resnet56'), COMPARE_CHOICES[0].request));
+    assert.equal(await session.page.$eval('select.compare-select', (s) => (s as HTMLSelectElement).selectedOptions[0].textContent), 'plain-56');
+    await session.page.selectOption('select.compare-select', { label: 'ResNet-110' });
+    const chosen = await session.waitForPosted((m) => m.type === 'setCompare');
+    assert.deepEqual(chosen, { type: 'setCompare', request: named('resnet110') });
+    await session.clearPosted();
+    await session.page.selectOption('select.compare-select', { label: 'No comparison' });
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'setCompare'), { type: 'setCompare', request: null });
+  });
+});

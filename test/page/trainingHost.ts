@@ -1,0 +1,292 @@
+// A stand-in for VS Code hosting the training-curves page: serves dist/training.{js,css} on
+// 127.0.0.1, builds the page with webviewHtml (so the real CSP applies), records what the page
+// posts through acquireVsCodeApi, and delivers the extension's messages as window messages.
+// The runs and metric points here are the host's TEST INPUT, generated from a simple formula:
+// they are not product numbers and not results of any training.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
+import { makeNonce, webviewHtml } from '../../webview/html';
+import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../../webview/trainingProtocol';
+import { ROOT, SCREENSHOT_DIR, THEMES } from './host';
+
+export { launchBrowser } from './host';
+
+const DIST = join(ROOT, 'dist');
+const FILES: Record<string, string> = { 'training.js': 'text/javascript', 'training.css': 'text/css', 'training.js.map': 'application/json', 'training.css.map': 'application/json' };
+
+export interface TrainingHost {
+  origin: string;
+  close(): Promise<void>;
+}
+
+export async function startTrainingHost(): Promise<TrainingHost> {
+  for (const file of ['training.js', 'training.css']) {
+    if (!existsSync(join(DIST, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` before the page tests.`);
+  }
+  let origin = '';
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', origin).pathname;
+    if (path === '/') {
+      const html = webviewHtml({ scriptUri: `${origin}/dist/training.js`, styleUri: `${origin}/dist/training.css`, cspSource: origin, nonce: makeNonce(), title: 'ResNet Lab: training' });
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+      return;
+    }
+    if (path === '/favicon.ico') {
+      response.writeHead(204).end(); // browsers ask for it; a VS Code webview never does
+      return;
+    }
+    const file = path.startsWith('/dist/') ? path.slice('/dist/'.length) : '';
+    if (!(file in FILES)) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': FILES[file] }).end(readFileSync(join(DIST, file)));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+// Runs in the page before its script, like VS Code's webview preamble; also measures frames.
+const SHIM = `(() => {
+  const record = { posted: [], state: undefined, csp: [], frames: [] };
+  window.__trainingHost = record;
+  document.addEventListener('securitypolicyviolation', (e) => record.csp.push(e.violatedDirective + ' blocked ' + e.blockedURI));
+  let acquired = false;
+  window.acquireVsCodeApi = () => {
+    if (acquired) throw new Error('acquireVsCodeApi may only be called once');
+    acquired = true;
+    return {
+      postMessage: (message) => record.posted.push(JSON.parse(JSON.stringify(message))),
+      getState: () => record.state,
+      setState: (state) => { record.state = JSON.parse(JSON.stringify(state)); },
+    };
+  };
+  let probing = false;
+  window.__startFrameProbe = () => {
+    record.frames = [];
+    probing = true;
+    let last = performance.now();
+    const tick = (now) => { if (!probing) return; record.frames.push(now - last); last = now; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+  };
+  window.__stopFrameProbe = () => { probing = false; return record.frames; };
+})();`;
+
+interface Record_ {
+  posted: FromTrainingWebviewMessage[];
+  state: TrainingPanelState | undefined;
+  csp: string[];
+  frames: number[];
+}
+declare global {
+  interface Window {
+    __trainingHost: Record_;
+    __startFrameProbe(): void;
+    __stopFrameProbe(): number[];
+  }
+}
+
+export interface FrameStats {
+  frames: number;
+  medianMs: number;
+  p95Ms: number;
+  maxMs: number;
+  over50Ms: number;
+}
+
+export function frameStats(deltas: number[]): FrameStats {
+  const sorted = [...deltas].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { frames: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted[sorted.length - 1] ?? 0, over50Ms: sorted.filter((d) => d > 50).length };
+}
+
+/** One training page under test, with what it posted and every problem it reported. */
+export class TrainingPage {
+  readonly problems: string[] = [];
+
+  private constructor(readonly page: Page) {
+    page.on('console', (message) => {
+      if (message.type() === 'error') this.problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => this.problems.push(`request failed: ${request.url()}`));
+  }
+
+  static async open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }): Promise<TrainingPage> {
+    const page = await browser.newPage({ viewport });
+    const session = new TrainingPage(page);
+    await page.addInitScript(SHIM);
+    await page.goto(host.origin + '/');
+    await session.waitForPosted((m) => m.type === 'ready');
+    const { bodyClass, vars } = THEMES.dark;
+    await page.evaluate(
+      ({ bodyClass, vars }) => {
+        document.body.classList.add(bodyClass);
+        for (const [name, value] of Object.entries(vars)) document.documentElement.style.setProperty(name, value);
+      },
+      { bodyClass, vars: vars as Record<string, string> },
+    );
+    return session;
+  }
+
+  /** Delivers a message the way VS Code does: a window message event. */
+  async send(message: ToTrainingWebviewMessage): Promise<void> {
+    await this.page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message));
+  }
+
+  /** Sends the runs and waits until the page has drawn the main run's last step. */
+  async showRuns(runs: RunView[]): Promise<void> {
+    await this.send({ type: 'showRuns', runs });
+    const main = runs[0];
+    const step = Math.max(0, ...main.metrics.map((p) => p.step));
+    await this.page.waitForFunction(
+      ({ id, step }) => document.querySelector('.run-header')?.getAttribute('data-run') === id && (step === 0 || document.getElementById('app')?.dataset.lastStep === String(step)),
+      { id: main.config.id, step },
+    );
+  }
+
+  posted(): Promise<FromTrainingWebviewMessage[]> {
+    return this.page.evaluate(() => window.__trainingHost.posted);
+  }
+
+  state(): Promise<TrainingPanelState | undefined> {
+    return this.page.evaluate(() => window.__trainingHost.state);
+  }
+
+  async clearPosted(): Promise<void> {
+    await this.page.evaluate(() => window.__trainingHost.posted.splice(0));
+  }
+
+  async waitForPosted(matches: (message: FromTrainingWebviewMessage) => boolean, timeoutMs = 10_000): Promise<FromTrainingWebviewMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.posted()).find(matches);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`No matching message was posted; posted: ${JSON.stringify(await this.posted())}`);
+      await new Promise((done) => setTimeout(done, 30));
+    }
+  }
+
+  redraws(): Promise<number> {
+    return this.page.evaluate(() => Number(document.getElementById('app')?.dataset.redraws ?? 0));
+  }
+
+  async allProblems(): Promise<string[]> {
+    const csp = await this.page.evaluate(() => window.__trainingHost.csp);
+    return [...this.problems, ...csp.map((v) => `CSP violation: ${v}`)];
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const path = join(SCREENSHOT_DIR, `${name}.png`);
+    await this.page.screenshot({ path, fullPage: true });
+    return path;
+  }
+
+  async close(): Promise<void> {
+    await this.page.close();
+  }
+}
+
+// ---- test input: a run and its curves, from a formula ------------------------------------
+
+export interface TestRunOptions {
+  id: string;
+  iterations?: number;
+  titles?: [string, string];
+  status?: RunStatus;
+  backend?: string;
+  logEvery?: number;
+  evalEvery?: number;
+}
+
+export function testConfig({ id, iterations = 64_000, titles = ['ResNet-20', 'plain-20'], logEvery = 20, evalEvery = 400 }: TestRunOptions): RunConfig {
+  const milestones = [
+    { step: 0, lr: 0.1 },
+    { step: Math.round(iterations / 2), lr: 0.01 },
+    { step: Math.round(iterations * 0.75), lr: 0.001 },
+  ];
+  return {
+    version: 1,
+    id,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    nets: [
+      { slot: 'a', request: { kind: 'named', name: 'resnet20' }, title: titles[0] },
+      { slot: 'b', request: { kind: 'named', name: 'resnet20', plain: true }, title: titles[1] },
+    ],
+    data: { kind: 'cifar10', location: '/data/cifar-10-batches-bin', trainSize: 45_000, testSize: 10_000, description: 'CIFAR-10 (45,000 train / 10,000 test)' },
+    iterations,
+    batchSize: 128,
+    seed: 1,
+    backend: 'auto',
+    schedule: { baseLr: 0.1, milestones, text: `lr 0.1, ÷10 at ${milestones[1].step.toLocaleString('en-US')} and ${milestones[2].step.toLocaleString('en-US')} of ${iterations.toLocaleString('en-US')} iterations` },
+    weightDecay: 0.0001,
+    momentum: 0.9,
+    logEvery,
+    evalEvery,
+    checkpointEvery: 2_000,
+  };
+}
+
+/** Test input: where each net's made-up training error levels off (deeper plain nets higher, as in Fig. 6). */
+const TEST_FLOORS: Record<string, number> = { 'ResNet-20': 0.03, 'plain-20': 0.05, 'ResNet-56': 0.01, 'plain-56': 0.1 };
+
+/** Test input: a decaying error with drops at the milestones, test above train. */
+export function testError(config: RunConfig, slot: 'a' | 'b', split: 'train' | 'test', step: number): number {
+  const t = step / config.iterations;
+  const title = config.nets.find((net) => net.slot === slot)?.title ?? '';
+  const floor = TEST_FLOORS[title] ?? 0.05;
+  let error = floor + (0.85 - floor) * Math.exp(-t * 9) + 0.06 * (t < 0.5 ? 1 : 0) + 0.02 * (t < 0.75 ? 1 : 0);
+  if (split === 'train') error += 0.012 * Math.sin(step * 0.37); // the noise of mini-batch estimates
+  else error += slot === 'a' ? 0.06 : 0.04;
+  return Math.min(0.95, Math.max(0, error));
+}
+
+export function testLr(config: RunConfig, step: number): number {
+  let lr = config.schedule.baseLr;
+  for (const m of config.schedule.milestones) if (step >= m.step) lr = m.lr;
+  return lr;
+}
+
+/** Test input: the points a trainer would log for logged steps in (from, to]. */
+export function testPoints(config: RunConfig, from: number, to: number): MetricPoint[] {
+  const points: MetricPoint[] = [];
+  const logEvery = config.logEvery;
+  const first = Math.floor(from / logEvery) * logEvery + logEvery;
+  for (let step = first; step <= to; step += logEvery) {
+    for (const split of ['train', 'test'] as const) {
+      if (split === 'test' && step % config.evalEvery !== 0) continue;
+      for (const net of config.nets) {
+        const error = testError(config, net.slot, split, step);
+        points.push({
+          slot: net.slot,
+          step,
+          epoch: Math.floor((step * config.batchSize) / config.data.trainSize),
+          split,
+          loss: 2.3 * error + 0.05,
+          error,
+          lr: testLr(config, step),
+          ...(split === 'train' ? { imagesPerSec: net.slot === 'a' ? 850 : 900 } : {}),
+          time: 1_735_689_600_000 + step * 150,
+        });
+      }
+    }
+  }
+  return points;
+}
+
+export function testRun(options: TestRunOptions, metricsUpTo: number): RunView {
+  const config = testConfig(options);
+  return {
+    config,
+    status: options.status ?? 'running',
+    backend: options.backend ?? 'wasm (WebAssembly, SIMD)',
+    statusDetail: '',
+    metrics: testPoints(config, 0, metricsUpTo),
+  };
+}

@@ -1,0 +1,40 @@
+// Helpers for the in-host suites: the extension's API, the open architecture tabs, waiting.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ResNetLabApi } from '../../extension/extension';
+
+export const EXTENSION_ID = 'resnet-lab.resnet-lab';
+
+export async function extensionApi(): Promise<ResNetLabApi> {
+  const extension = vscode.extensions.getExtension<ResNetLabApi>(EXTENSION_ID);
+  assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
+  return extension.activate();
+}
+
+/** The architecture webview tabs in every editor group, as the workbench shows them. */
+export function architectureTabs(): vscode.Tab[] {
+  return vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('resnetLab.architecture'));
+}
+
+export function activeTabLabel(): string | undefined {
+  return vscode.window.tabGroups.activeTabGroup.activeTab?.label;
+}
+
+/** Polls until the condition holds (the workbench updates tabs and view state asynchronously). */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined | false;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Timed out waiting for ${what} (last value: ${JSON.stringify(last)})`);
+}
+
+export async function closeAllEditors(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await waitFor('all architecture tabs to close', () => architectureTabs().length === 0);
+}

@@ -1,0 +1,171 @@
+// The training-curves page: receives runs and metric points from the extension, keeps them
+// in a RunStore and redraws at most once per animation frame (and at least once a second,
+// even when the panel is hidden and frames stop).
+import type { ToTrainingWebviewMessage } from '../trainingProtocol';
+import { errorChart } from './errorChart';
+import { legend } from './legend';
+import { lossChart } from './lossChart';
+import { runHeader } from './runHeader';
+import { lastStep, RunStore, runLabel, Series } from './runStore';
+import { acquireTrainingApi } from './trainingApi';
+
+const vscode = acquireTrainingApi();
+const post = vscode.postMessage.bind(vscode);
+const app = document.getElementById('app')!;
+app.replaceChildren();
+
+const store = new RunStore();
+const hidden = new Set<string>();
+let zoomed = false;
+let redraws = 0;
+let received = false;
+
+const headerSlot = document.createElement('div');
+const emptyState = document.createElement('section');
+emptyState.className = 'empty-state';
+const charts = document.createElement('section');
+charts.className = 'charts';
+app.append(headerSlot, emptyState, charts);
+
+const header = runHeader(headerSlot, post);
+const toolbar = document.createElement('div');
+toolbar.className = 'chart-toolbar';
+charts.append(toolbar);
+const seriesLegend = legend(toolbar, (key) => {
+  if (hidden.has(key)) hidden.delete(key);
+  else hidden.add(key);
+  scheduleRedraw();
+});
+const zoomButton = document.createElement('button');
+zoomButton.type = 'button';
+zoomButton.className = 'zoom-toggle';
+zoomButton.textContent = 'Zoom to data';
+zoomButton.title = 'Fit the axes to the curves instead of 0–100% over the whole run';
+zoomButton.addEventListener('click', () => {
+  zoomed = !zoomed;
+  scheduleRedraw();
+});
+toolbar.append(zoomButton);
+const errorHeading = document.createElement('h2');
+errorHeading.textContent = 'Error: training (thin) and test (bold)';
+charts.append(errorHeading);
+const errors = errorChart(charts);
+const lossHeading = document.createElement('h2');
+lossHeading.textContent = 'Loss and learning rate';
+charts.append(lossHeading);
+const losses = lossChart(charts);
+
+function seriesLabel(series: Series): string {
+  return store.runs.length > 1 && series.runIndex > 0 ? `${series.netTitle} [${series.runId}]` : series.netTitle;
+}
+
+function emptyText(): { title: string; detail: string } | null {
+  const main = store.main;
+  if (!received) return { title: 'Waiting for the run…', detail: 'The extension is sending the run’s configuration and metrics.' };
+  if (!main) return { title: 'No run to show.', detail: 'Start one with “ResNet Lab: Train ResNet”, or add a past run.' };
+  if (store.runs.some((run) => run.pointCount > 0)) return null;
+  switch (main.status) {
+    case 'failed':
+      return { title: 'The run failed before its first logged step.', detail: main.statusDetail || 'The trainer gave no reason.' };
+    case 'stopped':
+      return { title: 'The run was stopped before its first logged step.', detail: main.statusDetail };
+    case 'finished':
+      return { title: 'The run finished without logging any metrics.', detail: main.statusDetail };
+    case 'paused':
+      return { title: 'Paused before the first logged step.', detail: 'Resume to start training.' };
+    default:
+      return {
+        title: 'Waiting for the first steps…',
+        detail: main.status === 'starting' ? 'The trainer is building the nets and loading the data.' : 'The curves start when the trainer logs its first steps.',
+      };
+  }
+}
+
+function redraw(): void {
+  redraws += 1;
+  app.dataset.redraws = String(redraws);
+  const main = store.main;
+  if (main) header.update({ main, overlays: store.runs.slice(1) });
+  headerSlot.hidden = !main;
+  const empty = emptyText();
+  emptyState.hidden = empty === null;
+  charts.hidden = empty !== null;
+  if (empty) {
+    emptyState.replaceChildren();
+    const title = document.createElement('p');
+    title.className = 'empty-title';
+    title.textContent = empty.title;
+    emptyState.append(title);
+    if (empty.detail) {
+      const detail = document.createElement('p');
+      detail.className = 'empty-detail';
+      detail.textContent = empty.detail;
+      emptyState.append(detail);
+    }
+    return;
+  }
+  if (!main) return;
+  zoomButton.setAttribute('aria-pressed', String(zoomed));
+  seriesLegend.update({ runs: store.runs, hidden });
+  const shown = store.allSeries().filter((s) => !hidden.has(s.key));
+  const iterations = Math.max(...store.runs.map((run) => run.config.iterations));
+  errors.update({ series: shown, iterations, milestones: main.config.schedule.milestones, zoomed, seriesLabel });
+  losses.update({
+    series: shown,
+    lrSeries: store.runs.map((run) => run.series.find((s) => s.split === 'train')!).filter((s) => s !== undefined),
+    iterations,
+    zoomed,
+    seriesLabel,
+    runLabel: (s) => runLabel(store.runs[s.runIndex].config),
+  });
+  app.dataset.lastStep = String(lastStep(main));
+}
+
+let pendingFrame = 0;
+let pendingTimer: ReturnType<typeof setTimeout> | undefined;
+/** At most one redraw per frame; the timer keeps a hidden panel (no frames) current each second. */
+function scheduleRedraw(): void {
+  if (pendingTimer !== undefined) return;
+  const run = () => {
+    cancelAnimationFrame(pendingFrame);
+    clearTimeout(pendingTimer);
+    pendingTimer = undefined;
+    redraw();
+  };
+  pendingFrame = requestAnimationFrame(run);
+  pendingTimer = setTimeout(run, 1000);
+}
+
+function warn(message: string): void {
+  post({ type: 'log', level: 'warn', message });
+}
+
+window.addEventListener('message', (event: MessageEvent<ToTrainingWebviewMessage>) => {
+  const message = event.data;
+  switch (message?.type) {
+    case 'showRuns':
+      received = true;
+      store.replace(message.runs);
+      vscode.setState({ runIds: message.runs.map((run) => run.config.id) });
+      scheduleRedraw();
+      break;
+    case 'appendMetrics': {
+      const { run, unknownSlots } = store.append(message.runId, message.points);
+      if (!run) warn(`Metrics for run ${message.runId}, which this page does not show; ${message.points.length} points ignored.`);
+      else if (unknownSlots.length > 0) warn(`Run ${message.runId} has no net in slot ${[...new Set(unknownSlots)].join(', ')}; ${unknownSlots.length} points ignored.`);
+      scheduleRedraw();
+      break;
+    }
+    case 'runStatus':
+      if (!store.setStatus(message)) warn(`Status for run ${message.runId}, which this page does not show.`);
+      scheduleRedraw();
+      break;
+    default:
+      break;
+  }
+});
+
+window.addEventListener('error', (event) => post({ type: 'log', level: 'error', message: `Training page: ${event.message}` }));
+new ResizeObserver(() => scheduleRedraw()).observe(app);
+redraw();
+post({ type: 'ready' });

@@ -1,0 +1,138 @@
+// The run's header: which nets, on which data, with which schedule and budget, on which
+// backend; its status, speed and progress; and the buttons that act on it.
+import { select } from 'd3';
+import type { RunStatus } from '../../core/training/types';
+import type { FromTrainingWebviewMessage } from '../trainingProtocol';
+import { formatCount } from '../format';
+import { lastStep, RunEntry, runLabel, runTitle } from './runStore';
+
+export interface RunHeaderData {
+  main: RunEntry;
+  overlays: readonly RunEntry[];
+}
+
+export interface RunHeader {
+  readonly element: HTMLElement;
+  update(data: RunHeaderData): void;
+}
+
+const STATUS_TEXT: Record<RunStatus, string> = {
+  starting: 'starting',
+  running: 'running',
+  paused: 'paused',
+  stopped: 'stopped',
+  finished: 'finished',
+  failed: 'failed',
+};
+
+const isLive = (status: RunStatus) => status === 'starting' || status === 'running' || status === 'paused';
+
+export function budgetText(run: RunEntry): string {
+  const c = run.config;
+  return `${formatCount(c.iterations)} iterations · batch ${c.batchSize} · seed ${c.seed} · momentum ${c.momentum} · weight decay ${c.weightDecay} · logged every ${formatCount(c.logEvery)}, tested every ${formatCount(c.evalEvery)} iterations`;
+}
+
+export function speedText(run: RunEntry): string {
+  const parts = run.config.nets.filter((net) => run.imagesPerSec.has(net.slot)).map((net) => `${net.title} ${formatCount(run.imagesPerSec.get(net.slot)!)} images/s`);
+  if (parts.length > 0) return parts.join(' · ');
+  return run.status === 'starting' || run.status === 'running' ? 'measured after the first logged steps' : 'no speed was logged';
+}
+
+export function backendText(run: RunEntry): string {
+  if (run.backend) return run.backend;
+  return run.status === 'starting' ? `chosen when the run starts (setting: ${run.config.backend})` : `not reported (setting: ${run.config.backend})`;
+}
+
+export function runHeader(parent: HTMLElement, post: (message: FromTrainingWebviewMessage) => void): RunHeader {
+  const root = select(parent).append('header').attr('class', 'run-header');
+  const titleRow = root.append('div').attr('class', 'title-row');
+  const title = titleRow.append('h1').attr('class', 'run-title');
+  const status = titleRow.append('span').attr('class', 'run-status');
+  const detail = root.append('p').attr('class', 'status-detail');
+  const facts = root.append('dl').attr('class', 'run-facts');
+  const fact = (name: string, label: string) => {
+    const row = facts.append('div').attr('class', `fact fact-${name}`);
+    row.append('dt').text(label);
+    return row.append('dd');
+  };
+  const data = fact('data', 'Data');
+  const dataNote = root.append('p').attr('class', 'data-note');
+  const schedule = fact('schedule', 'Schedule');
+  const budget = fact('budget', 'Budget');
+  const backend = fact('backend', 'Backend');
+  const speed = fact('speed', 'Speed (latest)');
+  const progressRow = root.append('div').attr('class', 'progress-row');
+  const progress = progressRow.append('progress').attr('class', 'run-progress');
+  const progressText = progressRow.append('span').attr('class', 'progress-text');
+  const actions = root.append('div').attr('class', 'actions');
+  let runId = '';
+  let status_: RunStatus = 'starting';
+  const pause = actions
+    .append('button')
+    .attr('type', 'button')
+    .attr('class', 'action-pause')
+    .on('click', () => post({ type: 'control', runId, action: status_ === 'paused' ? 'resume' : 'pause' }));
+  const stop = actions
+    .append('button')
+    .attr('type', 'button')
+    .attr('class', 'action-stop')
+    .text('Stop')
+    .on('click', () => post({ type: 'control', runId, action: 'stop' }));
+  const exportCsv = actions
+    .append('button')
+    .attr('type', 'button')
+    .attr('class', 'action-export')
+    .text('Export CSV')
+    .on('click', () => post({ type: 'exportCsv', runId }));
+  actions
+    .append('button')
+    .attr('type', 'button')
+    .attr('class', 'action-overlay')
+    .text('Add run…')
+    .attr('title', 'Overlay the curves of another run')
+    .on('click', () => post({ type: 'addOverlay' }));
+  const overlayList = root.append('ul').attr('class', 'overlay-list').attr('aria-label', 'Overlaid runs');
+
+  function update({ main, overlays }: RunHeaderData): void {
+    const c = main.config;
+    runId = c.id;
+    status_ = main.status;
+    root.attr('data-run', c.id).attr('data-status', main.status);
+    title.text(runTitle(c)).attr('title', `run ${c.id}, created ${c.createdAt}`);
+    status.attr('class', `run-status status-${main.status}`).text(STATUS_TEXT[main.status]);
+    detail
+      .attr('hidden', main.statusDetail ? null : '')
+      .attr('role', main.status === 'failed' ? 'alert' : null)
+      .classed('error', main.status === 'failed')
+      .text(main.statusDetail);
+    data.text(c.data.description);
+    dataNote
+      .attr('hidden', c.data.kind === 'synthetic' ? null : '')
+      .text('Synthetic shapes, not CIFAR-10: the curves show how the nets compare, not the paper’s error rates.');
+    schedule.text(c.schedule.text);
+    budget.text(budgetText(main));
+    backend.text(backendText(main));
+    speed.text(speedText(main));
+    const step = lastStep(main);
+    progress.attr('max', c.iterations).attr('value', Math.min(step, c.iterations));
+    const percent = c.iterations > 0 ? Math.floor((100 * step) / c.iterations) : 0;
+    progressText.text(`iteration ${formatCount(step)} of ${formatCount(c.iterations)} (${percent}%)`);
+
+    const live = isLive(main.status);
+    pause
+      .text(main.status === 'paused' ? 'Resume' : 'Pause')
+      .property('disabled', !(main.status === 'running' || main.status === 'paused'))
+      .attr('title', live ? null : `The run is ${main.status}`);
+    stop.property('disabled', !live).attr('title', live ? null : `The run is ${main.status}`);
+    exportCsv.property('disabled', main.pointCount === 0).attr('title', main.pointCount === 0 ? 'No metrics logged yet' : null);
+
+    overlayList
+      .attr('hidden', overlays.length > 0 ? null : '')
+      .selectAll<HTMLLIElement, RunEntry>('li')
+      .data(overlays, (run) => run.config.id)
+      .join('li')
+      .text((run) => `overlay: ${runLabel(run.config)} — ${run.config.data.description}, ${STATUS_TEXT[run.status]} at iteration ${formatCount(lastStep(run))}`);
+  }
+
+  return { element: root.node()!, update };
+}
