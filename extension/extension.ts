@@ -7,11 +7,13 @@ import { createLog, disposeLog, errorMessage } from './log';
 import { pickModel, requestFromArgument } from './modelPicker';
 import { PanelMemory } from './panelMemory';
 import { ModelStatusBar } from './statusBar';
+import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training';
+import { InspectorApi, registerInspector } from './inspector';
 
 export const SHOW_ARCHITECTURE_COMMAND = 'resnetLab.showArchitecture';
 
 /** What activate() returns: for tests and for other extensions that open models. */
-export interface ResNetLabApi {
+export interface ResNetLabApi extends TrainingApi, InspectorApi {
   /** Opens (or reveals) the panel of a model; the argument is what the command accepts. */
   showArchitecture(model: string | ModelRequest): Promise<OpenPanelInfo>;
   /** The open architecture panels. */
@@ -48,6 +50,9 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
     }
   };
 
+  const training = registerTraining(context, () => saveDialog);
+  const inspector = registerInspector(context);
+
   context.subscriptions.push(
     log,
     panels,
@@ -60,6 +65,8 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   log.info(`activated in ${vscode.env.appName} ${vscode.version} (${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
 
   return {
+    ...training,
+    ...inspector,
     showArchitecture: async (model) => (await showArchitecture(model))!,
     openPanels: () => panels.all().map((p) => p.info()),
     statusBarText: () => statusBar.shownText,
@@ -74,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   };
 }
 
-export function deactivate(): void {
+export async function deactivate(): Promise<void> {
+  await stopTrainingForShutdown();
   disposeLog();
 }

@@ -95,9 +95,9 @@ function modelItems(): ModelItem[] {
 }
 
 /** Asks for a model; undefined when the user cancels at any step. */
-export async function pickModel(): Promise<ModelRequest | undefined> {
+export async function pickModel(title = 'ResNet Lab: Show Architecture'): Promise<ModelRequest | undefined> {
   const picked = await vscode.window.showQuickPick(modelItems(), {
-    title: 'ResNet Lab: Show Architecture',
+    title,
     placeHolder: 'Pick a network of the paper, or Custom…',
     matchOnDescription: true,
     matchOnDetail: true,

@@ -4,8 +4,12 @@
 //   in-host  the mocha suites of out/test/suite, run inside the real extension host
 //   ui       F1 → "ResNet Lab: Show Architecture" → ResNet-34, the table and diagram in the
 //            webview, the status bar, an export through the real save dialog, a reload
+//   ui-training  F1 → "ResNet Lab: Train ResNet" → a preset on the embedded data, the curves
+//            growing, the status bar, a reload the run survives, Stop (vscode-training-ui.mjs)
+//   ui-inspector  F1 → "ResNet Lab: Inspect Blocks" on a trained checkpoint, three blocks stepped
+//            with the keyboard, the Next Block keybinding, a screenshot (vscode-inspector-ui.mjs)
 // Needs scripts/install-code-server.sh, `npm run build` and `npm run compile` first.
-// Options: --only=package,in-host,ui  --keep (keep the throw-away folder)  --headed
+// Options: --only=package,in-host,ui,ui-training,ui-inspector  --keep (keep the throw-away folder)  --headed
 // RESNET_LAB_TEST_GREP=pattern runs only the matching in-host tests.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,13 +19,15 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
+import { trainingUiSuite } from './vscode-training-ui.mjs';
+import { inspectorUiSuite } from './vscode-inspector-ui.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const codeServerEntry = path.join(root, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(root, 'test-results/vscode');
 const args = process.argv.slice(2);
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', 'ui'];
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', 'ui', 'ui-training', 'ui-inspector'];
 const keep = args.includes('--keep');
 const headed = args.includes('--headed');
 
@@ -152,7 +158,7 @@ function killGroup(child) {
 
 // ---- suite: package --------------------------------------------------------------------
 
-const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|webview)\.js$/, /^extension\/dist\/webview\.css$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/icon\.png$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
+const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|webview|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(webview|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/icon\.png$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
 
 function packageSuite(dir) {
   const vsix = path.join(dir, 'resnet-lab.vsix');
@@ -163,7 +169,7 @@ function packageSuite(dir) {
   const entries = listing.stdout.split('\n').filter(Boolean);
   const stray = entries.filter((entry) => !ALLOWED_IN_VSIX.some((pattern) => pattern.test(entry)));
   if (stray.length) throw new Error(`the .vsix holds files that belong out of it: ${stray.join(', ')}`);
-  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/webview.css']) {
+  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/webview.css', 'extension/dist/trainWorker.js', 'extension/dist/training.js', 'extension/dist/training.css', 'extension/dist/inspector.js', 'extension/dist/inspectWorker.js', 'extension/dist/inspector.css', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm']) {
     if (!entries.includes(needed)) throw new Error(`the .vsix lacks ${needed}`);
   }
   const install = spawnSync(process.execPath, [codeServerEntry, ...serverFlags(dir), '--install-extension', vsix], { env: serverEnv(dir), encoding: 'utf8' });
@@ -430,8 +436,8 @@ async function main() {
   let browser;
   try {
     await runSuite('package', async () => packageSuite(dir));
-    if (only.includes('in-host') || only.includes('ui')) {
-      if (only.includes('ui') && !only.includes('package')) packageSuite(dir);
+    if (['in-host', 'ui', 'ui-training', 'ui-inspector'].some((name) => only.includes(name))) {
+      if (['ui', 'ui-training', 'ui-inspector'].some((name) => only.includes(name)) && !only.includes('package')) packageSuite(dir);
       const port = Number(process.env.RESNET_LAB_TEST_PORT) || (await freePort());
       activeServer = await startCodeServer(dir, port, log);
       say(`code-server on http://127.0.0.1:${port}`);
@@ -443,6 +449,8 @@ async function main() {
       });
       await runSuite('in-host', () => inHostSuite(browser, port, dir));
       await runSuite('ui', () => uiSuite(browser, port, dir));
+      await runSuite('ui-training', () => trainingUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
+      await runSuite('ui-inspector', () => inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
     }
   } catch (error) {
     results.push({ name: 'setup', ok: false, line: `FAIL setup    ${error.message}` });

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { registerWasmTrainingKernels } from './wasmKernels';
+import { getKernelThreads, setKernelsWasmDir } from './wasmThreads';
 
 /** The user's setting: 'auto' tries the others in the order of BACKEND_ORDER. */
 export type BackendSetting = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -19,7 +20,7 @@ export const BACKEND_ORDER: readonly BackendKind[] = ['tensorflow-gpu', 'tensorf
 export const BACKEND_TITLES: Readonly<Record<BackendKind, string>> = {
   'tensorflow-gpu': 'TensorFlow with CUDA (tfjs-node-gpu)',
   tensorflow: 'TensorFlow on the CPU (tfjs-node)',
-  wasm: 'WebAssembly (tfjs-backend-wasm, SIMD, one thread)',
+  wasm: 'WebAssembly (tfjs-backend-wasm + ResNet Lab SIMD kernels, multi-threaded)',
   cpu: 'pure JavaScript (tfjs-backend-cpu, slow)',
 };
 
@@ -121,7 +122,13 @@ async function tryBackend(kind: BackendKind, options: BackendOptions): Promise<s
         return (error as Error).message;
       }
       setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
+      setKernelsWasmDir(options.wasmDir ?? dir);
       wasmPathSet = true;
+    }
+    try {
+      getKernelThreads(); // loads resnetlab-kernels.wasm and starts its helper threads
+    } catch (error) {
+      return (error as Error).message;
     }
     registerWasmTrainingKernels();
     if (!(await tf.setBackend('wasm'))) return 'the WebAssembly module failed to initialise';

@@ -4,6 +4,7 @@
 import { computeMeanImage, BatchIterator, evaluationBatches } from '../data/augment';
 import { selectBackend } from '../engine/backend';
 import { ResNetModel } from '../engine/model';
+import { kernelThreadCount, setKernelThreads } from '../engine/wasmThreads';
 import { Trainer } from '../engine/train';
 import { buildGraph } from '../graph';
 import { specFromRequest } from '../spec';
@@ -45,7 +46,9 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
   if (!net) throw new Error(`The run has no net "${slot}".`);
   const run = RunFolder.open(start.runFolder);
 
-  const backend = await selectBackend(config.backend);
+  // The nets of a comparison train side by side: share the cores among their kernel threads.
+  setKernelThreads(Math.max(1, Math.floor(kernelThreadCount() / config.nets.length)));
+  const backend = await selectBackend(config.backend, { nodeModulePaths: start.nodeModulePaths });
   emit({ type: 'backend', kind: backend.kind, title: backend.title });
   const data = await loadRunData(config.data, config.seed);
   emit({ type: 'data', description: data.description });

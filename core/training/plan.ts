@@ -99,8 +99,11 @@ export function planRun(choices: RunChoices, now = new Date()): RunConfig {
   const schedule = paperSchedule(iterations, { warmup: specs.some(paperUsesWarmup) });
   const logEvery = Math.max(1, Math.min(50, Math.round(iterations / 400)));
   const roundTo = (n: number) => Math.max(logEvery, Math.floor(n / logEvery) * logEvery);
-  const evalEvery = roundTo(Math.max(iterations / 40, stepsPerEpoch / 4));
-  const checkpointEvery = roundTo(Math.min(stepsPerEpoch, evalEvery));
+  const every = roundTo(Math.max(iterations / 40, stepsPerEpoch / 4));
+  // A forward pass costs about a third of a training step: testing every ≥2.2·testSize/batch
+  // steps keeps evaluation under about 15% of the run's time.
+  const evalEvery = roundTo(Math.max(every, (2.2 * testSize) / batchSize));
+  const checkpointEvery = roundTo(Math.min(stepsPerEpoch, every));
   const milestones = [{ step: 0, lr: schedule.lrAt(0) }];
   for (const step of [schedule.warmupIterations, ...schedule.milestones]) {
     if (step > 0 && step < iterations && schedule.lrAt(step) !== milestones[milestones.length - 1].lr) milestones.push({ step, lr: schedule.lrAt(step) });

@@ -34,6 +34,10 @@ export function defaultWorkerPath(): string {
 
 export interface SessionOptions {
   workerPath?: string;
+  /** Passed to each worker's backend choice (BackendOptions.nodeModulePaths). */
+  nodeModulePaths?: string[];
+  /** Train at a lower thread priority (StartNetMessage.lowPriority): the extension host sets it. */
+  lowPriority?: boolean;
 }
 
 export class TrainingSession {
@@ -62,7 +66,7 @@ export class TrainingSession {
         this.onWorkerFailed(state, `the training thread exited unexpectedly (code ${code})`);
         if (this.nets.every((n) => n.exited)) this.resolveFinished(this.status);
       });
-      const start: ToWorkerMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, resume };
+      const start: ToWorkerMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, resume, nodeModulePaths: options.nodeModulePaths, lowPriority: options.lowPriority };
       worker.postMessage(start);
     }
   }

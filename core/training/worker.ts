@@ -1,4 +1,5 @@
 // The worker thread that trains one net of a run (bundled as dist/trainWorker.js).
+import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { NetControl, trainNet } from './netTrainer';
 import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
@@ -13,7 +14,12 @@ port.on('message', (message: ToWorkerMessage) => {
     control.request(message.type);
     return;
   }
-  trainNet(message, control, emit)
+  const train = async () => {
+    // Before the backend starts its helper threads, which inherit this thread's nice value.
+    if (message.lowPriority && process.platform === 'linux') os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
+    await trainNet(message, control, emit);
+  };
+  train()
     .catch((error: unknown) => emit({ type: 'failed', message: error instanceof Error ? error.message : String(error) }))
     .finally(() => port.close());
 });

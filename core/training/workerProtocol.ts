@@ -10,6 +10,14 @@ export interface StartNetMessage {
   runFolder: string;
   /** Continue from the net's latest checkpoint instead of starting at step 0. */
   resume: boolean;
+  /** Extra folders to find @tensorflow/tfjs-node(-gpu) in (e.g. the extension's storage); machine-specific, so not in the RunConfig. */
+  nodeModulePaths?: string[];
+  /**
+   * Train at a lower priority than the process's other threads (Linux, where the nice value is
+   * per thread and inherited by the threads this one starts), so an editor hosting the worker
+   * stays responsive. Elsewhere the priority is per process and is left alone.
+   */
+  lowPriority?: boolean;
 }
 
 /** Pause after the current step, continue, or stop (writing a checkpoint first). */

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../core/engine/backend';
 import { registerTrainingGradients } from '../../core/engine/gradients';
 import { seededRandom } from '../../core/random';
+import { findKernelsWasm, KernelThreads } from '../../core/engine/wasmThreads';
+import { readFileSync } from 'node:fs';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase {
@@ -97,6 +99,29 @@ describe('wasm training kernels', () => {
     const dataIds = tf.engine().backend.numDataIds();
     for (let i = 0; i < 5; i++) convGradients(c, `leak${i}`);
     assert.equal(tf.engine().backend.numDataIds(), dataIds);
+  });
+});
+
+describe('wasm kernel threads', () => {
+  it('finish a parallel call made before the helper threads have started, with every part run once', () => {
+    // Helpers start only when the caller's event loop turns: the caller must run their parts.
+    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 3);
+    try {
+      for (let round = 0; round < 3; round++) {
+        kt.reset();
+        const size = 24;
+        const partsOff = kt.alloc(2 * size);
+        const input = kt.f32(partsOff, 2 * size);
+        for (let i = 0; i < input.length; i++) input[i] = i + round;
+        const outOff = kt.alloc(size);
+        kt.f32(outOff, size).fill(-1);
+        kt.parallel('sum_parts', [[outOff, partsOff, 2, size, 0, 8], [outOff, partsOff, 2, size, 8, 16], [outOff, partsOff, 2, size, 16, 24]]);
+        const out = kt.f32(outOff, size);
+        for (let i = 0; i < size; i++) assert.equal(out[i], i + round + (i + size + round));
+      }
+    } finally {
+      kt.dispose();
+    }
   });
 });
 

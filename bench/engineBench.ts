@@ -1,0 +1,220 @@
+// `npm run bench`: the graph-cost figures, then training and inference speed of ResNet-20 and
+// ResNet-56 at batch 32 and 128 on every TF.js backend that starts here, against the same
+// models in PyTorch (bench/torch_reference.py) in the same run. Each measurement runs in its own
+// child process, so its peak RSS is its own. Figures: images/s (median step after warm-up),
+// ratio to PyTorch, GFLOP/s (2 FLOPs per multiply-add of core/costs.ts; a training step counted
+// as 3× the forward), peak RSS in MiB.
+//
+// Flags: --model resnet20,resnet56  --batch 32,128  --backend wasm,cpu,…  --mode train,infer
+//        --steps N (timed steps, default 5)  --warmup N (default 2)  --min-seconds S (default 3)
+//        --quick (resnet20 only, 3 steps, 1 warm-up, 0 s)  --no-torch  --no-graph  --json FILE
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { computeCosts } from '../core/costs';
+import { buildGraph } from '../core/graph';
+import { specFromName } from '../core/spec';
+import { BACKEND_ORDER, BackendKind } from '../core/engine/backend';
+import { benchGraphCosts } from './graphCosts';
+
+export interface BenchRow {
+  model: string;
+  batch: number;
+  backend: string;
+  mode: 'train' | 'infer';
+  imagesPerSec: number | null;
+  torchImagesPerSec: number | null;
+  ratio: number | null;
+  gflops: number | null;
+  peakRssMiB: number | null;
+  /** Why the row has no figures (a backend that could not start, PyTorch missing…). */
+  error?: string;
+}
+
+interface Options {
+  models: string[];
+  batches: number[];
+  backends: BackendKind[];
+  modes: Array<'train' | 'infer'>;
+  steps: number;
+  warmup: number;
+  minSeconds: number;
+  torch: boolean;
+  graph: boolean;
+  json: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { models: ['resnet20', 'resnet56'], batches: [32, 128], backends: [], modes: ['train', 'infer'], steps: 5, warmup: 2, minSeconds: 3, torch: true, graph: true, json: null };
+  let backendsGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--model') o.models = value().split(',');
+    else if (a === '--batch') o.batches = value().split(',').map(Number);
+    else if (a === '--backend') {
+      o.backends = value().split(',') as BackendKind[];
+      backendsGiven = true;
+      for (const b of o.backends) if (!BACKEND_ORDER.includes(b)) throw new Error(`unknown backend ${b}; valid: ${BACKEND_ORDER.join(', ')}`);
+    } else if (a === '--mode') o.modes = value().split(',') as Options['modes'];
+    else if (a === '--steps') o.steps = Number(value());
+    else if (a === '--warmup') o.warmup = Number(value());
+    else if (a === '--min-seconds') o.minSeconds = Number(value());
+    else if (a === '--quick') {
+      o.models = ['resnet20'];
+      o.steps = 3;
+      o.warmup = 1;
+      o.minSeconds = 0;
+    } else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-graph') o.graph = false;
+    else if (a === '--json') o.json = value();
+    else throw new Error(`unknown flag ${a}`);
+  }
+  // The pure-JS cpu backend takes minutes per step of ResNet-56 at batch 128: only on request.
+  if (!backendsGiven) o.backends = BACKEND_ORDER.filter((b) => b !== 'cpu');
+  return o;
+}
+
+const runtimeRequire = createRequire(__filename);
+const NODE_PACKAGES: Partial<Record<BackendKind, string>> = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' };
+
+/** Why a backend cannot be benched here, or null when it may start. */
+function unavailable(kind: BackendKind): string | null {
+  const pkg = NODE_PACKAGES[kind];
+  if (!pkg) return null;
+  try {
+    runtimeRequire.resolve(pkg);
+    return null;
+  } catch {
+    return `${pkg} not installed`;
+  }
+}
+
+const PYTHON = '/usr/bin/python3';
+
+/** Makes Debian's python3-torch available (apt-get when missing); returns null or why not. */
+function ensureTorch(): string | null {
+  const probe = () => spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (!existsSync(PYTHON)) return `${PYTHON} not found (Debian's python3 and python3-torch are needed)`;
+  if (probe().status === 0) return null;
+  console.log('PyTorch missing: apt-get install -y python3-torch …');
+  if (process.getuid?.() !== 0) return 'python3-torch is not installed and this is not root (run: sudo apt-get install -y python3-torch)';
+  const r = spawnSync('apt-get', ['install', '-y', 'python3-torch'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) return `apt-get could not run: ${r.error.message}`;
+  if (r.status !== 0) return `apt-get install python3-torch failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`;
+  const after = probe();
+  return after.status === 0 ? null : `python3-torch installed but "import torch" fails: ${after.stderr.trim().split('\n').pop()}`;
+}
+
+interface ChildResult {
+  imagesPerSec?: number;
+  peakRssMiB?: number;
+  error?: string;
+}
+
+function parseChild(stdout: string, stderr: string, status: number | null): ChildResult {
+  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (line) return JSON.parse(line) as ChildResult;
+  return { error: `exit ${status}: ${(stderr || stdout).trim().split('\n').slice(-3).join(' ')}` };
+}
+
+function runNode(model: string, batch: number, backend: BackendKind, mode: string, o: Options): ChildResult {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'engineChild.js'), model, String(batch), backend, mode, String(o.steps), String(o.warmup), String(o.minSeconds)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return parseChild(r.stdout, r.stderr, r.status);
+}
+
+function runTorch(graphFile: string, batch: number, mode: string, o: Options): ChildResult {
+  const r = spawnSync(PYTHON, [path.join(__dirname, '..', '..', 'bench', 'torch_reference.py'), graphFile, '--batch', String(batch), '--mode', mode, '--steps', String(o.steps), '--warmup', String(o.warmup), '--min-seconds', String(o.minSeconds)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return parseChild(r.stdout, r.stderr, r.status);
+}
+
+const fmt = (v: number | null, digits = 1) => (v === null ? '—' : v.toFixed(digits));
+
+function cpuName(): string {
+  try {
+    return execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).trim();
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown CPU';
+  }
+}
+
+export async function runEngineBench(o: Options): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  console.log(`\nEngine speed — ${cpuName()}, ${os.cpus().length} cores, Node ${process.version}; median of ≥${o.steps} steps after ${o.warmup} warm-up, each in its own process`);
+  const torchProblem = o.torch ? ensureTorch() : 'skipped (--no-torch)';
+  if (torchProblem) console.log(`PyTorch reference: ${torchProblem}; ratios are left out.`);
+  const backends: BackendKind[] = [];
+  for (const b of o.backends) {
+    const why = unavailable(b);
+    if (why) console.log(`backend ${b}: skipped, ${why}`);
+    else backends.push(b);
+  }
+  if (!o.backends.includes('cpu')) console.log('backend cpu: skipped by default (pure JS, minutes per step); --backend cpu to include it');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'resnetlab-bench-'));
+  try {
+    for (const model of o.models) {
+      const graph = buildGraph(specFromName(model));
+      const madds = computeCosts(graph).total.flops;
+      const graphFile = path.join(tmp, `${model}.json`);
+      writeFileSync(graphFile, JSON.stringify(graph));
+      for (const batch of o.batches) {
+        console.log(`\n${graph.spec.title}, batch ${batch} (${(madds / 1e6).toFixed(1)} M multiply-adds an image)`);
+        console.log(`  ${'backend'.padEnd(10)} ${'mode'.padEnd(6)} ${'img/s'.padStart(8)} ${'×PyTorch'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'RSS ×PT'.padStart(8)}`);
+        for (const mode of o.modes) {
+          const gflopsOf = (ips: number | null) => (ips === null ? null : (ips * madds * 2 * (mode === 'train' ? 3 : 1)) / 1e9);
+          const torch = torchProblem ? { error: torchProblem } : runTorch(graphFile, batch, mode, o);
+          const tIps = torch.imagesPerSec ?? null;
+          const tRss = torch.peakRssMiB ?? null;
+          const print = (r: BenchRow) => {
+            const rssRatio = r.peakRssMiB !== null && tRss !== null ? r.peakRssMiB / tRss : null;
+            const tail = r.error ? `  (${r.error})` : '';
+            console.log(`  ${r.backend.padEnd(10)} ${mode.padEnd(6)} ${fmt(r.imagesPerSec).padStart(8)} ${fmt(r.ratio, 3).padStart(9)} ${fmt(r.gflops).padStart(8)} ${fmt(r.peakRssMiB, 0).padStart(8)} ${fmt(rssRatio, 2).padStart(8)}${tail}`);
+          };
+          const torchRow: BenchRow = { model, batch, backend: 'pytorch', mode, imagesPerSec: tIps, torchImagesPerSec: tIps, ratio: tIps === null ? null : 1, gflops: gflopsOf(tIps), peakRssMiB: tRss, ...(torch.error ? { error: torch.error } : {}) };
+          if (!torchProblem) {
+            rows.push(torchRow);
+            print(torchRow);
+          }
+          for (const backend of backends) {
+            const r = runNode(model, batch, backend, mode, o);
+            const ips = r.imagesPerSec ?? null;
+            const row: BenchRow = { model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };
+            rows.push(row);
+            print(row);
+          }
+        }
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.graph) {
+    console.log('Graph IR + costs (median of 15 runs)');
+    for (const row of benchGraphCosts()) {
+      console.log(`${row.model.padEnd(11)} ${String(row.layers).padStart(5)} layers  ${row.ms.toFixed(2).padStart(7)} ms  time per layer ×${row.perLayerRatio.toFixed(2)} of resnet110's`);
+    }
+  }
+  const rows = await runEngineBench(o);
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify(rows, null, 2) + '\n');
+    console.log(`\nWrote ${rows.length} rows to ${o.json}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,209 @@
+// The project's WebAssembly kernels (wasm/kernels.c → kernels.wasm) and the threads that run
+// them. One shared WebAssembly.Memory; one instance of the module on the calling thread and one
+// in each helper worker thread. A call splits its work into disjoint parts: part 0 runs on the
+// caller, the others on the helpers, woken through Atomics on a small shared control block; the
+// caller waits (Atomics.wait) until every part is done. A trap in a helper is reported back and
+// thrown on the caller, never swallowed.
+import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/** The file name beside a bundle (dist/) and in the repository (wasm/). */
+export const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
+const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
+
+export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d'] as const;
+export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
+type Exports = Record<KernelFunction, (...args: number[]) => void>;
+
+const MAX_ARGS = 14;
+const SLOT = 17; // int32s per thread: function index, argument count, arguments, claim word
+const HEADER = 4; // generation, done count, error flag, spare
+const PAGE = 65536;
+/** Bytes below this hold the module's (unused) stack: the arena starts above. */
+const ARENA_START = 65536;
+
+/** Where kernels.wasm is: beside the bundle (dist/), else the repository's wasm/ (out/ builds, tests). */
+export function findKernelsWasm(explicitDir?: string): string {
+  const candidates = [
+    ...(explicitDir ? [path.join(explicitDir, KERNELS_WASM_DIST_NAME)] : []),
+    path.join(__dirname, KERNELS_WASM_DIST_NAME),
+    // out/core/engine/ → repository root; core/engine/ when run from sources.
+    path.join(__dirname, '..', '..', '..', KERNELS_WASM_REPO_PATH),
+    path.join(__dirname, '..', '..', KERNELS_WASM_REPO_PATH),
+  ];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`ResNet Lab's WebAssembly kernels (${KERNELS_WASM_DIST_NAME}) are not in ${candidates.join(' or ')}`);
+  return found;
+}
+
+// The helper thread: its own instance on the shared memory, a loop waiting for work. A part is
+// open for one generation (its claim word holds that generation); whoever claims it first (its
+// helper, or the caller once its own part is done) runs it. So a call never waits on a helper
+// that has not started yet (a worker starts only when the caller's event loop turns) or is busy.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index, names } = workerData;
+const ctl = new Int32Array(control);
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((n) => exports[n]);
+let seen = 0;
+for (;;) {
+  while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen, 1000);
+  seen = Atomics.load(ctl, 0);
+  if (seen < 0) break;
+  const base = ${HEADER} + index * ${SLOT};
+  if (Atomics.compareExchange(ctl, base + ${SLOT - 1}, seen, 0) !== seen) continue;
+  try { fns[ctl[base]](...Array.from(ctl.subarray(base + 2, base + 2 + ctl[base + 1]))); } catch (e) { Atomics.store(ctl, 2, index + 1); }
+  Atomics.add(ctl, 1, 1);
+  Atomics.notify(ctl, 1);
+}
+`;
+
+export class KernelThreads {
+  readonly threads: number;
+  readonly memory: WebAssembly.Memory;
+  private readonly exports: Exports;
+  private readonly workers: Worker[] = [];
+  private readonly control: Int32Array;
+  private arenaTop = ARENA_START;
+  private generation = 0;
+
+  constructor(module: WebAssembly.Module, threads: number) {
+    this.threads = Math.max(1, Math.floor(threads));
+    this.memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * this.threads)));
+    for (let index = 1; index < this.threads; index++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, index, names: KERNEL_FUNCTIONS } });
+      worker.unref();
+      worker.on('error', () => Atomics.store(this.control, 2, index + 1));
+      this.workers.push(worker);
+    }
+  }
+
+  /** Starts an allocation scope: everything allocated since is released by the next reset. */
+  reset(): void {
+    this.arenaTop = ARENA_START;
+  }
+
+  /** Reserves `floats` float32s (16-byte aligned) in the shared memory; returns the byte offset. */
+  alloc(floats: number): number {
+    const offset = this.arenaTop;
+    this.arenaTop += Math.ceil((floats * 4) / 16) * 16;
+    const needed = this.arenaTop - this.memory.buffer.byteLength;
+    if (needed > 0) this.memory.grow(Math.ceil(needed / PAGE));
+    return offset;
+  }
+
+  f32(offset: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  i32(offset: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, offset, length);
+  }
+
+  /** Runs one call on the caller's thread only. */
+  call(fn: KernelFunction, args: number[]): void {
+    this.exports[fn](...args);
+  }
+
+  /** Runs parts[t] on thread t (0: the caller) and returns when all are done. */
+  parallel(fn: KernelFunction, parts: number[][]): void {
+    if (parts.length > this.threads) throw new Error(`${parts.length} parts for ${this.threads} threads`);
+    if (parts.length === 1) {
+      this.call(fn, parts[0]);
+      return;
+    }
+    const c = this.control;
+    const f = KERNEL_FUNCTIONS.indexOf(fn);
+    if (f < 0) throw new Error(`Unknown kernel ${fn}`);
+    const generation = (this.generation = (this.generation % 0x3fffffff) + 1);
+    for (let t = 1; t < parts.length; t++) {
+      const base = HEADER + t * SLOT;
+      const args = parts[t];
+      if (args.length > MAX_ARGS) throw new Error(`${fn}: too many arguments`);
+      c[base] = f;
+      c[base + 1] = args.length;
+      for (let i = 0; i < args.length; i++) c[base + 2 + i] = args[i];
+      Atomics.store(c, base + SLOT - 1, generation); // open for this generation
+    }
+    Atomics.store(c, 1, 0);
+    Atomics.store(c, 2, 0);
+    Atomics.store(c, 0, generation);
+    Atomics.notify(c, 0);
+    let ownError: unknown = null;
+    let ownDone = 0;
+    try {
+      this.call(fn, parts[0]);
+      // Parts no helper has claimed yet run here.
+      for (let t = 1; t < parts.length; t++) {
+        if (Atomics.compareExchange(c, HEADER + t * SLOT + SLOT - 1, generation, 0) !== generation) continue;
+        ownDone++;
+        this.call(fn, parts[t]);
+      }
+    } catch (error) {
+      ownError = error;
+    }
+    // After an error here, close the parts nobody has claimed (they are not run).
+    for (let t = 1; t < parts.length; t++) {
+      if (Atomics.compareExchange(c, HEADER + t * SLOT + SLOT - 1, generation, 0) === generation) ownDone++;
+    }
+    // Every part is claimed now (parts that threw here count as done); wait for the helpers'.
+    const helperParts = parts.length - 1 - ownDone;
+    for (;;) {
+      const done = Atomics.load(c, 1);
+      if (done >= helperParts) break;
+      Atomics.wait(c, 1, done, 1000);
+    }
+    if (ownError) throw ownError;
+    const failed = Atomics.load(c, 2);
+    if (failed !== 0) throw new Error(`The WebAssembly kernel ${fn} failed in helper thread ${failed - 1}.`);
+  }
+
+  dispose(): void {
+    Atomics.store(this.control, 0, -1);
+    Atomics.notify(this.control, 0);
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+let shared: KernelThreads | null = null;
+let requestedThreads: number | null = null;
+
+/** Threads the kernels use: RESNETLAB_WASM_THREADS, else setKernelThreads(), else the cores. */
+export function kernelThreadCount(): number {
+  const env = Number(process.env.RESNETLAB_WASM_THREADS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  if (requestedThreads !== null) return requestedThreads;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
+}
+
+/** Sets the thread count for kernels created from now on (the next getKernelThreads after a dispose). */
+export function setKernelThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`The kernel thread count must be a whole number ≥ 1; got ${threads}.`);
+  requestedThreads = threads;
+  if (shared && shared.threads !== threads) {
+    shared.dispose();
+    shared = null;
+  }
+}
+
+let explicitWasmDir: string | undefined;
+/** A folder that holds resnetlab-kernels.wasm (e.g. the bundle's), tried first. */
+export function setKernelsWasmDir(dir: string | undefined): void {
+  explicitWasmDir = dir;
+}
+
+/** The process's (thread's) kernel threads, created on first use. */
+export function getKernelThreads(): KernelThreads {
+  if (!shared) {
+    const file = findKernelsWasm(explicitWasmDir);
+    const module = new WebAssembly.Module(readFileSync(file));
+    shared = new KernelThreads(module, kernelThreadCount());
+  }
+  return shared;
+}

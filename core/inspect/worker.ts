@@ -1,0 +1,39 @@
+// The inspector's worker thread (bundled as dist/inspectWorker.js): the block probe's forward
+// passes run here, so the extension host stays responsive while the view refreshes.
+import { parentPort } from 'node:worker_threads';
+import { describeBackend, selectBackend } from '../engine/backend';
+import { InspectionSession } from './session';
+import type { FromInspectWorkerMessage, ToInspectWorkerMessage } from './workerProtocol';
+
+const port = parentPort;
+if (!port) throw new Error('core/inspect/worker.ts must run in a worker thread.');
+const reply = (message: FromInspectWorkerMessage) => port.postMessage(message);
+let session: InspectionSession | null = null;
+let backend = '';
+
+async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorkerMessage> {
+  switch (message.type) {
+    case 'open': {
+      if (!backend) backend = describeBackend(await selectBackend(message.backend, { nodeModulePaths: message.nodeModulePaths }));
+      const next = await InspectionSession.open(message.source);
+      session?.dispose();
+      session = next;
+      return { type: 'opened', id: message.id, images: next.images(), backend, follows: next.follows, iterations: next.iterations };
+    }
+    case 'inspect': {
+      if (!session) throw new Error('No inspection is open.');
+      return { type: 'inspected', id: message.id, ...session.inspect(message.imageIndex) };
+    }
+    case 'latestSteps':
+      if (!session) throw new Error('No inspection is open.');
+      return { type: 'latestSteps', id: message.id, steps: session.latestSteps() };
+  }
+}
+
+// One request at a time, in order: each waits for the one before.
+let queue = Promise.resolve();
+port.on('message', (message: ToInspectWorkerMessage) => {
+  queue = queue.then(() =>
+    handle(message).then(reply, (error: unknown) => reply({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) })),
+  );
+});

@@ -1,0 +1,184 @@
+// The block-inspector panel: one panel (opening it again reveals it) hosting dist/inspector.js
+// under a strict CSP. The inspections run in a worker thread (core/inspect/worker.ts) so the
+// extension host stays responsive; this file only moves their results to the page and the
+// page's requests back, and, while a run trains, refreshes from its newest checkpoint.
+import * as vscode from 'vscode';
+import type { InspectorClient } from '../core/inspect/client';
+import { LIVE_CHECK_MS, liveRefreshDelay } from '../core/inspect/live';
+import type { NetInspection, PickerImages } from '../core/inspect/types';
+import { makeNonce, webviewHtml } from '../webview/html';
+import type { FromInspectorWebviewMessage, StepBlockMessage, ToInspectorWebviewMessage } from '../webview/inspectorProtocol';
+import { errorMessage, log } from './log';
+
+export const INSPECTOR_VIEW_TYPE = 'resnetLab.inspector';
+
+/** What the worker opened: the images, and whether the view follows a run's latest checkpoint. */
+export interface OpenedInspection {
+  client: InspectorClient;
+  images: PickerImages;
+  follows: boolean;
+  iterations: number | null;
+}
+
+/** The panel as tests see it. */
+export interface InspectorPanelInfo {
+  title: string;
+  active: boolean;
+  imageIndex: number;
+  /** The block the page shows (as it last said), and its id. */
+  blockIndex: number;
+  blockId: string | null;
+  nets: Array<{ title: string; step: number | null; weightsSource: string }>;
+  live: boolean;
+  /** How many inspections were sent to the page. */
+  inspectionsSent: number;
+}
+
+export class InspectorPanel {
+  private disposed = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private blockIndex = 0;
+  private blockId: string | null = null;
+  private nets: NetInspection[] = [];
+  private inspectionsSent = 0;
+  private liveTimer: ReturnType<typeof setTimeout> | undefined;
+  private shownSteps = '';
+  /** Bumped by every new source or image, so a late reply for an old one is dropped. */
+  private generation = 0;
+  private readonly disposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.disposeEmitter.event;
+
+  constructor(readonly panel: vscode.WebviewPanel, private opened: OpenedInspection, private imageIndex: number, extensionUri: vscode.Uri) {
+    const dist = vscode.Uri.joinPath(extensionUri, 'dist');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
+    panel.webview.html = webviewHtml({
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.css')).toString(),
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+      title: panel.title,
+    });
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((message: FromInspectorWebviewMessage) => this.handleMessage(message)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    this.scheduleLive(LIVE_CHECK_MS);
+  }
+
+  /** A new source (another "Inspect Blocks" while the panel is open). */
+  setSource(opened: OpenedInspection, imageIndex: number): void {
+    this.opened = opened;
+    this.imageIndex = imageIndex;
+    this.shownSteps = '';
+    this.post({ type: 'showImages', ...opened.images });
+    void this.refresh();
+    this.scheduleLive(LIVE_CHECK_MS);
+  }
+
+  get live(): boolean {
+    const { follows, iterations } = this.opened;
+    return follows && iterations !== null && this.nets.some((n) => n.step !== null && n.step < iterations);
+  }
+
+  info(): InspectorPanelInfo {
+    return {
+      title: this.panel.title,
+      active: this.panel.active,
+      imageIndex: this.imageIndex,
+      blockIndex: this.blockIndex,
+      blockId: this.blockId,
+      nets: this.nets.map((n) => ({ title: n.title, step: n.step, weightsSource: n.weightsSource })),
+      live: this.live,
+      inspectionsSent: this.inspectionsSent,
+    };
+  }
+
+  step(action: StepBlockMessage['action']): void {
+    this.post({ type: 'step', action });
+  }
+
+  reveal(): void {
+    this.panel.reveal(this.panel.viewColumn);
+  }
+
+  handleMessage(message: FromInspectorWebviewMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.post({ type: 'showImages', ...this.opened.images });
+        void this.refresh();
+        break;
+      case 'pickImage':
+        this.imageIndex = message.index;
+        void this.refresh();
+        break;
+      case 'blockShown':
+        this.blockIndex = message.blockIndex;
+        this.blockId = message.blockId;
+        break;
+      case 'log':
+        log()[message.level](`inspector page: ${message.message}`);
+        break;
+    }
+  }
+
+  /** Inspects the current image with the current weights (in the worker) and sends the result; errors go to the page. */
+  async refresh(): Promise<void> {
+    const generation = ++this.generation;
+    try {
+      const { image, nets } = await this.opened.client.inspect(this.imageIndex);
+      if (generation !== this.generation || this.disposed) return;
+      this.nets = nets;
+      this.shownSteps = JSON.stringify(nets.map((n) => n.step));
+      this.post({ type: 'showInspection', image, nets, live: this.live });
+      this.inspectionsSent += 1;
+    } catch (error) {
+      if (generation !== this.generation || this.disposed) return;
+      const problem = errorMessage(error);
+      log().error(`Inspect Blocks: ${problem}`);
+      this.post({ type: 'error', message: problem });
+    }
+  }
+
+  /**
+   * While a run's latest weights are shown, looks for a newer checkpoint every few seconds and
+   * re-inspects when one has landed, waiting longer after slow refreshes (liveRefreshDelay) so
+   * the training threads keep the cores.
+   */
+  private scheduleLive(delay: number): void {
+    clearTimeout(this.liveTimer);
+    this.liveTimer = undefined;
+    if (this.disposed || !this.opened.follows) return;
+    const opened = this.opened;
+    this.liveTimer = setTimeout(async () => {
+      let next = LIVE_CHECK_MS;
+      if (this.panel.visible) {
+        try {
+          const latest = JSON.stringify(await opened.client.latestSteps());
+          if (latest !== this.shownSteps && opened === this.opened) {
+            const began = performance.now();
+            await this.refresh();
+            next = liveRefreshDelay(performance.now() - began);
+          }
+        } catch (error) {
+          log().warn(`Inspect Blocks: live refresh: ${errorMessage(error)}`);
+        }
+      }
+      if (opened === this.opened) this.scheduleLive(next);
+    }, delay);
+  }
+
+  private post(message: ToInspectorWebviewMessage): void {
+    if (this.disposed) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.liveTimer);
+    for (const d of this.disposables) d.dispose();
+    this.disposeEmitter.fire();
+    this.disposeEmitter.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+// The "ui-inspector" suite of scripts/vscode-tests.mjs: "ResNet Lab: Inspect Blocks" as a user
+// runs it from the palette on a trained checkpoint (a tiny real run of ResNet-20 and plain-20,
+// trained here first), then three blocks stepped with the arrow keys in the webview, one more
+// with the Next Block keybinding (Shift+Alt+→), and a screenshot.
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+/** Trains ResNet-20 and plain-20 for 4 steps on the embedded data into the workspace's runs folder. */
+async function trainTinyRun(workspace) {
+  const { planRun } = require(path.join(root, 'out/core/training/plan.js'));
+  const { TrainingSession } = require(path.join(root, 'out/core/training/session.js'));
+  const { RUNS_FOLDER } = require(path.join(root, 'out/core/training/runStore.js'));
+  const config = planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'synthetic', trainSize: 64, testSize: 16 }, iterations: 4, batchSize: 16, seed: 2, backend: 'wasm' });
+  const session = TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
+  const status = await session.finished;
+  if (status !== 'finished') throw new Error(`the tiny training run ended ${status}: ${session.statusDetail}`);
+  return session.run;
+}
+
+async function inspectorFrame(page, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const block = await frame.locator('#app').first().getAttribute('data-block', { timeout: 200 }).catch(() => null);
+      if (block && (await frame.locator('.inspector-header').count().catch(() => 0)) > 0) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no inspector page shows a block within ${timeoutMs / 1000} s`);
+}
+
+async function waitForBlock(frame, blockId, what) {
+  const deadline = Date.now() + 15_000;
+  let shown = null;
+  while (Date.now() < deadline) {
+    shown = await frame.locator('#app').getAttribute('data-block');
+    const cell = await frame.locator('.block-cell.current').getAttribute('data-block').catch(() => null);
+    if (shown === blockId && cell === blockId) return;
+    await frame.page().waitForTimeout(100);
+  }
+  throw new Error(`${what}: the page shows ${shown}, not ${blockId}`);
+}
+
+export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }) {
+  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const page = await context.newPage();
+  const steps = [];
+  const step = (text) => {
+    steps.push(text);
+    say(`  ui-inspector: ${text}`);
+  };
+  try {
+    const workspace = path.join(dir, 'workspace');
+    const run = await trainTinyRun(workspace);
+    step(`trained ${run.id} for 4 steps (checkpoint at step ${run.latestCheckpoint('a').step})`);
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+
+    await runFromPalette(page, 'ResNet Lab: Inspect Blocks');
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: 'Inspect Blocks' }).waitFor({ timeout: 10_000 });
+    await pickQuickInputRow(page, run.id, 'ResNet-20 vs plain-20');
+    await widget.locator('.quick-input-box input[placeholder*="Which weights"]').waitFor({ timeout: 10_000 });
+    await pickQuickInputRow(page, 'step 4', 'Checkpoint at step 4');
+    step('picked the run and its checkpoint at step 4 from the palette');
+
+    const frame = await inspectorFrame(page);
+    await waitForBlock(frame, 'conv2_1', 'on opening');
+    const titles = await frame.locator('.net-column .net-title').allTextContents();
+    expect(titles.join(' | ') === 'ResNet-20 | plain-20', `the columns show ${titles.join(' | ')}`);
+    const source = await frame.locator('.net-column .net-source').first().textContent();
+    expect(/checkpoint at step 4/.test(source ?? ''), `the weights are from "${source}"`);
+    step(`the inspector shows ${titles.join(' beside ')} (${source})`);
+
+    await frame.locator('.image-title').click();
+    for (const blockId of ['conv2_2', 'conv2_3', 'conv3_1']) {
+      await page.keyboard.press('ArrowRight');
+      await waitForBlock(frame, blockId, 'after ArrowRight');
+    }
+    step('three ArrowRight presses in the webview: conv2_1 → conv2_2 → conv2_3 → conv3_1, the strip in step');
+    await page.keyboard.press('Shift+Alt+ArrowRight');
+    await waitForBlock(frame, 'conv3_2', 'after the Next Block keybinding (Shift+Alt+→)');
+    step('the Next Block keybinding (Shift+Alt+→) moved on to conv3_2');
+    await page.screenshot({ path: path.join(resultsDir, 'ui-inspector.png') });
+    step('screenshot test-results/vscode/ui-inspector.png');
+    return `${steps.length} steps passed`;
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'ui-inspector-failure.png') }).catch(() => {});
+    throw new Error(`${error.message}\n  (after: ${steps.join('; ') || 'nothing'}; screenshot test-results/vscode/ui-inspector-failure.png)`);
+  } finally {
+    await context.close();
+  }
+}

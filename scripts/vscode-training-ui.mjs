@@ -1,0 +1,188 @@
+// The "ui-training" suite of scripts/vscode-tests.mjs: "ResNet Lab: Train ResNet" as a user
+// runs it from the palette — experiment, embedded data, the speed probe and the budget with
+// its time estimates, the plan in a dialog — then the curves growing in the webview, the
+// backend and speed in the status bar, a window reload the run survives, and Stop in the page.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PRESET = 'ResNet-20 vs plain-20';
+// The CIFAR-10 mirror of the workplace (see its README): served on 127.0.0.1 for the download step.
+const CIFAR_MIRROR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data');
+
+/** Serves the mirror's cifar-10-binary.tar.gz on 127.0.0.1 (Range requests included, as a real server would). */
+async function serveCifarMirror() {
+  const file = path.join(CIFAR_MIRROR, 'cifar-10-binary.tar.gz');
+  if (!fs.existsSync(file)) throw new Error(`the CIFAR-10 mirror ${file} is missing: the download step needs it (see ../shared/data/README.md)`);
+  const size = fs.statSync(file).size;
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/cifar-10-binary.tar.gz') return response.writeHead(404).end();
+    const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    response.writeHead(range ? 206 : 200, {
+      'content-length': size - start,
+      'accept-ranges': 'bytes',
+      ...(range ? { 'content-range': `bytes ${start}-${size - 1}/${size}` } : {}),
+    });
+    fs.createReadStream(file, { start }).pipe(response);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/cifar-10-binary.tar.gz`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+const DATA = 'Synthetic shapes (embedded, no download)';
+
+/** The frame of the training page whose header shows a run. */
+async function trainingFrame(page, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const run = await frame.locator('header.run-header').first().getAttribute('data-run', { timeout: 200 }).catch(() => null);
+      if (run) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no training page shows a run within ${timeoutMs / 1000} s`);
+}
+
+const lastStep = (frame) => frame.locator('#app').getAttribute('data-last-step').then(Number).catch(() => 0);
+
+async function waitForStep(frame, atLeast, what, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let step = 0;
+  while (Date.now() < deadline) {
+    step = await lastStep(frame);
+    if (step >= atLeast) return step;
+    await frame.page().waitForTimeout(250);
+  }
+  throw new Error(`${what}: the page shows iteration ${step}, not ${atLeast}, after ${timeoutMs / 1000} s`);
+}
+
+export async function trainingUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }) {
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  const steps = [];
+  const step = (text) => {
+    steps.push(text);
+    say(`  ui-training: ${text}`);
+  };
+  const shot = async (name) => {
+    await page.screenshot({ path: path.join(resultsDir, name) });
+    step(`screenshot test-results/vscode/${name}`);
+  };
+  // The URL setting points at a local mirror, set before the window opens.
+  const mirror = await serveCifarMirror();
+  const settingsFile = path.join(dir, 'user-data/User/settings.json');
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(settingsFile, 'utf8')), 'resnetLab.cifar10.url': mirror.url }, null, 2));
+  try {
+    const workspace = path.join(dir, 'workspace');
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+
+    await runFromPalette(page, 'ResNet Lab: Train ResNet');
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: 'experiment' }).waitFor({ timeout: 10_000 });
+    await pickQuickInputRow(page, 'ResNet-20 vs', PRESET);
+    await widget.locator('.quick-input-title', { hasText: 'data' }).waitFor({ timeout: 10_000 });
+    await pickQuickInputRow(page, 'Synthetic', DATA);
+    step(`picked "${PRESET}" on "${DATA}"`);
+
+    // No speed is stored for these nets yet: a probe of a few real steps measures it first.
+    await widget.locator('.quick-input-title', { hasText: 'budget' }).waitFor({ timeout: 120_000 });
+    const source = await widget.locator('.quick-input-box input').getAttribute('placeholder');
+    expect(/measured at batch 128 on WebAssembly .*a speed probe/.test(source ?? ''), `the budget pick does not say where its estimates come from: "${source}"`);
+    const quick = widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first();
+    const quickText = (await quick.innerText()).replace(/\s+/g, ' ');
+    expect(/about \d+ (s|min)/.test(quickText) && /200 iterations of batch 128 on 2,000 training images/.test(quickText), `the Quick look budget has no time estimate: "${quickText}"`);
+    step(`budget labelled from the probe: "${quickText}" (${source})`);
+    await shot('ui-training-budget.png');
+    await quick.click();
+
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    const plan = (await dialog.innerText()).replace(/\s+/g, ' ');
+    expect(/ResNet-20 vs plain-20 on Synthetic shapes \(embedded, no download\): 2,000 train/.test(plan) && /lr 0\.1, ÷10 at 100 and 150 of 200 iterations/.test(plan), `the dialog does not show the scaled plan: "${plan}"`);
+    expect(/It should take about/.test(plan), `the dialog gives no time estimate: "${plan}"`);
+    step('the plan (the paper\'s schedule scaled to 200 iterations) and the estimate shown before starting');
+    await shot('ui-training-plan.png');
+    await dialog.locator('a.monaco-button, .monaco-button', { hasText: 'Start Training' }).first().click();
+
+    await page.locator('.tabs-container .tab', { hasText: PRESET }).waitFor({ timeout: 15_000 });
+    let frame = await trainingFrame(page);
+    const runId = await frame.locator('header.run-header').getAttribute('data-run');
+    const first = await waitForStep(frame, 1, 'the first points');
+    const grown = await waitForStep(frame, first + 2, 'the curves growing');
+    const curves = await frame.locator('path.series-line[data-chart="error"]').count();
+    expect(curves >= 2, `the error chart draws ${curves} curves`);
+    step(`run ${runId}: the curves grow in the webview (iteration ${first} → ${grown}, ${curves} error curves)`);
+
+    const statusItem = page.locator('.statusbar-item', { hasText: 'images/s' });
+    await statusItem.waitFor({ timeout: 30_000 });
+    const statusText = (await statusItem.innerText()).trim();
+    expect(/WebAssembly/.test(statusText), `the status bar does not name the backend: "${statusText}"`);
+    step(`status bar: "${statusText}"`);
+    await shot('ui-training.png');
+
+    // A window reload: the panel comes back, the run goes on from its checkpoint, the page catches up.
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await runFromPalette(page, 'Developer: Reload Window');
+    await reloaded;
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.tabs-container .tab', { hasText: PRESET }).waitFor({ timeout: 30_000 });
+    frame = await trainingFrame(page);
+    expect((await frame.locator('header.run-header').getAttribute('data-run')) === runId, 'after the reload the panel shows another run');
+    const caughtUp = await waitForStep(frame, 1, 'the page after the reload');
+    const after = await waitForStep(frame, caughtUp + 2, 'the run going on after the reload');
+    const status = await frame.locator('header.run-header').getAttribute('data-status');
+    expect(status === 'running', `after the reload the run is ${status}`);
+    step(`after a window reload the panel is back with the run's points (iteration ${caughtUp}) and the run goes on (iteration ${after})`);
+
+    await frame.locator('button.action-stop').click();
+    await frame.locator('header.run-header[data-status="stopped"]').waitFor({ timeout: 60_000 });
+    const detail = await frame.locator('.status-detail').innerText();
+    expect(/checkpoint is kept/.test(detail), `the page's stop message does not say the checkpoint is kept: "${detail}"`);
+    const runFolder = path.join(workspace, '.resnet-lab', 'runs', runId);
+    for (const file of ['config.json', 'metrics.jsonl', 'checkpoints/a/latest', 'checkpoints/b/latest']) {
+      expect(fs.existsSync(path.join(runFolder, file)), `the run folder lacks ${file}`);
+    }
+    step(`Stop in the page: "${detail}"; the run folder has its config, metrics and checkpoints`);
+    await shot('ui-training-stopped.png');
+
+    // CIFAR-10 on first use: consent, a download with progress from the URL setting, into the extension's storage.
+    {
+      await runFromPalette(page, 'ResNet Lab: Train ResNet');
+      await widget.locator('.quick-input-title', { hasText: 'experiment' }).waitFor({ timeout: 10_000 });
+      await pickQuickInputRow(page, 'ResNet-20 vs', PRESET);
+      await widget.locator('.quick-input-title', { hasText: 'data' }).waitFor({ timeout: 10_000 });
+      const cifarRow = widget.locator('.monaco-list-row').filter({ hasText: 'CIFAR-10 (download about 163 MB)' }).first();
+      const cifarText = (await cifarRow.innerText()).replace(/\s+/g, ' ');
+      expect(cifarText.includes(mirror.url), `the CIFAR-10 choice does not name the URL setting's value: "${cifarText}"`);
+      await cifarRow.click();
+      const consent = page.locator('.monaco-dialog-box');
+      await consent.waitFor({ timeout: 10_000 });
+      const consentText = (await consent.innerText()).replace(/\s+/g, ' ');
+      expect(/Download CIFAR-10 \(about 163 MB\)\?/.test(consentText) && consentText.includes(mirror.url) && /outside your workspace/.test(consentText), `the consent dialog does not say what, from where and where to: "${consentText}"`);
+      step('CIFAR-10 is not cached: a dialog asks before downloading 163 MB from the URL setting into the extension\'s storage');
+      const began = Date.now();
+      await consent.locator('.monaco-button', { hasText: 'Download' }).first().click();
+      const progress = page.locator('.notification-list-item', { hasText: /CIFAR-10/ });
+      await progress.first().waitFor({ timeout: 15_000 });
+      const progressText = (await progress.first().innerText().catch(() => '')).replace(/\s+/g, ' ');
+      step(`progress notification: "${progressText}"`);
+      await widget.locator('.quick-input-title', { hasText: 'budget' }).waitFor({ timeout: 240_000 });
+      const cache = path.join(dir, 'user-data/User/globalStorage/resnet-lab.resnet-lab/cifar-10/cifar-10-batches-bin');
+      const files = fs.existsSync(cache) ? fs.readdirSync(cache).sort() : [];
+      expect(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_5.bin', 'test_batch.bin'].every((f) => files.includes(f)), `the verified files are not in the extension's storage ${cache}: ${files.join(', ') || 'nothing'}`);
+      expect(!fs.existsSync(path.join(workspace, 'cifar-10-batches-bin')), 'CIFAR-10 landed in the workspace');
+      step(`downloaded, unpacked and MD5-checked in ${((Date.now() - began) / 1000).toFixed(0)} s into the extension's storage (${files.length} files); the budget pick follows`);
+      await page.keyboard.press('Escape');
+    }
+    return `${steps.length} steps passed`;
+  } catch (error) {
+    await page.screenshot({ path: path.join(resultsDir, 'ui-training-failure.png') }).catch(() => {});
+    throw new Error(`${error.message}\n  (after: ${steps.join('; ') || 'nothing'}; screenshot test-results/vscode/ui-training-failure.png)`);
+  } finally {
+    await context.close();
+    await mirror.close();
+  }
+}

@@ -1,0 +1,63 @@
+// "Inspect Blocks" inside the real extension host: a tiny real training run in the workspace,
+// the inspector on its checkpoint, and the Next/Previous Block commands moving the page's
+// block (the page reports every move back); an untrained net and its twin; bad input refused.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { planRun } from '../../core/training/plan';
+import { RUNS_FOLDER } from '../../core/training/runStore';
+import { TrainingSession } from '../../core/training/session';
+import { EXTENSION_ID, extensionApi, waitFor } from './helpers';
+
+describe('Inspect Blocks', function () {
+  this.timeout(120_000);
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('opens on a checkpoint of a real run; Next/Previous Block step the page and it reports each block', async () => {
+    const api = await extensionApi();
+    const workspace = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(workspace, 'the test workspace is open');
+    const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const session = TrainingSession.start(
+      planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'synthetic', trainSize: 32, testSize: 16 }, iterations: 2, batchSize: 16, seed: 4, backend: 'wasm' }),
+      path.join(workspace.uri.fsPath, RUNS_FOLDER),
+      { workerPath: path.join(extensionPath, 'dist', 'trainWorker.js') },
+    );
+    assert.equal(await session.finished, 'finished', session.statusDetail);
+    assert.ok(fs.existsSync(session.run.latestCheckpoint('a')!.folder));
+
+    await api.inspectBlocks({ runFolder: session.run.folder, imageIndex: 2 });
+    const shown = await waitFor('the page to show the first block', () => {
+      const info = api.inspectorPanel();
+      return info && info.inspectionsSent > 0 && info.blockId === 'conv2_1' ? info : undefined;
+    }, 60_000);
+    assert.deepEqual(shown.nets.map((n) => n.title), ['ResNet-20', 'plain-20']);
+    assert.deepEqual(shown.nets.map((n) => n.step), [2, 2]);
+    assert.match(shown.nets[0].weightsSource, /checkpoint at step 2/);
+    assert.equal(shown.imageIndex, 2);
+
+    for (const expected of ['conv2_2', 'conv2_3', 'conv3_1']) {
+      await vscode.commands.executeCommand('resnetLab.nextBlock');
+      await waitFor(`the page to show ${expected}`, () => api.inspectorPanel()?.blockId === expected);
+    }
+    await vscode.commands.executeCommand('resnetLab.previousBlock');
+    const back = await waitFor('the page to step back', () => (api.inspectorPanel()?.blockId === 'conv2_3' ? api.inspectorPanel() : undefined));
+    assert.equal(back.blockIndex, 2);
+  });
+
+  it('an untrained net shows beside its plain twin; a net the images do not fit is refused with a reason', async () => {
+    const api = await extensionApi();
+    await api.inspectBlocks({ model: 'resnet32' });
+    const info = await waitFor('the fresh nets', () => {
+      const i = api.inspectorPanel();
+      return i && i.nets[0]?.title === 'ResNet-32' ? i : undefined;
+    }, 60_000);
+    assert.deepEqual(info.nets.map((n) => n.title), ['ResNet-32', 'plain-32']);
+    assert.deepEqual(info.nets.map((n) => n.step), [null, null]);
+    await assert.rejects(api.inspectBlocks({ model: 'resnet18' }), /takes 224×224×3 images of 1000 classes; .* pick a CIFAR-10 net/);
+  });
+});

@@ -1,0 +1,153 @@
+// The block inspector page: one image through the residual net and its plain twin, block by
+// block. ←/→ step one block, Home/End jump to the ends; the strip, both columns and the
+// extension stay on the same block. Everything shown was computed by core's block probe.
+import type { ShowInspectionMessage, ToInspectorWebviewMessage } from '../inspectorProtocol';
+import { acquireInspectorApi } from './api';
+import { blockStrip } from './blockStrip';
+import { fig7 } from './fig7';
+import { imagePicker } from './imagePicker';
+import { netColumn, NetColumn } from './netColumn';
+import { base64Bytes, drawRgb } from './pixels';
+
+const vscode = acquireInspectorApi();
+const post = vscode.postMessage.bind(vscode);
+const app = document.getElementById('app')!;
+app.replaceChildren();
+
+let inspection: ShowInspectionMessage | null = null;
+let blockIndex = vscode.getState()?.blockIndex ?? 0;
+
+const header = document.createElement('header');
+header.className = 'inspector-header';
+const preview = document.createElement('canvas');
+preview.className = 'image-preview';
+const headerText = document.createElement('div');
+headerText.className = 'header-text';
+const imageTitle = document.createElement('h1');
+imageTitle.className = 'image-title';
+imageTitle.textContent = 'Block inspector';
+const status = document.createElement('p');
+status.className = 'inspector-status';
+status.textContent = 'Waiting for the extension…';
+const hint = document.createElement('p');
+hint.className = 'key-hint';
+hint.textContent = '← / → one block · Home / End first and last block';
+headerText.append(imageTitle, status, hint);
+header.append(preview, headerText);
+const errorBox = document.createElement('p');
+errorBox.className = 'inspector-error';
+errorBox.hidden = true;
+const body = document.createElement('div');
+body.className = 'inspector-body';
+body.hidden = true;
+app.append(header, errorBox, body);
+
+const strip = blockStrip(body, (index) => goTo(index));
+const columnsRow = document.createElement('div');
+columnsRow.className = 'net-columns';
+body.append(columnsRow);
+const columns: NetColumn[] = [];
+const figure = fig7(body);
+const picker = imagePicker(app, (index) => {
+  status.textContent = `Inspecting test image ${index}…`;
+  post({ type: 'pickImage', index });
+});
+
+function render(): void {
+  if (!inspection) return;
+  const nets = inspection.nets;
+  const count = nets[0].blocks.length;
+  blockIndex = Math.max(0, Math.min(count - 1, blockIndex));
+  while (columns.length < nets.length) columns.push(netColumn(columnsRow));
+  columns.forEach((column, i) => {
+    column.element.hidden = i >= nets.length;
+    if (i < nets.length) column.update(nets[i], blockIndex);
+  });
+  strip.update(nets, blockIndex);
+  const blockId = nets[0].blocks[blockIndex].blockId;
+  app.dataset.block = blockId;
+  app.dataset.blockIndex = String(blockIndex);
+}
+
+function goTo(index: number): void {
+  if (!inspection) return;
+  const count = inspection.nets[0].blocks.length;
+  const next = Math.max(0, Math.min(count - 1, index));
+  if (next === blockIndex && app.dataset.block) return;
+  blockIndex = next;
+  render();
+  const blockId = inspection.nets[0].blocks[blockIndex].blockId;
+  vscode.setState({ blockIndex, imageIndex: inspection.image.index });
+  post({ type: 'blockShown', blockIndex, blockId });
+}
+
+function step(action: 'next' | 'previous' | 'first' | 'last'): void {
+  if (!inspection) return;
+  const last = inspection.nets[0].blocks.length - 1;
+  goTo(action === 'next' ? blockIndex + 1 : action === 'previous' ? blockIndex - 1 : action === 'first' ? 0 : last);
+}
+
+function show(message: ShowInspectionMessage): void {
+  const first = message.nets[0];
+  if (!first || first.blocks.length === 0) {
+    showError('The inspection has no net with blocks to show.');
+    return;
+  }
+  const sameBlocks = message.nets.every((n) => n.blocks.length === first.blocks.length);
+  if (!sameBlocks) post({ type: 'log', level: 'warn', message: `Inspector: the nets have different block counts (${message.nets.map((n) => n.blocks.length).join(' vs ')}).` });
+  inspection = message;
+  if (message.blockIndex !== undefined) blockIndex = message.blockIndex;
+  errorBox.hidden = true;
+  body.hidden = false;
+  const image = message.image;
+  drawRgb(preview, base64Bytes(image.pixels), image.width, image.height);
+  imageTitle.textContent = `Test image ${image.index}: ${image.className}`;
+  const live = message.live ? 'Live: refreshes from the latest weights while the run trains. ' : '';
+  status.textContent = `${live}${message.nets.map((n) => `${n.title} ${n.step === null ? '(untrained)' : `at step ${n.step.toLocaleString('en-US')}`}`).join(' · ')}`;
+  status.classList.toggle('live', message.live);
+  picker.select(image.index);
+  render();
+  figure.update(message.nets);
+  vscode.setState({ blockIndex, imageIndex: image.index });
+  post({ type: 'blockShown', blockIndex, blockId: first.blocks[blockIndex].blockId });
+}
+
+function showError(message: string): void {
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+  status.textContent = 'The inspection failed.';
+}
+
+document.addEventListener('keydown', (event) => {
+  const target = event.target as HTMLElement | null;
+  if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+  const actions: Record<string, 'next' | 'previous' | 'first' | 'last'> = { ArrowRight: 'next', ArrowLeft: 'previous', Home: 'first', End: 'last' };
+  const action = actions[event.key];
+  if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  step(action);
+});
+
+window.addEventListener('message', (event: MessageEvent<ToInspectorWebviewMessage>) => {
+  const message = event.data;
+  switch (message?.type) {
+    case 'showImages':
+      picker.update(message);
+      if (!inspection) status.textContent = 'Pick an image to inspect.';
+      break;
+    case 'showInspection':
+      show(message);
+      break;
+    case 'step':
+      step(message.action);
+      break;
+    case 'error':
+      showError(message.message);
+      break;
+    default:
+      break;
+  }
+});
+
+window.addEventListener('error', (event) => post({ type: 'log', level: 'error', message: `Inspector page: ${event.message}` }));
+post({ type: 'ready' });

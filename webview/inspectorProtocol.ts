@@ -1,0 +1,73 @@
+// The messages between the extension and the block-inspector webview, declared once and
+// imported by both sides. The page draws what core's block probe computed; it computes nothing.
+import type { InspectedImage, NetInspection, PickerImages } from '../core/inspect/types';
+
+export type { InspectedImage };
+
+/** What the page saves with setState so a reload revives it. */
+export interface InspectorPanelState {
+  blockIndex: number;
+  imageIndex: number | null;
+}
+
+// ---- extension → webview -------------------------------------------------------------
+
+/** The images to pick from, grouped by class, and where they come from. */
+export interface ShowImagesMessage extends PickerImages {
+  type: 'showImages';
+}
+
+/**
+ * One image through the residual net and (when the run has one) its plain twin, block by
+ * block. Replaces what is shown; the page keeps its current block unless blockIndex is given.
+ */
+export interface ShowInspectionMessage {
+  type: 'showInspection';
+  image: InspectedImage;
+  /** The residual net first, then its plain twin; both have the same blocks in the same order. */
+  nets: NetInspection[];
+  /** True while a run is training and the view refreshes from its latest weights. */
+  live: boolean;
+  blockIndex?: number;
+}
+
+/** Move the current block (from the Next/Previous Block commands and their keybindings). */
+export interface StepBlockMessage {
+  type: 'step';
+  action: 'next' | 'previous' | 'first' | 'last';
+}
+
+/** Something went wrong computing the view; the page shows the message. */
+export interface InspectorErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type ToInspectorWebviewMessage = ShowImagesMessage | ShowInspectionMessage | StepBlockMessage | InspectorErrorMessage;
+
+// ---- webview → extension -------------------------------------------------------------
+
+export interface InspectorReadyMessage {
+  type: 'ready';
+}
+
+/** The user picked an image to inspect. */
+export interface PickImageMessage {
+  type: 'pickImage';
+  index: number;
+}
+
+/** The current block changed (keyboard, click or a step message); the extension tracks it. */
+export interface BlockShownMessage {
+  type: 'blockShown';
+  blockIndex: number;
+  blockId: string;
+}
+
+export interface InspectorLogMessage {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export type FromInspectorWebviewMessage = InspectorReadyMessage | PickImageMessage | BlockShownMessage | InspectorLogMessage;
