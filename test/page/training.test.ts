@@ -188,8 +188,9 @@ describe('training curves page', () => {
 
     const toggle = session.page.locator('button.series-toggle[data-key="run-hover/b/train"]');
     await toggle.click();
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    // The legend and the charts redraw on the next frame, together.
     await session.page.waitForFunction(() => !document.querySelector('path.series-line[data-key="run-hover/b/train"]'));
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
     assert.deepEqual((await curves(session, 'error')).map((c) => c.key).sort(), ['run-hover/a/test', 'run-hover/a/train', 'run-hover/b/test']);
     assert.deepEqual((await curves(session, 'loss')).map((c) => c.key).sort(), ['run-hover/a/test', 'run-hover/a/train', 'run-hover/b/test']);
     const hidden = await hoverAt(session, 'error-svg', 10_000);
