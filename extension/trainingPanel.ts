@@ -10,6 +10,7 @@ import type { MetricPoint, RunStatus } from '../core/training/types';
 import { makeNonce, webviewHtml } from '../webview/html';
 import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../webview/trainingProtocol';
 import type { SaveDialog } from './architecturePanel';
+import { INSPECT_COMMAND } from './inspector';
 import { errorMessage, log } from './log';
 
 export const TRAINING_VIEW_TYPE = 'resnetLab.training';
@@ -136,6 +137,16 @@ export class TrainingPanel {
       case 'exportCsv':
         await this.exportCsv(message.runId);
         return;
+      case 'inspect': {
+        const folder = this.services.findRunFolder(message.runId);
+        if (!folder) {
+          void vscode.window.showErrorMessage(`ResNet Lab: cannot inspect run ${message.runId}: its folder is not in this workspace's .resnet-lab/runs.`);
+          return;
+        }
+        // The command reports its own problems (e.g. no checkpoint yet) to the user.
+        await vscode.commands.executeCommand(INSPECT_COMMAND, { runFolder: folder });
+        return;
+      }
       case 'addOverlay':
         await this.addOverlay();
         return;

@@ -64,6 +64,12 @@ export interface ExportMetricsMessage {
   runId: string;
 }
 
+/** Open the block inspector on the run's latest weights (refreshed while it trains). */
+export interface InspectRunMessage {
+  type: 'inspect';
+  runId: string;
+}
+
 /** Add another past run to the chart (the extension shows a picker). */
 export interface AddOverlayMessage {
   type: 'addOverlay';
@@ -75,4 +81,4 @@ export interface TrainingLogMessage {
   message: string;
 }
 
-export type FromTrainingWebviewMessage = TrainingReadyMessage | RunControlMessage | ExportMetricsMessage | AddOverlayMessage | TrainingLogMessage;
+export type FromTrainingWebviewMessage = TrainingReadyMessage | RunControlMessage | ExportMetricsMessage | InspectRunMessage | AddOverlayMessage | TrainingLogMessage;

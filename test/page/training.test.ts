@@ -244,6 +244,8 @@ describe('training curves page', () => {
     assert.deepEqual(await session.waitForPosted((m) => m.type === 'exportCsv'), { type: 'exportCsv', runId: 'run-ctl' });
     await session.page.locator('.action-overlay').click();
     assert.deepEqual(await session.waitForPosted((m) => m.type === 'addOverlay'), { type: 'addOverlay' });
+    await session.page.locator('.action-inspect').click();
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'inspect'), { type: 'inspect', runId: 'run-ctl' });
 
     await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopped', backend: 'wasm (WebAssembly, SIMD)', statusDetail: 'stopped by you at step 4,000' });
     await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'stopped');

@@ -47,6 +47,17 @@ describe('Inspect Blocks', function () {
     await vscode.commands.executeCommand('resnetLab.previousBlock');
     const back = await waitFor('the page to step back', () => (api.inspectorPanel()?.blockId === 'conv2_3' ? api.inspectorPanel() : undefined));
     assert.equal(back.blockIndex, 2);
+
+    // The curves panel's "Inspect blocks" button: the inspector follows that run's latest weights.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the inspector to close', () => api.inspectorPanel() === undefined);
+    await vscode.commands.executeCommand('resnetLab.openRun', session.run.folder);
+    await api.receiveFromTrainingPage(session.id, { type: 'inspect', runId: session.id });
+    const fromCurves = await waitFor('the inspector opened from the curves panel', () => {
+      const info = api.inspectorPanel();
+      return info && info.inspectionsSent > 0 ? info : undefined;
+    }, 60_000);
+    assert.deepEqual(fromCurves.nets.map((n) => n.step), [2, 2]);
   });
 
   it('an untrained net shows beside its plain twin; a net the images do not fit is refused with a reason', async () => {

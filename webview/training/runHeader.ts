@@ -87,6 +87,13 @@ export function runHeader(parent: HTMLElement, post: (message: FromTrainingWebvi
   actions
     .append('button')
     .attr('type', 'button')
+    .attr('class', 'action-inspect')
+    .text('Inspect blocks')
+    .attr('title', "Step through the blocks' outputs at the latest checkpoint (refreshed while it trains)")
+    .on('click', () => post({ type: 'inspect', runId }));
+  actions
+    .append('button')
+    .attr('type', 'button')
     .attr('class', 'action-overlay')
     .text('Add run…')
     .attr('title', 'Overlay the curves of another run')
