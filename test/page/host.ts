@@ -16,22 +16,22 @@ export const ROOT = resolve(__dirname, '..', '..', '..');
 const DIST = join(ROOT, 'dist');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'page');
 
-const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
-
 export interface Host {
   origin: string;
   close(): Promise<void>;
 }
 
-export async function startHost(): Promise<Host> {
-  for (const file of ['webview.js', 'webview.css']) {
+/** Serves one page bundle (dist/BUNDLE.js and .css, their maps) on 127.0.0.1 as a VS Code webview would load it. */
+export async function startPageServer(bundle: string, title: string): Promise<Host> {
+  for (const file of [`${bundle}.js`, `${bundle}.css`]) {
     if (!existsSync(join(DIST, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` before the page tests.`);
   }
+  const files: Record<string, string> = { [`${bundle}.js`]: 'text/javascript', [`${bundle}.css`]: 'text/css', [`${bundle}.js.map`]: 'application/json', [`${bundle}.css.map`]: 'application/json' };
   let origin = '';
   const server: Server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', origin).pathname;
     if (path === '/') {
-      const html = webviewHtml({ scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/dist/webview.css`, cspSource: origin, nonce: makeNonce(), title: 'ResNet Lab: architecture' });
+      const html = webviewHtml({ scriptUri: `${origin}/dist/${bundle}.js`, styleUri: `${origin}/dist/${bundle}.css`, cspSource: origin, nonce: makeNonce(), title });
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
       return;
     }
@@ -39,17 +39,21 @@ export async function startHost(): Promise<Host> {
       response.writeHead(204).end(); // browsers ask for it; a VS Code webview never does
       return;
     }
-    const match = /^\/dist\/(webview\.(?:js|css)(?:\.map)?)$/.exec(path);
-    if (!match) {
+    const file = path.startsWith('/dist/') ? path.slice('/dist/'.length) : '';
+    if (!(file in files)) {
       response.writeHead(404).end('not found');
       return;
     }
-    const ext = match[1].slice(match[1].lastIndexOf('.'));
-    response.writeHead(200, { 'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream' }).end(readFileSync(join(DIST, match[1])));
+    response.writeHead(200, { 'content-type': files[file] }).end(readFileSync(join(DIST, file)));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { origin, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+/** The architecture page. */
+export function startHost(): Promise<Host> {
+  return startPageServer('webview', 'ResNet Lab: architecture');
 }
 
 export function launchBrowser(): Promise<Browser> {

@@ -2,54 +2,21 @@
 // 127.0.0.1 with the real CSP (webviewHtml), records what the page posts, and delivers the
 // extension's messages. The inspections it sends are real: core's block probe on TF.js
 // (WebAssembly), for a net and its plain twin, on the embedded image set.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/engine/backend';
 import { freshProbe, normalisedImage, responseImages, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
 import { plainTwin, specFromName } from '../../core/spec';
-import { makeNonce, webviewHtml } from '../../webview/html';
 import type { FromInspectorWebviewMessage, InspectorPanelState, ShowImagesMessage, ShowInspectionMessage, ToInspectorWebviewMessage } from '../../webview/inspectorProtocol';
-import { ROOT, SCREENSHOT_DIR, THEMES } from './host';
+import { Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
 
 export { launchBrowser } from './host';
 
-const DIST = join(ROOT, 'dist');
-const FILES: Record<string, string> = { 'inspector.js': 'text/javascript', 'inspector.css': 'text/css', 'inspector.js.map': 'application/json', 'inspector.css.map': 'application/json' };
+export type InspectorHost = Host;
 
-export interface InspectorHost {
-  origin: string;
-  close(): Promise<void>;
-}
-
-export async function startInspectorHost(): Promise<InspectorHost> {
-  for (const file of ['inspector.js', 'inspector.css']) {
-    if (!existsSync(join(DIST, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` before the page tests.`);
-  }
-  let origin = '';
-  const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', origin).pathname;
-    if (path === '/') {
-      const html = webviewHtml({ scriptUri: `${origin}/dist/inspector.js`, styleUri: `${origin}/dist/inspector.css`, cspSource: origin, nonce: makeNonce(), title: 'ResNet Lab: block inspector' });
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-      return;
-    }
-    if (path === '/favicon.ico') {
-      response.writeHead(204).end();
-      return;
-    }
-    const file = path.startsWith('/dist/') ? path.slice('/dist/'.length) : '';
-    if (!(file in FILES)) {
-      response.writeHead(404).end('not found');
-      return;
-    }
-    response.writeHead(200, { 'content-type': FILES[file] }).end(readFileSync(join(DIST, file)));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, close: () => new Promise<void>((done) => server.close(() => done())) };
+export function startInspectorHost(): Promise<InspectorHost> {
+  return startPageServer('inspector', 'ResNet Lab: block inspector');
 }
 
 const SHIM = `(() => {

@@ -3,52 +3,19 @@
 // posts through acquireVsCodeApi, and delivers the extension's messages as window messages.
 // The runs and metric points here are the host's TEST INPUT, generated from a simple formula:
 // they are not product numbers and not results of any training.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
-import { makeNonce, webviewHtml } from '../../webview/html';
 import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../../webview/trainingProtocol';
-import { ROOT, SCREENSHOT_DIR, THEMES } from './host';
+import { Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
 
 export { launchBrowser } from './host';
 
-const DIST = join(ROOT, 'dist');
-const FILES: Record<string, string> = { 'training.js': 'text/javascript', 'training.css': 'text/css', 'training.js.map': 'application/json', 'training.css.map': 'application/json' };
+export type TrainingHost = Host;
 
-export interface TrainingHost {
-  origin: string;
-  close(): Promise<void>;
-}
-
-export async function startTrainingHost(): Promise<TrainingHost> {
-  for (const file of ['training.js', 'training.css']) {
-    if (!existsSync(join(DIST, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` before the page tests.`);
-  }
-  let origin = '';
-  const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', origin).pathname;
-    if (path === '/') {
-      const html = webviewHtml({ scriptUri: `${origin}/dist/training.js`, styleUri: `${origin}/dist/training.css`, cspSource: origin, nonce: makeNonce(), title: 'ResNet Lab: training' });
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-      return;
-    }
-    if (path === '/favicon.ico') {
-      response.writeHead(204).end(); // browsers ask for it; a VS Code webview never does
-      return;
-    }
-    const file = path.startsWith('/dist/') ? path.slice('/dist/'.length) : '';
-    if (!(file in FILES)) {
-      response.writeHead(404).end('not found');
-      return;
-    }
-    response.writeHead(200, { 'content-type': FILES[file] }).end(readFileSync(join(DIST, file)));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, close: () => new Promise<void>((done) => server.close(() => done())) };
+export function startTrainingHost(): Promise<TrainingHost> {
+  return startPageServer('training', 'ResNet Lab: training');
 }
 
 // Runs in the page before its script, like VS Code's webview preamble; also measures frames.
