@@ -52,6 +52,29 @@ export async function startPageServer(bundle: string, title: string): Promise<Ho
 }
 
 /** The architecture page. */
+/**
+ * Delivers a message the way VS Code does (a window message event) and resolves once the page's
+ * listeners have run: a sentinel posted behind it arrives after it (same task queue, FIFO).
+ * Sent as JSON text: Playwright's own serialization of a 2 MB report (ResNet-1202) is slow.
+ */
+export async function deliverMessage(page: Page, message: unknown): Promise<void> {
+  await page.evaluate(
+    (json) =>
+      new Promise<void>((handled) => {
+        const sentinel = `__handled_${Math.random()}`;
+        const onMessage = (event: MessageEvent): void => {
+          if (event.data !== sentinel) return;
+          window.removeEventListener('message', onMessage);
+          handled();
+        };
+        window.addEventListener('message', onMessage);
+        window.postMessage(JSON.parse(json), '*');
+        window.postMessage(sentinel, '*');
+      }),
+    JSON.stringify(message),
+  );
+}
+
 export function startHost(): Promise<Host> {
   return startPageServer('webview', 'ResNet Lab: architecture');
 }
@@ -153,10 +176,8 @@ export class PageSession {
     );
   }
 
-  /** Delivers a message the way VS Code does: a window message event. */
-  async send(message: ToWebviewMessage): Promise<void> {
-    // As JSON text: Playwright's own serialization of a 2 MB report (ResNet-1202) is slow.
-    await this.page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message));
+  send(message: ToWebviewMessage): Promise<void> {
+    return deliverMessage(this.page, message);
   }
 
   /** Shows a model and waits until the page has drawn it. */

@@ -9,7 +9,7 @@ import { selectBackend } from '../../core/engine/backend';
 import { freshProbe, normalisedImage, responseImages, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
 import { plainTwin, specFromName } from '../../core/spec';
 import type { FromInspectorWebviewMessage, InspectorPanelState, ShowImagesMessage, ShowInspectionMessage, ToInspectorWebviewMessage } from '../../webview/inspectorProtocol';
-import { Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
+import { deliverMessage, Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
 
 export { launchBrowser } from './host';
 
@@ -69,8 +69,8 @@ export class InspectorPage {
     return session;
   }
 
-  async send(message: ToInspectorWebviewMessage): Promise<void> {
-    await this.page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message));
+  send(message: ToInspectorWebviewMessage): Promise<void> {
+    return deliverMessage(this.page, message);
   }
 
   posted(): Promise<FromInspectorWebviewMessage[]> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../../webview/trainingProtocol';
-import { Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
+import { deliverMessage, Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
 
 export { launchBrowser } from './host';
 
@@ -101,9 +101,8 @@ export class TrainingPage {
     return session;
   }
 
-  /** Delivers a message the way VS Code does: a window message event. */
-  async send(message: ToTrainingWebviewMessage): Promise<void> {
-    await this.page.evaluate((json) => window.postMessage(JSON.parse(json), '*'), JSON.stringify(message));
+  send(message: ToTrainingWebviewMessage): Promise<void> {
+    return deliverMessage(this.page, message);
   }
 
   /** Sends the runs and waits until the page has drawn the main run's last step. */
