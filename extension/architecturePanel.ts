@@ -6,6 +6,7 @@ import { reportForSpec } from '../core/report';
 import { ModelRequest, NetworkSpec, requestFromSpec, specFromRequest } from '../core/spec';
 import type { ArchitecturePanelState, ExportFileMessage, ExportResultMessage, FromWebviewMessage, ToWebviewMessage, WebviewLogMessage } from '../webview/protocol';
 import { makeNonce, webviewHtml } from '../webview/html';
+import { INSPECT_BLOCK_COMMAND, InspectBlockArguments } from './inspector';
 import { compareChoices, keyOfSpec } from './compareChoices';
 import { errorMessage, log } from './log';
 import type { PanelMemory } from './panelMemory';
@@ -113,6 +114,11 @@ export class ArchitecturePanel {
         this.selectedBlock = message.blockId;
         this.changeEmitter.fire();
         return undefined;
+      case 'inspectBlock': {
+        const args: InspectBlockArguments = { blockId: message.blockId, modelRequest: requestFromSpec(this.spec) };
+        await vscode.commands.executeCommand(INSPECT_BLOCK_COMMAND, args);
+        return undefined;
+      }
       case 'log':
         writeLog(message.level, `page (${this.spec.name}): ${message.message}`);
         return undefined;
@@ -177,6 +183,14 @@ export class ArchitecturePanel {
     log().info(`${this.spec.name}: exported the ${message.view} as ${message.format.toUpperCase()} to ${describeUri(target)} (${bytes.length} bytes)`);
     void vscode.window.showInformationMessage(`ResNet Lab: saved ${describeUri(target)}`);
     return result(true, describeUri(target));
+  }
+
+  /** Marks a block in the diagram and table (the block inspector's current block); null clears. */
+  highlightBlock(blockId: string | null): void {
+    if (this.disposed || blockId === this.selectedBlock) return;
+    this.selectedBlock = blockId;
+    this.changeEmitter.fire();
+    void this.panel.webview.postMessage({ type: 'highlightBlock', blockId } satisfies ToWebviewMessage);
   }
 
   private async reply<T extends ToWebviewMessage>(message: T): Promise<T> {

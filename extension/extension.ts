@@ -51,7 +51,10 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   };
 
   const training = registerTraining(context, () => saveDialog);
-  const inspector = registerInspector(context);
+  // Diagrams of the inspected nets highlight the block the inspector is on.
+  const inspector = registerInspector(context, (blockId, modelNames) => {
+    for (const panel of panels.all()) if (modelNames.includes(panel.spec.name)) panel.highlightBlock(blockId);
+  });
 
   context.subscriptions.push(
     log,

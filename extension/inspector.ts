@@ -6,7 +6,10 @@ import { InspectorClient } from '../core/inspect/client';
 import type { InspectionSource } from '../core/inspect/session';
 import { RunFolder } from '../core/training/runStore';
 import { backendModulePaths } from './gpuBackend';
-import { INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo } from './inspectorPanel';
+import { messageHtml } from '../webview/html';
+import type { InspectorPanelState, InspectorSourceState } from '../webview/inspectorProtocol';
+import { ModelRequest, requestFromSpec, specFromRequest } from '../core/spec';
+import { BlockTarget, INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo } from './inspectorPanel';
 import { errorMessage, log } from './log';
 import { pickModel, requestFromArgument } from './modelPicker';
 import { NoWorkspaceError, offerToOpenFolder, workspaceRuns } from './runLocations';
@@ -15,6 +18,8 @@ import { readBackendSetting } from './trainingSettings';
 export const INSPECT_COMMAND = 'resnetLab.inspectBlocks';
 export const NEXT_BLOCK_COMMAND = 'resnetLab.nextBlock';
 export const PREVIOUS_BLOCK_COMMAND = 'resnetLab.previousBlock';
+/** "Inspect This Block": the diagram's context action and its Inspect block button. */
+export const INSPECT_BLOCK_COMMAND = 'resnetLab.inspectBlock';
 
 /** What "Inspect Blocks" accepts as an argument (tests, the training panel, other commands). */
 export interface InspectArguments {
@@ -25,6 +30,19 @@ export interface InspectArguments {
   model?: unknown;
   /** The test image (default 0). */
   imageIndex?: number;
+  /** Show this block first (default: the first block, or the one the open panel is on). */
+  blockId?: string;
+  /** Or this block by its index (a panel revived after a reload). */
+  blockIndex?: number;
+}
+
+/** What "Inspect This Block" accepts: the diagram's context (DiagramBlockContext) or a model and block. */
+export interface InspectBlockArguments {
+  blockId: string;
+  /** The model shown in the diagram: a ModelRequest, a model name, or the request as JSON text. */
+  modelRequest: ModelRequest | string;
+  /** Skip the question and inspect the untrained net (tests; or there is no matching run). */
+  fresh?: boolean;
 }
 
 export interface InspectorApi {
@@ -34,11 +52,56 @@ export interface InspectorApi {
   inspectorPanel(): InspectorPanelInfo | undefined;
 }
 
-/** The source a request names. */
-function sourceOf(args: InspectArguments): InspectionSource {
-  if (args.runFolder) return { kind: 'run', runFolder: RunFolder.open(args.runFolder).folder, step: args.step };
+/** The source a request names, and the same as the page saves it for a reload. */
+function sourceOf(args: InspectArguments): { source: InspectionSource; saved: InspectorSourceState } {
+  if (args.runFolder) {
+    const runFolder = RunFolder.open(args.runFolder).folder;
+    return { source: { kind: 'run', runFolder, step: args.step }, saved: args.step === undefined ? { runFolder } : { runFolder, step: args.step } };
+  }
   if (args.model === undefined) throw new Error('Inspect Blocks needs a run folder or a model.');
-  return { kind: 'fresh', model: requestFromArgument(args.model), seed: 1 };
+  const model = requestFromArgument(args.model);
+  return { source: { kind: 'fresh', model, seed: 1 }, saved: { model } };
+}
+
+function targetOf(args: InspectArguments): BlockTarget | undefined {
+  if (args.blockId !== undefined) return { blockId: args.blockId };
+  if (args.blockIndex !== undefined) return { blockIndex: args.blockIndex };
+  return undefined;
+}
+
+/** The model a diagram's context names (JSON text of its request, or a name). */
+function modelOfContext(value: ModelRequest | string): ModelRequest {
+  if (typeof value !== 'string' || !value.trim().startsWith('{')) return requestFromArgument(value);
+  try {
+    return requestFromArgument(JSON.parse(value));
+  } catch (error) {
+    throw new Error(`Inspect This Block: the diagram sent a model that is not valid JSON (${errorMessage(error)}).`);
+  }
+}
+
+/**
+ * "Inspect This Block" from the diagram: the runs of this workspace that trained this model (their
+ * latest weights), or an untrained net of it. Without such a run, the untrained net directly.
+ */
+async function pickBlockSource(args: InspectBlockArguments): Promise<InspectArguments | undefined> {
+  const model = modelOfContext(args.modelRequest);
+  const spec = specFromRequest(model);
+  const name = spec.name;
+  const key = (request: ModelRequest) => JSON.stringify(requestFromSpec(specFromRequest(request)));
+  const wanted = JSON.stringify(requestFromSpec(spec));
+  const fresh: InspectArguments = { model, blockId: args.blockId };
+  if (args.fresh) return fresh;
+  const runs = (vscode.workspace.workspaceFolders?.length ? workspaceRuns() : [])
+    .filter((r) => r.config !== null && r.config.nets.some((n) => key(n.request) === wanted))
+    .filter((r) => RunFolder.open(r.folder).listCheckpoints('a').length > 0);
+  if (runs.length === 0) return fresh;
+  type Item = vscode.QuickPickItem & { args: InspectArguments };
+  const items: Item[] = [
+    ...runs.map((r) => ({ label: r.config!.nets.map((n) => n.title).join(' vs '), description: r.id, detail: `latest weights, step ${r.lastStep.toLocaleString('en-US')} of ${r.config!.iterations.toLocaleString('en-US')}`, args: { runFolder: r.folder, blockId: args.blockId } })),
+    { label: '$(sparkle) The untrained net', detail: 'Freshly initialised weights (He initialisation) on the embedded images', args: fresh },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `ResNet Lab: Inspect ${args.blockId}`, placeHolder: `Whose weights? A run that trained ${name}, or the untrained net`, matchOnDescription: true });
+  return picked?.args;
 }
 
 /** The quick picks: a run (then a checkpoint) or an untrained net. */
@@ -67,26 +130,61 @@ async function pickArguments(): Promise<InspectArguments | undefined> {
   return stepPicked ? { runFolder: run.folder, step: stepPicked.step } : undefined;
 }
 
-export function registerInspector(context: vscode.ExtensionContext): InspectorApi {
+/**
+ * @param onBlockShown told the inspector's current block and its nets' model names, so open
+ *   architecture diagrams of those models highlight it.
+ */
+export function registerInspector(context: vscode.ExtensionContext, onBlockShown?: (blockId: string, modelNames: string[]) => void): InspectorApi {
   let panel: InspectorPanel | undefined;
   let client: InspectorClient | undefined;
 
-  const open = async (args: InspectArguments): Promise<InspectorPanelInfo> => {
-    const source = sourceOf(args);
+  /** Opens the source in the panel (a new one, or `revived` after a reload, or the open one). */
+  const open = async (args: InspectArguments, revived?: vscode.WebviewPanel): Promise<InspectorPanelInfo> => {
+    const { source, saved } = sourceOf(args);
     client ??= new InspectorClient(path.join(context.extensionUri.fsPath, 'dist', 'inspectWorker.js'));
     const opened = await client.open(source, readBackendSetting(), backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath));
     log().info(`inspector: ${opened.backend}`);
-    const inspection = { client, images: opened.images, follows: opened.follows, iterations: opened.iterations };
+    const inspection = { client, images: opened.images, follows: opened.follows, iterations: opened.iterations, source: saved };
     const imageIndex = args.imageIndex ?? 0;
     if (panel) {
-      panel.setSource(inspection, imageIndex);
+      panel.setSource(inspection, imageIndex, targetOf(args));
       panel.reveal();
     } else {
-      const webviewPanel = vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'ResNet Lab: Inspect Blocks', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true });
-      panel = new InspectorPanel(webviewPanel, inspection, imageIndex, context.extensionUri);
+      const webviewPanel = revived ?? vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'ResNet Lab: Inspect Blocks', vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: true });
+      panel = new InspectorPanel(webviewPanel, inspection, imageIndex, context.extensionUri, targetOf(args), onBlockShown);
       panel.onDidDispose(() => (panel = undefined));
     }
     return panel.info();
+  };
+
+  /** After a window reload: reopen the weights the page saved, on its image and block. */
+  const revive = async (webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> => {
+    const saved = state as Partial<InspectorPanelState> | undefined;
+    try {
+      if (panel) throw new Error('another block inspector is already open');
+      const source = saved?.source;
+      if (!source) throw new Error('the panel saved no weights to reopen');
+      const args: InspectArguments = 'runFolder' in source ? { runFolder: source.runFolder, step: source.step } : { model: source.model };
+      await open({ ...args, imageIndex: saved.imageIndex ?? 0, blockIndex: saved.blockIndex }, webviewPanel);
+    } catch (error) {
+      const problem = `The block inspector could not reopen after the reload: ${errorMessage(error)}. "ResNet Lab: Inspect Blocks" opens it again.`;
+      log().warn(problem);
+      webviewPanel.webview.html = messageHtml('ResNet Lab: Inspect Blocks', problem);
+    }
+  };
+
+  const inspectBlockCommand = async (argument?: unknown): Promise<InspectorPanelInfo | undefined> => {
+    try {
+      const given = argument as Partial<InspectBlockArguments> | undefined;
+      if (!given?.blockId || given.modelRequest === undefined) throw new Error('Inspect This Block needs a block of the architecture diagram: right-click a block there.');
+      const args = await pickBlockSource(given as InspectBlockArguments);
+      return args ? await open(args) : undefined;
+    } catch (error) {
+      const problem = errorMessage(error);
+      log().error(`Inspect This Block: ${problem}`);
+      void vscode.window.showErrorMessage(`ResNet Lab: ${problem}`);
+      return undefined;
+    }
   };
 
   const inspectCommand = async (argument?: unknown): Promise<InspectorPanelInfo | undefined> => {
@@ -116,6 +214,8 @@ export function registerInspector(context: vscode.ExtensionContext): InspectorAp
 
   context.subscriptions.push(
     vscode.commands.registerCommand(INSPECT_COMMAND, inspectCommand),
+    vscode.commands.registerCommand(INSPECT_BLOCK_COMMAND, inspectBlockCommand),
+    vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, { deserializeWebviewPanel: revive }),
     vscode.commands.registerCommand(NEXT_BLOCK_COMMAND, stepCommand('next')),
     vscode.commands.registerCommand(PREVIOUS_BLOCK_COMMAND, stepCommand('previous')),
     {

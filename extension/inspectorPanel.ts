@@ -7,7 +7,7 @@ import type { InspectorClient } from '../core/inspect/client';
 import { LIVE_CHECK_MS, liveRefreshDelay } from '../core/inspect/live';
 import type { NetInspection, PickerImages } from '../core/inspect/types';
 import { makeNonce, webviewHtml } from '../webview/html';
-import type { FromInspectorWebviewMessage, StepBlockMessage, ToInspectorWebviewMessage } from '../webview/inspectorProtocol';
+import type { FromInspectorWebviewMessage, InspectorSourceState, StepBlockMessage, ToInspectorWebviewMessage } from '../webview/inspectorProtocol';
 import { errorMessage, log } from './log';
 
 export const INSPECTOR_VIEW_TYPE = 'resnetLab.inspector';
@@ -18,7 +18,12 @@ export interface OpenedInspection {
   images: PickerImages;
   follows: boolean;
   iterations: number | null;
+  /** Saved in the page's state so a window reload reopens the same weights. */
+  source: InspectorSourceState;
 }
+
+/** The block to show first: one picked in the diagram (by id), or the one a revived panel was on. */
+export type BlockTarget = { blockId: string } | { blockIndex: number };
 
 /** The panel as tests see it. */
 export interface InspectorPanelInfo {
@@ -48,7 +53,15 @@ export class InspectorPanel {
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
 
-  constructor(readonly panel: vscode.WebviewPanel, private opened: OpenedInspection, private imageIndex: number, extensionUri: vscode.Uri) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private opened: OpenedInspection,
+    private imageIndex: number,
+    extensionUri: vscode.Uri,
+    private target?: BlockTarget,
+    /** Told the current block and the nets' model names (the architecture diagrams follow it). */
+    private readonly onBlockShown?: (blockId: string, modelNames: string[]) => void,
+  ) {
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
     panel.webview.options = { enableScripts: true, localResourceRoots: [dist] };
     panel.webview.html = webviewHtml({
@@ -66,9 +79,10 @@ export class InspectorPanel {
   }
 
   /** A new source (another "Inspect Blocks" while the panel is open). */
-  setSource(opened: OpenedInspection, imageIndex: number): void {
+  setSource(opened: OpenedInspection, imageIndex: number, target?: BlockTarget): void {
     this.opened = opened;
     this.imageIndex = imageIndex;
+    this.target = target;
     this.shownSteps = '';
     this.post({ type: 'showImages', ...opened.images });
     void this.refresh();
@@ -114,6 +128,7 @@ export class InspectorPanel {
       case 'blockShown':
         this.blockIndex = message.blockIndex;
         this.blockId = message.blockId;
+        this.onBlockShown?.(message.blockId, this.nets.map((n) => n.modelName));
         break;
       case 'log':
         log()[message.level](`inspector page: ${message.message}`);
@@ -129,7 +144,8 @@ export class InspectorPanel {
       if (generation !== this.generation || this.disposed) return;
       this.nets = nets;
       this.shownSteps = JSON.stringify(nets.map((n) => n.step));
-      this.post({ type: 'showInspection', image, nets, live: this.live });
+      const blockIndex = this.targetIndex(nets);
+      this.post({ type: 'showInspection', image, nets, live: this.live, blockIndex, source: this.opened.source });
       this.inspectionsSent += 1;
     } catch (error) {
       if (generation !== this.generation || this.disposed) return;
@@ -137,6 +153,20 @@ export class InspectorPanel {
       log().error(`Inspect Blocks: ${problem}`);
       this.post({ type: 'error', message: problem });
     }
+  }
+
+  /** The index of the block asked for (once: later refreshes keep the block the user is on). */
+  private targetIndex(nets: NetInspection[]): number | undefined {
+    const target = this.target;
+    this.target = undefined;
+    if (!target) return undefined;
+    const blocks = nets[0]?.blocks ?? [];
+    const index = 'blockId' in target ? blocks.findIndex((b) => b.blockId === target.blockId) : target.blockIndex;
+    if (index < 0 || index >= blocks.length) {
+      log().warn(`Inspect Blocks: ${nets[0]?.title ?? 'the net'} has no block ${'blockId' in target ? target.blockId : `#${target.blockIndex}`}; showing the current one.`);
+      return undefined;
+    }
+    return index;
   }
 
   /**

@@ -1,7 +1,9 @@
 // The "ui-inspector" suite of scripts/vscode-tests.mjs: "ResNet Lab: Inspect Blocks" as a user
 // runs it from the palette on a trained checkpoint (a tiny real run of ResNet-20 and plain-20,
 // trained here first), then three blocks stepped with the arrow keys in the webview, one more
-// with the Next Block keybinding (Shift+Alt+→), and a screenshot.
+// with the Next Block keybinding (Shift+Alt+→), and a screenshot; a window reload brings the
+// inspector back on the same block; then a right-click on a block of the architecture diagram
+// → "Inspect This Block" → the run's latest weights opens the inspector on that block.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +47,7 @@ async function waitForBlock(frame, blockId, what) {
   throw new Error(`${what}: the page shows ${shown}, not ${blockId}`);
 }
 
-export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }) {
+export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, webviewFrameShowing, say, resultsDir, expect }) {
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
   const page = await context.newPage();
   const steps = [];
@@ -87,6 +89,39 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
     step('the Next Block keybinding (Shift+Alt+→) moved on to conv3_2');
     await page.screenshot({ path: path.join(resultsDir, 'ui-inspector.png') });
     step('screenshot test-results/vscode/ui-inspector.png');
+
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await runFromPalette(page, 'Developer: Reload Window');
+    await reloaded;
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Inspect Blocks' }).waitFor({ timeout: 30_000 });
+    const revived = await inspectorFrame(page);
+    await waitForBlock(revived, 'conv3_2', 'after the window reload');
+    const revivedSource = await revived.locator('.net-column .net-source').first().textContent();
+    expect(/checkpoint at step 4/.test(revivedSource ?? ''), `after the reload the weights are from "${revivedSource}"`);
+    step('after a window reload the inspector is back on conv3_2 with the same checkpoint');
+
+    await runFromPalette(page, 'ResNet Lab: Show Architecture');
+    await widget.locator('.quick-input-box input').waitFor({ state: 'visible', timeout: 10_000 });
+    await pickQuickInputRow(page, 'ResNet-20', 'ResNet-20');
+    await widget.locator('.quick-input-title', { hasText: 'shortcut option' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const diagram = await webviewFrameShowing(page, 'ResNet-20');
+    const block = diagram.locator('g.item.block[data-block-id="conv4_2"]');
+    await block.waitFor({ timeout: 15_000 });
+    await block.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .action-item', { hasText: 'Inspect This Block' });
+    await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
+    await menuItem.click();
+    await widget.locator('.quick-input-title', { hasText: 'Inspect conv4_2' }).waitFor({ timeout: 10_000 });
+    await pickQuickInputRow(page, run.id, 'ResNet-20 vs plain-20');
+    step('right-clicked conv4_2 in the ResNet-20 diagram → "Inspect This Block" → the tiny run');
+    const fromDiagram = await inspectorFrame(page);
+    await waitForBlock(fromDiagram, 'conv4_2', 'opened from the diagram');
+    const diagramSource = await fromDiagram.locator('.net-column .net-source').first().textContent();
+    expect(/step 4/.test(diagramSource ?? ''), `from the diagram the weights are from "${diagramSource}"`);
+    await page.screenshot({ path: path.join(resultsDir, 'ui-inspector-from-diagram.png') });
+    step(`the inspector shows conv4_2 (${diagramSource}); screenshot test-results/vscode/ui-inspector-from-diagram.png`);
     return `${steps.length} steps passed`;
   } catch (error) {
     await page.screenshot({ path: path.join(resultsDir, 'ui-inspector-failure.png') }).catch(() => {});

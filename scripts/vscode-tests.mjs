@@ -450,7 +450,7 @@ async function main() {
       await runSuite('in-host', () => inHostSuite(browser, port, dir));
       await runSuite('ui', () => uiSuite(browser, port, dir));
       await runSuite('ui-training', () => trainingUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
-      await runSuite('ui-inspector', () => inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
+      await runSuite('ui-inspector', () => inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, webviewFrameShowing, say, resultsDir, expect }));
     }
   } catch (error) {
     results.push({ name: 'setup', ok: false, line: `FAIL setup    ${error.message}` });

@@ -9,6 +9,8 @@ import { DiagramArc, DiagramEdge, DiagramItem, DiagramLane, layoutDiagram } from
 export interface DiagramOptions {
   /** The user clicked a block (or cleared the selection). */
   onSelectBlock: (blockId: string | null) => void;
+  /** The user asked to inspect a block's outputs (the Inspect block button, or the I key on a block). */
+  onInspectBlock: (blockId: string) => void;
 }
 
 const ARC_LABELS: Record<DiagramArc['shortcut'], string> = { identity: '', projection: '1×1 proj', zeropad: '0-pad' };
@@ -24,6 +26,7 @@ export class Diagram {
   private collapsed = new Set<string>();
   private selectedBlock: string | null = null;
   private size = { width: 0, height: 0 };
+  private readonly inspectButton: Selection<HTMLButtonElement, unknown, null, undefined>;
 
   constructor(container: HTMLElement, private readonly options: DiagramOptions) {
     this.root = select(container).append('div').attr('class', 'diagram');
@@ -38,6 +41,15 @@ export class Diagram {
       this.collapsed = new Set(this.report?.graph.stages.filter((s) => s.blockIds.length > 0).map((s) => s.id) ?? []);
       this.render();
     });
+    this.inspectButton = toolbar
+      .append('button')
+      .attr('class', 'inspect-block')
+      .attr('title', 'Step through this block\'s input, residual branch, shortcut and output (also: right-click a block)')
+      .text('Inspect block')
+      .property('disabled', true)
+      .on('click', () => {
+        if (this.selectedBlock) this.options.onInspectBlock(this.selectedBlock);
+      });
     this.legend = toolbar.append('div').attr('class', 'legend diagram-legend');
     this.svg = this.root.append('svg').attr('class', 'diagram-svg').attr('role', 'img');
     const defs = this.svg.append('defs');
@@ -78,6 +90,8 @@ export class Diagram {
   update(report: ModelReport): void {
     const sameModel = this.report?.costs.model === report.costs.model && this.report.costs.title === report.costs.title;
     this.report = report;
+    // VS Code merges this with a block's own context for the right-click menu ("Inspect This Block").
+    this.root.attr('data-vscode-context', JSON.stringify({ modelRequest: JSON.stringify(report.request) }));
     if (!sameModel) {
       this.collapsed = stagesCollapsedByDefault(report.graph);
       this.selectedBlock = null;
@@ -232,6 +246,7 @@ export class Diagram {
       .attr('data-stage-id', (d) => d.stageId)
       .attr('data-collapsed-stage', (d) => (d.kind === 'collapsed' ? d.stageId : null))
       .attr('data-shortcut', (d) => (d.kind === 'block' ? d.shortcut : null))
+      .attr('data-vscode-context', (d) => (d.kind === 'block' ? JSON.stringify({ webviewSection: 'block', blockId: d.blockId, preventDefaultContextMenuItems: true }) : null))
       .attr('tabindex', (d) => (d.kind === 'layer' ? null : 0))
       .attr('role', (d) => (d.kind === 'layer' ? null : 'button'))
       .attr('aria-label', (d) => d.title)
@@ -268,6 +283,11 @@ export class Diagram {
       activate(d);
     });
     item.on('keydown', (event: KeyboardEvent, d) => {
+      if ((event.key === 'i' || event.key === 'I') && d.kind === 'block' && d.blockId) {
+        event.preventDefault();
+        this.options.onInspectBlock(d.blockId);
+        return;
+      }
       if (event.key !== 'Enter' && event.key !== ' ') return;
       event.preventDefault();
       activate(d);
@@ -338,5 +358,6 @@ export class Diagram {
   private markSelection(): void {
     this.content.selectAll<SVGGElement, DiagramItem>('g.item').classed('selected', (d) => d.kind === 'block' && d.blockId === this.selectedBlock);
     this.content.selectAll<SVGPathElement, DiagramArc>('path.shortcut-arc').classed('selected', (a) => a.blockId === this.selectedBlock);
+    this.inspectButton.property('disabled', this.selectedBlock === null).text(this.selectedBlock ? `Inspect ${this.selectedBlock}` : 'Inspect block');
   }
 }

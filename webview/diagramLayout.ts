@@ -100,7 +100,7 @@ function blockItem(block: BlockNode, layers: Map<string, LayerNode>): Pick<Diagr
   const convs = block.branch.map((id) => layers.get(id)!).filter((l) => l.kind === 'conv');
   return {
     lines: [block.id, ...convs.map(convText)],
-    title: `${block.id}: ${block.type} block, ${convs.map((c) => c.name).join(' → ')}; ${shortcutText(block.shortcut)}; output ${formatShape(block.outputShape)}`,
+    title: `${block.id}: ${block.type} block, ${convs.map((c) => c.name).join(' → ')}; ${shortcutText(block.shortcut)}; output ${formatShape(block.outputShape)}. Right-click or press I to inspect its outputs.`,
   };
 }
 

@@ -51,3 +51,20 @@ export function webviewHtml({ scriptUri, styleUri, cspSource, nonce, title }: We
 </html>
 `;
 }
+
+/** A page with only a message (a panel that could not be revived says why); no scripts at all. */
+export function messageHtml(title: string, text: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>${escapeHtml(title)}</title>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p role="alert">${escapeHtml(text)}</p>
+</body>
+</html>
+`;
+}

@@ -1,13 +1,18 @@
 // The messages between the extension and the block-inspector webview, declared once and
 // imported by both sides. The page draws what core's block probe computed; it computes nothing.
 import type { InspectedImage, NetInspection, PickerImages } from '../core/inspect/types';
+import type { ModelRequest } from '../core/spec';
 
 export type { InspectedImage };
 
-/** What the page saves with setState so a reload revives it. */
+/** Whose weights the inspector shows: a run (latest, or the checkpoint at `step`), or an untrained net. */
+export type InspectorSourceState = { runFolder: string; step?: number } | { model: ModelRequest };
+
+/** What the page saves with setState so a reload revives it (the serializer reopens the source). */
 export interface InspectorPanelState {
   blockIndex: number;
   imageIndex: number | null;
+  source?: InspectorSourceState;
 }
 
 // ---- extension → webview -------------------------------------------------------------
@@ -28,7 +33,10 @@ export interface ShowInspectionMessage {
   nets: NetInspection[];
   /** True while a run is training and the view refreshes from its latest weights. */
   live: boolean;
+  /** Go to this block (a block picked in the diagram, or the one a revived panel was on). */
   blockIndex?: number;
+  /** Saved in the page's state so a window reload reopens the same weights. */
+  source: InspectorSourceState;
 }
 
 /** Move the current block (from the Next/Previous Block commands and their keybindings). */

@@ -57,7 +57,7 @@ function selectBlock(blockId: string | null, fromExtension = false): void {
   if (!fromExtension) post({ type: 'blockSelected', blockId });
 }
 
-const diagram = new Diagram(diagramSection, { onSelectBlock: (id) => selectBlock(id) });
+const diagram = new Diagram(diagramSection, { onSelectBlock: (id) => selectBlock(id), onInspectBlock: (blockId) => post({ type: 'inspectBlock', blockId }) });
 const charts = new StageCharts(chartsSection, { post });
 const table = new LayerTable(tableSection, { post, onSelectBlock: (id) => selectBlock(id) });
 exportView = new ExportView(exportSlot, {

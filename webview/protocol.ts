@@ -89,4 +89,21 @@ export interface WebviewLogMessage {
   message: string;
 }
 
-export type FromWebviewMessage = ReadyMessage | SetCompareMessage | ExportFileMessage | CopyTextMessage | BlockSelectedMessage | WebviewLogMessage;
+/** Open the block inspector on this block of the model shown (the diagram's "Inspect block"). */
+export interface InspectBlockMessage {
+  type: 'inspectBlock';
+  blockId: string;
+}
+
+export type FromWebviewMessage = ReadyMessage | SetCompareMessage | ExportFileMessage | CopyTextMessage | BlockSelectedMessage | InspectBlockMessage | WebviewLogMessage;
+
+/**
+ * The context VS Code passes to "Inspect This Block" from the diagram's right-click menu: the
+ * data-vscode-context of the block and of the diagram above it, merged (VS Code adds `webview`).
+ */
+export interface DiagramBlockContext {
+  webviewSection: 'block';
+  blockId: string;
+  /** The model shown, as JSON of its ModelRequest (context values are kept flat). */
+  modelRequest: string;
+}

@@ -118,6 +118,33 @@ describe('architecture diagram', () => {
     assert.deepEqual(await session.posted(), []);
   });
 
+  test('Inspect block: the button inspects the selected block, the I key a focused one, and a right-click carries the block and model', async () => {
+    await session.show(showMessage(named('resnet56')));
+    const button = session.page.locator('button.inspect-block');
+    assert.equal(await button.isDisabled(), true, 'nothing selected yet');
+    await session.page.click('g.item.block[data-block-id="conv3_2"]');
+    assert.equal(await button.textContent(), 'Inspect conv3_2');
+    await session.clearPosted();
+    await button.click();
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'inspectBlock'), { type: 'inspectBlock', blockId: 'conv3_2' });
+
+    await session.clearPosted();
+    await session.page.focus('g.item.block[data-block-id="conv2_5"]');
+    await session.page.keyboard.press('i');
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'inspectBlock'), { type: 'inspectBlock', blockId: 'conv2_5' });
+
+    // VS Code's webview merges data-vscode-context from the element up to the root for webview/context menus.
+    const context = await session.page.locator('g.item.block[data-block-id="conv4_9"]').evaluate((node) => {
+      const merged: Record<string, unknown> = {};
+      for (let el: Element | null = node; el; el = el.parentElement) {
+        const own = el.getAttribute('data-vscode-context');
+        if (own) for (const [k, v] of Object.entries(JSON.parse(own) as Record<string, unknown>)) if (!(k in merged)) merged[k] = v;
+      }
+      return merged;
+    });
+    assert.deepEqual(context, { webviewSection: 'block', blockId: 'conv4_9', preventDefaultContextMenuItems: true, modelRequest: JSON.stringify(report(named('resnet56')).request) });
+  });
+
   test('zoom with the wheel and pan by dragging', async () => {
     await session.show(showMessage(named('resnet34')));
     const transform = () => session.page.getAttribute('g.diagram-content', 'transform');

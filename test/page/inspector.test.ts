@@ -133,6 +133,25 @@ describe('block inspector page', () => {
     }
   });
 
+  test('an inspection that names a block (picked in the diagram, or a revived panel) opens on it; the state keeps the weights for a reload', async () => {
+    const session = await InspectorPage.open(browser, host);
+    try {
+      await session.send(images);
+      const target = inspection.nets[0].blocks[12].blockId;
+      await session.send({ ...inspection, blockIndex: 12 });
+      await session.page.waitForFunction((id) => document.getElementById('app')?.dataset.block === id, target);
+      assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockShown'), { type: 'blockShown', blockIndex: 12, blockId: target });
+      assert.deepEqual((await shownView(session)).columnBlocks, [target, target]);
+      const state = await session.page.evaluate(() => window.__inspectorHost.state);
+      assert.deepEqual(state, { blockIndex: 12, imageIndex: 3, source: inspection.source });
+      await session.page.keyboard.press('ArrowRight');
+      await session.page.waitForFunction(() => document.getElementById('app')?.dataset.blockIndex === '13');
+      assert.equal((await session.page.evaluate(() => window.__inspectorHost.state))?.blockIndex, 13);
+    } finally {
+      await session.close();
+    }
+  });
+
   test('the picker shows thumbnails by class and asks the extension for the picked image', async () => {
     const session = await InspectorPage.open(browser, host);
     try {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/engine/backend';
 import { freshProbe, normalisedImage, responseImages, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
-import { plainTwin, specFromName } from '../../core/spec';
+import { plainTwin, requestFromSpec, specFromName } from '../../core/spec';
 import type { FromInspectorWebviewMessage, InspectorPanelState, ShowImagesMessage, ShowInspectionMessage, ToInspectorWebviewMessage } from '../../webview/inspectorProtocol';
 import { deliverMessage, Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
 
@@ -133,6 +133,7 @@ export async function inspectPair(modelName: string, imageIndex: number): Promis
       image: { index: imageIndex, label, className: data.images.classNames[label], pixels: Buffer.from(data.images.images.subarray(imageIndex * bytes, (imageIndex + 1) * bytes)).toString('base64'), height, width },
       nets,
       live: false,
+      source: { model: requestFromSpec(spec) },
     },
   };
 }

@@ -71,4 +71,31 @@ describe('Inspect Blocks', function () {
     assert.deepEqual(info.nets.map((n) => n.step), [null, null]);
     await assert.rejects(api.inspectBlocks({ model: 'resnet18' }), /takes 224×224×3 images of 1000 classes; .* pick a CIFAR-10 net/);
   });
+
+  it("the diagram's Inspect block opens the inspector on that block; the right-click menu's context does the same", async () => {
+    const api = await extensionApi();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the inspector to close', () => api.inspectorPanel() === undefined);
+    // No run of this workspace trained ResNet-44, so it goes straight to the untrained net.
+    await api.showArchitecture('resnet44');
+    await api.receiveFromPage('resnet44', { type: 'inspectBlock', blockId: 'conv3_4' });
+    const fromButton = await waitFor('the inspector on conv3_4', () => {
+      const i = api.inspectorPanel();
+      return i && i.inspectionsSent > 0 && i.blockId === 'conv3_4' ? i : undefined;
+    }, 60_000);
+    assert.deepEqual(fromButton.nets.map((n) => n.title), ['ResNet-44', 'plain-44']);
+    assert.equal(fromButton.blockIndex, 10, 'conv3_4 is the 11th block of ResNet-44 (7 per stage)');
+    const diagramOf = () => api.openPanels().find((p) => p.name === 'resnet44');
+    await waitFor('the ResNet-44 diagram to highlight conv3_4', () => diagramOf()?.selectedBlock === 'conv3_4');
+
+    // What VS Code passes from the webview/context menu: the merged data-vscode-context of the block and the diagram.
+    const context = { webview: 'resnetLab.architecture', webviewSection: 'block', blockId: 'conv4_7', modelRequest: JSON.stringify({ kind: 'named', name: 'resnet44' }), preventDefaultContextMenuItems: true };
+    await vscode.commands.executeCommand('resnetLab.inspectBlock', context);
+    const fromMenu = await waitFor('the inspector on conv4_7', () => (api.inspectorPanel()?.blockId === 'conv4_7' ? api.inspectorPanel() : undefined), 60_000);
+    assert.equal(fromMenu.blockIndex, 20);
+    await vscode.commands.executeCommand('resnetLab.previousBlock');
+    await waitFor('the diagram to follow the inspector to conv4_6', () => diagramOf()?.selectedBlock === 'conv4_6');
+    const commands = await vscode.commands.getCommands(true);
+    assert.ok(commands.includes('resnetLab.inspectBlock'));
+  });
 });

@@ -77,7 +77,7 @@ function goTo(index: number): void {
   blockIndex = next;
   render();
   const blockId = inspection.nets[0].blocks[blockIndex].blockId;
-  vscode.setState({ blockIndex, imageIndex: inspection.image.index });
+  vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source });
   post({ type: 'blockShown', blockIndex, blockId });
 }
 
@@ -108,7 +108,7 @@ function show(message: ShowInspectionMessage): void {
   picker.select(image.index);
   render();
   figure.update(message.nets);
-  vscode.setState({ blockIndex, imageIndex: image.index });
+  vscode.setState({ blockIndex, imageIndex: image.index, source: message.source });
   post({ type: 'blockShown', blockIndex, blockId: first.blocks[blockIndex].blockId });
 }
 
