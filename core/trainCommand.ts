@@ -95,6 +95,7 @@ async function follow(session: TrainingSession, io: CommandIo): Promise<number> 
     // Each net's worker reports these; say each once.
     onBackend: (title) => once(`Backend: ${title}`),
     onData: (description) => once(`Data: ${description}`),
+    onWarning: (message) => io.err(`Warning: ${message}`),
     onMetrics: (points) => {
       for (const p of points) latest.set(p.slot, { ...latest.get(p.slot), [p.split]: p });
       showProgress(progressLine(config, latest, startedAt, startStep));
@@ -188,7 +189,8 @@ export function runsCommand(args: string[], io: CommandIo): number {
       continue;
     }
     const c = run.config;
-    io.out(`${run.id}  ${c.nets.map((n) => n.title).join(' vs ')}  step ${count(run.lastStep)}/${count(c.iterations)}  ${c.data.description}`);
+    const ended = run.outcome ? `  ${run.outcome.status}${run.outcome.status === 'failed' ? `: ${run.outcome.detail}` : ''}` : '';
+    io.out(`${run.id}  ${c.nets.map((n) => n.title).join(' vs ')}  step ${count(run.lastStep)}/${count(c.iterations)}  ${c.data.description}${ended}`);
   }
   return 0;
 }

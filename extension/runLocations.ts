@@ -63,10 +63,11 @@ export function runItem(run: RunListing): RunItem {
   const c = run.config;
   if (!c) return { label: run.id, description: 'unreadable', detail: run.problem ?? '', run };
   const done = run.lastStep >= c.iterations;
+  const failed = !done && run.outcome?.status === 'failed' ? ` · failed: ${run.outcome.detail}` : '';
   return {
     label: c.nets.map((n) => n.title).join(' vs '),
     description: run.id,
-    detail: `${done ? 'finished' : `step ${count(run.lastStep)} of ${count(c.iterations)}`} · ${c.data.description}`,
+    detail: `${done ? 'finished' : `step ${count(run.lastStep)} of ${count(c.iterations)}`} · ${c.data.description}${failed}`,
     run,
   };
 }

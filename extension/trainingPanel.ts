@@ -49,18 +49,19 @@ export interface TrainingPanelInfo {
   deliveredStep: number;
 }
 
-/** A past run as the page shows it: status from how far its metrics got. */
+/** A past run as the page shows it: finished when its metrics reached the end, else how its last session ended. */
 export function pastRunView(folder: string): RunView {
   const run = RunFolder.open(folder);
   const config = run.readConfig();
   const metrics = run.readMetrics();
   const step = metrics.reduce((m, p) => Math.max(m, p.step), 0);
   const done = config.nets.every((net) => metrics.some((p) => p.slot === net.slot && p.step >= config.iterations));
-  const status: RunStatus = done ? 'finished' : 'stopped';
-  const statusDetail = done
-    ? `finished ${config.iterations.toLocaleString('en-US')} iterations`
-    : `not training: last logged step ${step.toLocaleString('en-US')} of ${config.iterations.toLocaleString('en-US')}; "ResNet Lab: Resume Training" continues it from its checkpoint`;
-  return { config, status, backend: '', statusDetail, metrics };
+  const resume = '"ResNet Lab: Resume Training" continues it from its checkpoint';
+  const of = `${step.toLocaleString('en-US')} of ${config.iterations.toLocaleString('en-US')}`;
+  const outcome = run.readOutcome();
+  if (done) return { config, status: 'finished', backend: '', statusDetail: `finished ${config.iterations.toLocaleString('en-US')} iterations`, metrics };
+  if (outcome?.status === 'failed') return { config, status: 'failed', backend: '', statusDetail: `failed at step ${of}: ${outcome.detail}; ${resume}`, metrics };
+  return { config, status: 'stopped', backend: '', statusDetail: `not training: last logged step ${of}; ${resume}`, metrics };
 }
 
 export class TrainingPanel {

@@ -139,6 +139,7 @@ export class TrainingRuns implements vscode.Disposable {
       }),
       onData: guard((description: string) => once(`run ${config.id}: data ${description}`)),
       onCheckpoint: guard((slot: string, step: number) => log().debug(`run ${config.id}: checkpoint of ${slot} at step ${step}`)),
+      onWarning: guard((message: string) => log().warn(`run ${config.id}: ${message}`)),
       onMetrics: guard((points: MetricPoint[]) => {
         panels.appendLive(config.id, points);
         statusBar.addMetrics(points);

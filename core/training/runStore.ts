@@ -58,12 +58,24 @@ export function makeRunId(nets: NetPlan[], now = new Date()): string {
   return `${stamp}-${names}`;
 }
 
+/** How a session of the run ended (outcome.json), so past-run views tell a failure from a stop. */
+export interface RunOutcome {
+  status: 'finished' | 'stopped' | 'failed';
+  detail: string;
+  /** The lowest step the nets reached. */
+  step: number;
+  /** ISO time it ended. */
+  at: string;
+}
+
 export class RunFolder {
   readonly configFile: string;
   readonly metricsFile: string;
   readonly checkpointsFolder: string;
+  readonly outcomeFile: string;
 
   constructor(readonly folder: string) {
+    this.outcomeFile = path.join(folder, 'outcome.json');
     this.configFile = path.join(folder, 'config.json');
     this.metricsFile = path.join(folder, 'metrics.jsonl');
     this.checkpointsFolder = path.join(folder, 'checkpoints');
@@ -100,6 +112,25 @@ export class RunFolder {
       throw new RunStoreError(this.configFile, 'is not a ResNet Lab run configuration (version 1)');
     }
     return config;
+  }
+
+  writeOutcome(outcome: RunOutcome): void {
+    writeFileAtomic(this.outcomeFile, JSON.stringify(outcome, null, 2) + '\n');
+  }
+
+  /** A session is training it again: the last outcome no longer holds. */
+  clearOutcome(): void {
+    fs.rmSync(this.outcomeFile, { force: true });
+  }
+
+  /** How the last session ended; null when none ended (still training, or the process died). */
+  readOutcome(): RunOutcome | null {
+    try {
+      const outcome = JSON.parse(fs.readFileSync(this.outcomeFile, 'utf8')) as RunOutcome;
+      return ['finished', 'stopped', 'failed'].includes(outcome.status) && typeof outcome.detail === 'string' ? outcome : null;
+    } catch {
+      return null;
+    }
   }
 
   appendMetrics(points: MetricPoint[]): void {
@@ -213,6 +244,8 @@ export interface RunListing {
   /** Why the config could not be read, when it could not. */
   problem: string | null;
   lastStep: number;
+  /** How its last session ended, when one ended and recorded it. */
+  outcome: RunOutcome | null;
 }
 
 /** The runs under a runs root, newest first; broken runs are listed with their problem. */
@@ -226,9 +259,9 @@ export function listRuns(runsRoot: string): RunListing[] {
       try {
         const config = run.readConfig();
         const metrics = run.readMetrics();
-        return { id: d.name, folder: run.folder, config, problem: null, lastStep: metrics.reduce((m, p) => Math.max(m, p.step), 0) };
+        return { id: d.name, folder: run.folder, config, problem: null, lastStep: metrics.reduce((m, p) => Math.max(m, p.step), 0), outcome: run.readOutcome() };
       } catch (error) {
-        return { id: d.name, folder: run.folder, config: null, problem: (error as Error).message, lastStep: 0 };
+        return { id: d.name, folder: run.folder, config: null, problem: (error as Error).message, lastStep: 0, outcome: null };
       }
     })
     .sort((a, b) => b.id.localeCompare(a.id));

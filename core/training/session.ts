@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { RunFolder } from './runStore';
+import { RunFolder, RunOutcome } from './runStore';
 import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
 import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
 
@@ -13,6 +13,8 @@ export interface SessionListener {
   onBackend?(title: string): void;
   onData?(description: string): void;
   onCheckpoint?(slot: NetPlan['slot'], step: number): void;
+  /** Something went wrong that does not stop the run (it is told, never swallowed). */
+  onWarning?(message: string): void;
 }
 
 type NetState = 'starting' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
@@ -54,6 +56,7 @@ export class TrainingSession {
 
   private constructor(readonly run: RunFolder, readonly config: RunConfig, resume: boolean, options: SessionOptions) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    run.clearOutcome();
     const workerPath = options.workerPath ?? defaultWorkerPath();
     for (const net of config.nets) {
       const worker = new Worker(workerPath);
@@ -172,6 +175,15 @@ export class TrainingSession {
     this.updateStatus();
   }
 
+  private recordOutcome(status: RunOutcome['status'], detail: string): void {
+    try {
+      this.run.writeOutcome({ status, detail, step: this.step, at: new Date().toISOString() });
+    } catch (error) {
+      // The run itself (metrics, checkpoints) is intact; only the past-run label is lost.
+      this.emit('onWarning', `could not record how run ${this.id} ended in ${this.run.outcomeFile}: ${(error as Error).message}`);
+    }
+  }
+
   private updateStatus(): void {
     const states = this.nets.map((n) => n.state);
     const title = (slot: NetPlan['slot']) => this.config.nets.find((n) => n.slot === slot)?.title ?? slot;
@@ -194,6 +206,7 @@ export class TrainingSession {
     if (status !== this.status || detail !== this.statusDetail) {
       this.status = status;
       this.statusDetail = detail;
+      if (status === 'finished' || status === 'stopped' || status === 'failed') this.recordOutcome(status, detail);
       this.emit('onStatus', status, detail);
     }
   }

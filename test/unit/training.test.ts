@@ -1,6 +1,7 @@
 // Real training, as a user runs it: worker threads, TF.js on WebAssembly, run folders, the
 // real CIFAR-10 files. Small on purpose: a few hundred images, a few dozen steps.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -83,13 +84,16 @@ describe('training', { concurrency: false }, () => {
     assert.equal(await interrupted.finished, 'stopped');
     assert.match(interrupted.statusDetail, /stopped by you at step \d+; the last checkpoint is kept/);
     const run = RunFolder.open(interrupted.run.folder);
+    assert.equal(run.readOutcome()?.status, 'stopped', 'how the session ended is recorded for past-run views');
     const stoppedAt = run.latestCheckpoint('a')!.step;
     // The other net may be a step behind when the stop lands; either way a checkpoint is written at the stop.
     assert.ok(stoppedAt > 0 && stoppedAt < 24, `checkpoint at ${stoppedAt}`);
     assert.ok(run.readMetrics().length > 0, 'the metrics written before the stop are kept');
 
     const resumed = TrainingSession.resume(interrupted.run.folder);
+    assert.equal(run.readOutcome(), null, 'a resumed run is no longer "stopped"');
     assert.equal(await resumed.finished, 'finished', resumed.statusDetail);
+    assert.equal(run.readOutcome()?.status, 'finished');
     const { metrics: uninterrupted } = await train(choices, runsRoot());
     const sorted = (m: MetricPoint[]) => m.map(key).sort();
     assert.deepEqual(sorted(run.readMetrics()), sorted(uninterrupted));
@@ -97,9 +101,18 @@ describe('training', { concurrency: false }, () => {
 
   test('a bad data folder fails the run with a message naming the file; nothing is lost', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-nodata-'));
-    const session = TrainingSession.start(planRun({ nets: [named('resnet20')], data: { kind: 'cifar10', location: empty, trainSize: 100, testSize: 100 }, iterations: 5, batchSize: 10, backend: 'wasm' }), runsRoot());
+    const root = runsRoot();
+    const session = TrainingSession.start(planRun({ nets: [named('resnet20')], data: { kind: 'cifar10', location: empty, trainSize: 100, testSize: 100 }, iterations: 5, batchSize: 10, backend: 'wasm' }), root);
     assert.equal(await session.finished, 'failed');
     assert.ok(session.statusDetail.includes(empty), session.statusDetail);
     assert.ok(fs.existsSync(session.run.configFile), 'the run folder and its config stay');
+    const outcome = session.run.readOutcome();
+    assert.equal(outcome?.status, 'failed');
+    assert.equal(outcome?.detail, session.statusDetail);
+    // `resnet-lab runs` says it failed and why, as the extension's run lists do.
+    const listed = spawnSync(process.execPath, [path.resolve(__dirname, '../../../bin/resnet-lab.js'), 'runs', '--out', root], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const line = listed.stdout.split('\n').find((l) => l.startsWith(session.id)) ?? '';
+    assert.ok(line.includes('step 0/5') && line.includes(`failed: ${session.statusDetail}`), listed.stdout);
   });
 });
