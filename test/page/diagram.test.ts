@@ -1,10 +1,9 @@
 // The architecture diagram: one shortcut arc per block in the style of its kind, output sizes
 // between stages, selection shared with the table, zoom, and ResNet-1202 drawn collapsed.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { formatShape } from '../../core/graph';
-import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+import { eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 interface DrawnArc {
   block: string;
@@ -19,27 +18,8 @@ const selectedRows = (session: PageSession) => session.page.$$eval('tr.layer-row
 const selectedBlocks = (session: PageSession) => session.page.$$eval('g.item.block.selected', (blocks) => blocks.map((b) => b.getAttribute('data-block-id')!));
 
 describe('architecture diagram', () => {
-  let host: Host;
-  let browser: Browser;
   let session: PageSession;
-  before(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-  });
-  beforeEach(async () => {
-    session = await PageSession.open(browser, host, 'dark');
-  });
-  afterEach(async () => {
-    try {
-      await session.assertNoProblems(); // no console errors, page errors or CSP violations
-    } finally {
-      await session.close();
-    }
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  eachArchitecturePage((s) => (session = s));
 
   test('ResNet-56 (option A): one arc per block, zero-padded and dotted on conv3_1 and conv4_1, solid identity elsewhere', async () => {
     const resnet56 = report(named('resnet56'));

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { ExportFileMessage } from '../../webview/protocol';
-import { Host, launchBrowser, named, PageSession, SCREENSHOT_DIR, showMessage, startHost } from './host';
+import { eachArchitecturePage, named, PageSession, SCREENSHOT_DIR, showMessage } from './host';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 function pngSize(dataUrl: string): { width: number; height: number } {
@@ -19,27 +19,9 @@ function pngSize(dataUrl: string): { width: number; height: number } {
 }
 
 describe('export', () => {
-  let host: Host;
-  let browser: Browser;
   let session: PageSession;
-  before(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-  });
-  beforeEach(async () => {
-    session = await PageSession.open(browser, host, 'dark');
-  });
-  afterEach(async () => {
-    try {
-      await session.assertNoProblems(); // no console errors, page errors or CSP violations
-    } finally {
-      await session.close();
-    }
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  let browser: Browser;
+  eachArchitecturePage((s, b) => ((session = s), (browser = b)));
 
   /** Parses SVG text in a blank page of its own (no CSP there: the exported file stands alone). */
   const inBlankPage = async <T>(svgText: string, read: (text: string) => T): Promise<T> => {

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { Browser, chromium, Page } from 'playwright-core';
 import { ModelReport, reportForRequest } from '../../core/report';
 import type { ModelRequest } from '../../core/spec';
@@ -116,7 +117,7 @@ export type ThemeName = keyof typeof THEMES;
 // Runs in the page before its own script, like VS Code's webview preamble.
 const VSCODE_API_SHIM = `(() => {
   const record = { posted: [], state: undefined, csp: [] };
-  window.__resnetLabHost = record;
+  window.__webviewHost = record;
   document.addEventListener('securitypolicyviolation', (e) => record.csp.push(e.violatedDirective + ' blocked ' + e.blockedURI));
   let acquired = false;
   window.acquireVsCodeApi = () => {
@@ -130,23 +131,34 @@ const VSCODE_API_SHIM = `(() => {
   };
 })();`;
 
+/** What the shim records: the page's posts, its saved state, CSP violations. */
 interface HostRecord {
-  posted: FromWebviewMessage[];
-  state: ArchitecturePanelState | undefined;
+  posted: Array<{ type: string }>;
+  state: unknown;
   csp: string[];
 }
 declare global {
   interface Window {
-    __resnetLabHost: HostRecord;
+    __webviewHost: HostRecord;
   }
 }
 
-/** One page under test, with what it posted and every problem it reported. */
-export class PageSession {
+export interface OpenPageOptions {
+  theme?: ThemeName;
+  viewport?: { width: number; height: number };
+  /** More script to run before the page's own (after the shim). */
+  initScript?: string;
+}
+
+/**
+ * One webview page under test, as VS Code would host it: what it posted, the state it saved,
+ * and every problem it reported. `To`/`From`/`State` are the page's protocol types.
+ */
+export class WebviewPage<To, From extends { type: string }, State> {
   /** Console errors, uncaught page errors and failed requests. */
   readonly problems: string[] = [];
 
-  private constructor(readonly page: Page) {
+  constructor(readonly page: Page, private readonly fullPageScreenshots = false) {
     page.on('console', (message) => {
       if (message.type() === 'error') this.problems.push(`console error: ${message.text()}`);
     });
@@ -154,13 +166,14 @@ export class PageSession {
     page.on('requestfailed', (request) => this.problems.push(`request failed: ${request.url()}`));
   }
 
-  static async open(browser: Browser, host: Host, theme: ThemeName = 'dark', viewport = { width: 1280, height: 900 }): Promise<PageSession> {
-    const page = await browser.newPage({ viewport });
-    const session = new PageSession(page);
-    await page.addInitScript(VSCODE_API_SHIM);
+  /** Loads the host's page into a new tab, waits for its "ready", applies the theme. */
+  protected static async load<P extends WebviewPage<unknown, { type: string }, unknown>>(browser: Browser, host: Host, make: (page: Page) => P, options: OpenPageOptions = {}): Promise<P> {
+    const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+    const session = make(page);
+    await page.addInitScript(VSCODE_API_SHIM + (options.initScript ?? ''));
     await page.goto(host.origin + '/');
     await session.waitForPosted((m) => m.type === 'ready');
-    await session.setTheme(theme);
+    await session.setTheme(options.theme ?? 'dark');
     return session;
   }
 
@@ -176,42 +189,36 @@ export class PageSession {
     );
   }
 
-  send(message: ToWebviewMessage): Promise<void> {
+  send(message: To): Promise<void> {
     return deliverMessage(this.page, message);
   }
 
-  /** Shows a model and waits until the page has drawn it. */
-  async show(message: ShowArchitectureMessage): Promise<void> {
-    await this.send(message);
-    await this.page.waitForFunction((title) => document.querySelector('.model-title')?.textContent?.startsWith(title) === true, message.primary.costs.title);
+  async posted(): Promise<From[]> {
+    return (await this.page.evaluate(() => window.__webviewHost.posted)) as unknown as From[];
   }
 
-  posted(): Promise<FromWebviewMessage[]> {
-    return this.page.evaluate(() => window.__resnetLabHost.posted);
-  }
-
-  state(): Promise<ArchitecturePanelState | undefined> {
-    return this.page.evaluate(() => window.__resnetLabHost.state);
+  async state(): Promise<State | undefined> {
+    return (await this.page.evaluate(() => window.__webviewHost.state)) as State | undefined;
   }
 
   async clearPosted(): Promise<void> {
-    await this.page.evaluate(() => window.__resnetLabHost.posted.splice(0));
+    await this.page.evaluate(() => window.__webviewHost.posted.splice(0));
   }
 
   /** Waits for a posted message that matches, and returns it. */
-  async waitForPosted(matches: (message: FromWebviewMessage) => boolean, timeoutMs = 10_000): Promise<FromWebviewMessage> {
+  async waitForPosted(matches: (message: From) => boolean, timeoutMs = 10_000): Promise<From> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = (await this.posted()).find(matches);
       if (found) return found;
       if (Date.now() > deadline) throw new Error(`No matching message was posted; posted: ${JSON.stringify((await this.posted()).map((m) => m.type))}`);
-      await new Promise((done) => setTimeout(done, 50));
+      await new Promise((done) => setTimeout(done, 30));
     }
   }
 
   /** Every console error, page error, failed request and CSP violation so far. */
   async allProblems(): Promise<string[]> {
-    const csp = await this.page.evaluate(() => window.__resnetLabHost.csp);
+    const csp = await this.page.evaluate(() => window.__webviewHost.csp);
     return [...this.problems, ...csp.map((v) => `CSP violation: ${v}`)];
   }
 
@@ -224,13 +231,56 @@ export class PageSession {
   async screenshot(name: string): Promise<string> {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const path = join(SCREENSHOT_DIR, `${name}.png`);
-    await this.page.screenshot({ path, fullPage: false });
+    await this.page.screenshot({ path, fullPage: this.fullPageScreenshots });
     return path;
   }
 
   async close(): Promise<void> {
     await this.page.close();
   }
+}
+
+/** The architecture page under test. */
+export class PageSession extends WebviewPage<ToWebviewMessage, FromWebviewMessage, ArchitecturePanelState> {
+  static open(browser: Browser, host: Host, theme: ThemeName = 'dark', viewport = { width: 1280, height: 900 }): Promise<PageSession> {
+    return WebviewPage.load(browser, host, (page) => new PageSession(page), { theme, viewport });
+  }
+
+  /** Shows a model and waits until the page has drawn it. */
+  async show(message: ShowArchitectureMessage): Promise<void> {
+    await this.send(message);
+    await this.page.waitForFunction((title) => document.querySelector('.model-title')?.textContent?.startsWith(title) === true, message.primary.costs.title);
+  }
+}
+
+/**
+ * The hooks of a suite of architecture-page tests: one page server and browser per suite, a
+ * fresh page per test (handed to `use`), checked afterwards for console errors, page errors and
+ * CSP violations.
+ */
+export function eachArchitecturePage(use: (session: PageSession, browser: Browser) => void): void {
+  let host: Host;
+  let browser: Browser;
+  let session: PageSession;
+  before(async () => {
+    host = await startHost();
+    browser = await launchBrowser();
+  });
+  beforeEach(async () => {
+    session = await PageSession.open(browser, host, 'dark');
+    use(session, browser);
+  });
+  afterEach(async () => {
+    try {
+      await session.assertNoProblems();
+    } finally {
+      await session.close();
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+  });
 }
 
 const reports = new Map<string, ModelReport>();

@@ -142,11 +142,11 @@ describe('block inspector page', () => {
       await session.page.waitForFunction((id) => document.getElementById('app')?.dataset.block === id, target);
       assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockShown'), { type: 'blockShown', blockIndex: 12, blockId: target });
       assert.deepEqual((await shownView(session)).columnBlocks, [target, target]);
-      const state = await session.page.evaluate(() => window.__inspectorHost.state);
+      const state = await session.state();
       assert.deepEqual(state, { blockIndex: 12, imageIndex: 3, source: inspection.source });
       await session.page.keyboard.press('ArrowRight');
       await session.page.waitForFunction(() => document.getElementById('app')?.dataset.blockIndex === '13');
-      assert.equal((await session.page.evaluate(() => window.__inspectorHost.state))?.blockIndex, 13);
+      assert.equal((await session.state())?.blockIndex, 13);
     } finally {
       await session.close();
     }

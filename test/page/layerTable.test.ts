@@ -1,11 +1,10 @@
 // The layer table: one row per layer, stage subtotals and totals equal to core's figures,
 // collapsing, sorting, filtering, copying as Markdown and CSV, and ResNet-1202 kept small.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { formatCount } from '../../core/costs';
 import type { CopyTextMessage } from '../../webview/protocol';
-import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+import { eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 /** RFC 4180 CSV: quoted fields may hold commas and doubled quotes. */
 function parseCsv(text: string): string[][] {
@@ -18,27 +17,8 @@ function parseCsv(text: string): string[][] {
 const rowIds = (session: PageSession, selector = 'tr.layer-row') => session.page.$$eval(selector, (rows) => rows.map((r) => r.getAttribute('data-layer-id')!));
 
 describe('layer table', () => {
-  let host: Host;
-  let browser: Browser;
   let session: PageSession;
-  before(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-  });
-  beforeEach(async () => {
-    session = await PageSession.open(browser, host, 'dark');
-  });
-  afterEach(async () => {
-    try {
-      await session.assertNoProblems(); // no console errors, page errors or CSP violations
-    } finally {
-      await session.close();
-    }
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  eachArchitecturePage((s) => (session = s));
 
   test('ResNet-56: one row per layer, in order, with stage subtotals and totals from core', async () => {
     const resnet56 = report(named('resnet56'));
@@ -143,7 +123,7 @@ describe('layer table', () => {
 
     await session.page.fill('input.table-search', 'zeropad');
     await session.page.click('button.copy-csv');
-    await session.page.waitForFunction(() => window.__resnetLabHost.posted.filter((m) => m.type === 'copyText').length === 3);
+    await session.page.waitForFunction(() => window.__webviewHost.posted.filter((m) => m.type === 'copyText').length === 3);
     const filtered = (await session.posted()).filter((m): m is CopyTextMessage => m.type === 'copyText')[2];
     assert.deepEqual(parseCsv(filtered.text).filter((r) => r[0] === 'layer').map((r) => r[3]), ['conv3_1.shortcut.zeropad', 'conv4_1.shortcut.zeropad']);
   });

@@ -1,10 +1,9 @@
 // The per-stage charts: bars ordered as core's figures, the metric switch, exact values on
 // hover, the comparison as a second series, and the picker asking for another model.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import { formatCount } from '../../core/costs';
-import { COMPARE_CHOICES, Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
+import { COMPARE_CHOICES, eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 interface DrawnBar {
   stage: string;
@@ -30,27 +29,8 @@ function assertHeightsFollow(bars: DrawnBar[], figure: (bar: DrawnBar) => number
 }
 
 describe('stage charts', () => {
-  let host: Host;
-  let browser: Browser;
   let session: PageSession;
-  before(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-  });
-  beforeEach(async () => {
-    session = await PageSession.open(browser, host, 'dark');
-  });
-  afterEach(async () => {
-    try {
-      await session.assertNoProblems(); // no console errors, page errors or CSP violations
-    } finally {
-      await session.close();
-    }
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
+  eachArchitecturePage((s) => (session = s));
 
   test('one bar per stage, ordered as core orders the stages by multiply-adds', async () => {
     const resnet34 = report(named('resnet34'));

@@ -3,12 +3,10 @@
 // posts through acquireVsCodeApi, and delivers the extension's messages as window messages.
 // The runs and metric points here are the host's TEST INPUT, generated from a simple formula:
 // they are not product numbers and not results of any training.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../../webview/trainingProtocol';
-import { deliverMessage, Host, SCREENSHOT_DIR, startPageServer, THEMES } from './host';
+import { Host, startPageServer, WebviewPage } from './host';
 
 export { launchBrowser } from './host';
 
@@ -18,41 +16,22 @@ export function startTrainingHost(): Promise<TrainingHost> {
   return startPageServer('training', 'ResNet Lab: training');
 }
 
-// Runs in the page before its script, like VS Code's webview preamble; also measures frames.
-const SHIM = `(() => {
-  const record = { posted: [], state: undefined, csp: [], frames: [] };
-  window.__trainingHost = record;
-  document.addEventListener('securitypolicyviolation', (e) => record.csp.push(e.violatedDirective + ' blocked ' + e.blockedURI));
-  let acquired = false;
-  window.acquireVsCodeApi = () => {
-    if (acquired) throw new Error('acquireVsCodeApi may only be called once');
-    acquired = true;
-    return {
-      postMessage: (message) => record.posted.push(JSON.parse(JSON.stringify(message))),
-      getState: () => record.state,
-      setState: (state) => { record.state = JSON.parse(JSON.stringify(state)); },
-    };
-  };
+// Runs in the page after the VS Code API shim: measures the gaps between animation frames.
+const FRAME_PROBE = `(() => {
+  let frames = [];
   let probing = false;
   window.__startFrameProbe = () => {
-    record.frames = [];
+    frames = [];
     probing = true;
     let last = performance.now();
-    const tick = (now) => { if (!probing) return; record.frames.push(now - last); last = now; requestAnimationFrame(tick); };
+    const tick = (now) => { if (!probing) return; frames.push(now - last); last = now; requestAnimationFrame(tick); };
     requestAnimationFrame(tick);
   };
-  window.__stopFrameProbe = () => { probing = false; return record.frames; };
+  window.__stopFrameProbe = () => { probing = false; return frames; };
 })();`;
 
-interface Record_ {
-  posted: FromTrainingWebviewMessage[];
-  state: TrainingPanelState | undefined;
-  csp: string[];
-  frames: number[];
-}
 declare global {
   interface Window {
-    __trainingHost: Record_;
     __startFrameProbe(): void;
     __stopFrameProbe(): number[];
   }
@@ -72,37 +51,10 @@ export function frameStats(deltas: number[]): FrameStats {
   return { frames: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted[sorted.length - 1] ?? 0, over50Ms: sorted.filter((d) => d > 50).length };
 }
 
-/** One training page under test, with what it posted and every problem it reported. */
-export class TrainingPage {
-  readonly problems: string[] = [];
-
-  private constructor(readonly page: Page) {
-    page.on('console', (message) => {
-      if (message.type() === 'error') this.problems.push(`console error: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => this.problems.push(`page error: ${error.message}`));
-    page.on('requestfailed', (request) => this.problems.push(`request failed: ${request.url()}`));
-  }
-
-  static async open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }): Promise<TrainingPage> {
-    const page = await browser.newPage({ viewport });
-    const session = new TrainingPage(page);
-    await page.addInitScript(SHIM);
-    await page.goto(host.origin + '/');
-    await session.waitForPosted((m) => m.type === 'ready');
-    const { bodyClass, vars } = THEMES.dark;
-    await page.evaluate(
-      ({ bodyClass, vars }) => {
-        document.body.classList.add(bodyClass);
-        for (const [name, value] of Object.entries(vars)) document.documentElement.style.setProperty(name, value);
-      },
-      { bodyClass, vars: vars as Record<string, string> },
-    );
-    return session;
-  }
-
-  send(message: ToTrainingWebviewMessage): Promise<void> {
-    return deliverMessage(this.page, message);
+/** One training page under test. */
+export class TrainingPage extends WebviewPage<ToTrainingWebviewMessage, FromTrainingWebviewMessage, TrainingPanelState> {
+  static open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }): Promise<TrainingPage> {
+    return WebviewPage.load(browser, host, (page) => new TrainingPage(page, true), { viewport, initScript: FRAME_PROBE });
   }
 
   /** Sends the runs and waits until the page has drawn the main run's last step. */
@@ -116,46 +68,8 @@ export class TrainingPage {
     );
   }
 
-  posted(): Promise<FromTrainingWebviewMessage[]> {
-    return this.page.evaluate(() => window.__trainingHost.posted);
-  }
-
-  state(): Promise<TrainingPanelState | undefined> {
-    return this.page.evaluate(() => window.__trainingHost.state);
-  }
-
-  async clearPosted(): Promise<void> {
-    await this.page.evaluate(() => window.__trainingHost.posted.splice(0));
-  }
-
-  async waitForPosted(matches: (message: FromTrainingWebviewMessage) => boolean, timeoutMs = 10_000): Promise<FromTrainingWebviewMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = (await this.posted()).find(matches);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`No matching message was posted; posted: ${JSON.stringify(await this.posted())}`);
-      await new Promise((done) => setTimeout(done, 30));
-    }
-  }
-
   redraws(): Promise<number> {
     return this.page.evaluate(() => Number(document.getElementById('app')?.dataset.redraws ?? 0));
-  }
-
-  async allProblems(): Promise<string[]> {
-    const csp = await this.page.evaluate(() => window.__trainingHost.csp);
-    return [...this.problems, ...csp.map((v) => `CSP violation: ${v}`)];
-  }
-
-  async screenshot(name: string): Promise<string> {
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-    const path = join(SCREENSHOT_DIR, `${name}.png`);
-    await this.page.screenshot({ path, fullPage: true });
-    return path;
-  }
-
-  async close(): Promise<void> {
-    await this.page.close();
   }
 }
 
