@@ -109,11 +109,19 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
     const diagram = await webviewFrameShowing(page, 'ResNet-20');
     const block = diagram.locator('g.item.block[data-block-id="conv4_2"]');
     await block.waitFor({ timeout: 15_000 });
-    await block.click({ button: 'right' });
     const menuItem = page.locator('.context-view .action-item', { hasText: 'Inspect This Block' });
-    await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
-    await menuItem.click();
-    await widget.locator('.quick-input-title', { hasText: 'Inspect conv4_2' }).waitFor({ timeout: 10_000 });
+    const pickTitle = widget.locator('.quick-input-title', { hasText: 'Inspect conv4_2' });
+    // The workbench's menus ignore a click that comes right after they open; try again if so.
+    for (let attempt = 1; ; attempt++) {
+      if (!(await menuItem.isVisible())) await block.click({ button: 'right' });
+      await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForTimeout(300);
+      await menuItem.click();
+      const picked = await pickTitle.waitFor({ timeout: 5_000 }).then(() => true, () => false);
+      if (picked) break;
+      if (attempt === 3) throw new Error('"Inspect This Block" in the context menu did not open the run pick after 3 clicks');
+      say(`  ui-inspector: the context menu did not take the click (try ${attempt}); again`);
+    }
     await pickQuickInputRow(page, run.id, 'ResNet-20 vs plain-20');
     step('right-clicked conv4_2 in the ResNet-20 diagram → "Inspect This Block" → the tiny run');
     const fromDiagram = await inspectorFrame(page);
