@@ -15,89 +15,107 @@ typedef v128_t f4;
 static inline f4 ld(const float* p) { return wasm_v128_load(p); }
 static inline void st(float* p, f4 v) { wasm_v128_store(p, v); }
 static inline f4 splat(float v) { return wasm_f32x4_splat(v); }
+static inline f4 ldsplat(const float* p) { return wasm_v128_load32_splat(p); }
+// acc + a·b. Built twice (wasm/build.sh): with plain SIMD (a multiply and an add), and with
+// relaxed SIMD, whose f32x4.relaxed_madd is one fused multiply-add on x86 with FMA and ARM:
+// ~1.3× the speed of the matrix products under V8.
+#ifdef RESNETLAB_RELAXED_SIMD
+static inline f4 madd(f4 acc, f4 a, f4 b) { return __builtin_wasm_relaxed_madd_f32x4(a, b, acc); }
+#else
 static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 
-// C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N]; row-major with leading dimensions.
-// 4×8 register tiles (8 accumulators), then 4-wide and scalar tails.
-static void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc, int accumulate) {
-  int i = 0;
-  for (; i + 4 <= M; i += 4) {
-    const float* a0 = A + (i + 0) * lda;
-    const float* a1 = A + (i + 1) * lda;
-    const float* a2 = A + (i + 2) * lda;
-    const float* a3 = A + (i + 3) * lda;
-    float* c0 = C + (i + 0) * ldc;
-    float* c1 = C + (i + 1) * ldc;
-    float* c2 = C + (i + 2) * ldc;
-    float* c3 = C + (i + 3) * ldc;
-    int j = 0;
-    for (; j + 8 <= N; j += 8) {
-      f4 s00 = splat(0), s01 = splat(0), s10 = splat(0), s11 = splat(0);
-      f4 s20 = splat(0), s21 = splat(0), s30 = splat(0), s31 = splat(0);
-      const float* b = B + j;
-      for (int k = 0; k < K; k++, b += ldb) {
-        f4 b0 = ld(b), b1 = ld(b + 4);
-        f4 v0 = splat(a0[k]);
-        s00 = madd(s00, v0, b0); s01 = madd(s01, v0, b1);
-        f4 v1 = splat(a1[k]);
-        s10 = madd(s10, v1, b0); s11 = madd(s11, v1, b1);
-        f4 v2 = splat(a2[k]);
-        s20 = madd(s20, v2, b0); s21 = madd(s21, v2, b1);
-        f4 v3 = splat(a3[k]);
-        s30 = madd(s30, v3, b0); s31 = madd(s31, v3, b1);
-      }
-      if (accumulate) {
-        s00 = wasm_f32x4_add(s00, ld(c0 + j)); s01 = wasm_f32x4_add(s01, ld(c0 + j + 4));
-        s10 = wasm_f32x4_add(s10, ld(c1 + j)); s11 = wasm_f32x4_add(s11, ld(c1 + j + 4));
-        s20 = wasm_f32x4_add(s20, ld(c2 + j)); s21 = wasm_f32x4_add(s21, ld(c2 + j + 4));
-        s30 = wasm_f32x4_add(s30, ld(c3 + j)); s31 = wasm_f32x4_add(s31, ld(c3 + j + 4));
-      }
-      st(c0 + j, s00); st(c0 + j + 4, s01);
-      st(c1 + j, s10); st(c1 + j + 4, s11);
-      st(c2 + j, s20); st(c2 + j + 4, s21);
-      st(c3 + j, s30); st(c3 + j + 4, s31);
+// C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N], B row-major (leading dimension ldb), and A
+// given as A(r, k) = a[r + k·ska]: its rows are adjacent (a packed panel has ska = 4, the
+// transposed im2col matrix of the filter gradient has ska = K). Rows come in groups of 4: the
+// caller pads A so that reading up to 3 rows past M stays in bounds (those rows are not
+// stored). 4×8 register tiles of f32x4 (8 accumulators), then 4-wide and scalar column tails.
+static inline void store_rows(float* c, int ldc, int mr, f4 s0, f4 s1, f4 s2, f4 s3, int accumulate) {
+  if (accumulate) {
+    s0 = wasm_f32x4_add(s0, ld(c));
+    if (mr > 1) s1 = wasm_f32x4_add(s1, ld(c + ldc));
+    if (mr > 2) s2 = wasm_f32x4_add(s2, ld(c + 2 * ldc));
+    if (mr > 3) s3 = wasm_f32x4_add(s3, ld(c + 3 * ldc));
+  }
+  st(c, s0);
+  if (mr > 1) st(c + ldc, s1);
+  if (mr > 2) st(c + 2 * ldc, s2);
+  if (mr > 3) st(c + 3 * ldc, s3);
+}
+
+static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate) {
+  int j = 0;
+  for (; j + 8 <= N; j += 8) {
+    f4 s00 = splat(0), s01 = splat(0), s10 = splat(0), s11 = splat(0);
+    f4 s20 = splat(0), s21 = splat(0), s30 = splat(0), s31 = splat(0);
+    const float* ap = a;
+    const float* b = B + j;
+    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+      f4 b0 = ld(b), b1 = ld(b + 4);
+      f4 v = ldsplat(ap);
+      s00 = madd(s00, v, b0); s01 = madd(s01, v, b1);
+      v = ldsplat(ap + 1);
+      s10 = madd(s10, v, b0); s11 = madd(s11, v, b1);
+      v = ldsplat(ap + 2);
+      s20 = madd(s20, v, b0); s21 = madd(s21, v, b1);
+      v = ldsplat(ap + 3);
+      s30 = madd(s30, v, b0); s31 = madd(s31, v, b1);
     }
-    for (; j + 4 <= N; j += 4) {
-      f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
-      const float* b = B + j;
-      for (int k = 0; k < K; k++, b += ldb) {
-        f4 b0 = ld(b);
-        s0 = madd(s0, splat(a0[k]), b0);
-        s1 = madd(s1, splat(a1[k]), b0);
-        s2 = madd(s2, splat(a2[k]), b0);
-        s3 = madd(s3, splat(a3[k]), b0);
-      }
-      if (accumulate) {
-        s0 = wasm_f32x4_add(s0, ld(c0 + j)); s1 = wasm_f32x4_add(s1, ld(c1 + j));
-        s2 = wasm_f32x4_add(s2, ld(c2 + j)); s3 = wasm_f32x4_add(s3, ld(c3 + j));
-      }
-      st(c0 + j, s0); st(c1 + j, s1); st(c2 + j, s2); st(c3 + j, s3);
+    store_rows(c + j, ldc, mr, s00, s10, s20, s30, accumulate);
+    store_rows(c + j + 4, ldc, mr, s01, s11, s21, s31, accumulate);
+  }
+  for (; j + 4 <= N; j += 4) {
+    f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+    const float* ap = a;
+    const float* b = B + j;
+    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+      f4 b0 = ld(b);
+      s0 = madd(s0, ldsplat(ap), b0);
+      s1 = madd(s1, ldsplat(ap + 1), b0);
+      s2 = madd(s2, ldsplat(ap + 2), b0);
+      s3 = madd(s3, ldsplat(ap + 3), b0);
     }
-    for (; j < N; j++) {
-      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (int k = 0; k < K; k++) {
-        float bv = B[k * ldb + j];
-        s0 += a0[k] * bv; s1 += a1[k] * bv; s2 += a2[k] * bv; s3 += a3[k] * bv;
-      }
-      if (accumulate) { s0 += c0[j]; s1 += c1[j]; s2 += c2[j]; s3 += c3[j]; }
-      c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
+    store_rows(c + j, ldc, mr, s0, s1, s2, s3, accumulate);
+  }
+  for (; j < N; j++) {
+    for (int r = 0; r < mr; r++) {
+      float s = 0;
+      for (int k = 0; k < K; k++) s += a[r + k * ska] * B[k * ldb + j];
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
     }
   }
-  for (; i < M; i++) {
-    const float* a = A + i * lda;
-    float* c = C + i * ldc;
-    int j = 0;
-    for (; j + 4 <= N; j += 4) {
-      f4 s = splat(0);
-      for (int k = 0; k < K; k++) s = madd(s, splat(a[k]), ld(B + k * ldb + j));
-      if (accumulate) s = wasm_f32x4_add(s, ld(c + j));
-      st(c + j, s);
+}
+
+// Packs rows [0, mc) of a row-major A (leading dimension lda, K columns) into panels of 4 rows,
+// [mc/4][K][4] (the last one zero-padded), with 4×4 transposes.
+static void pack_rows(const float* A, int lda, int mc, int K, float* panel) {
+  for (int i = 0; i < mc; i += 4) {
+    int mr = mc - i < 4 ? mc - i : 4;
+    float* p = panel + i * K;
+    const float* a0 = A + i * lda;
+    if (mr == 4 && (K & 3) == 0) {
+      const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+      for (int k = 0; k < K; k += 4, p += 16) {
+        f4 r0 = ld(a0 + k), r1 = ld(a1 + k), r2 = ld(a2 + k), r3 = ld(a3 + k);
+        f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        f4 t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        st(p, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+        st(p + 4, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+        st(p + 8, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+        st(p + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+      }
+    } else {
+      for (int k = 0; k < K; k++)
+        for (int r = 0; r < 4; r++) p[k * 4 + r] = r < mr ? a0[r * lda + k] : 0;
     }
-    for (; j < N; j++) {
-      float s = 0;
-      for (int k = 0; k < K; k++) s += a[k] * B[k * ldb + j];
-      c[j] = accumulate ? c[j] + s : s;
-    }
+  }
+}
+
+// C rows [0, mc) = A·B with A packed by pack_rows.
+static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate) {
+  for (int i = 0; i < mc; i += 4) {
+    int mr = mc - i < 4 ? mc - i : 4;
+    gemm_panel(mr, N, K, panel + i * K, 4, B, ldb, C + i * ldc, ldc, accumulate);
   }
 }
 
@@ -125,45 +143,123 @@ typedef struct {
 } Geom;
 
 // Rows [m0, m0+mc) of the im2col matrix of x: row (n, oy, ox), columns (ky, kx, ci), zeros outside.
+// The kw inputs of one ky are adjacent in x (no dilation): one copy when all are inside.
 static void im2col_rows(const Geom* g, const float* x, int m0, int mc, float* col) {
   const int K = g->kh * g->kw * g->cin;
   const int per = g->oh * g->ow;
+  const int cin = g->cin;
+  const int span = g->kw * cin;
+  int n = m0 / per, rem = m0 - n * per;
+  int oy = rem / g->ow, ox = rem - oy * g->ow;
   for (int r = 0; r < mc; r++) {
-    int m = m0 + r;
-    int n = m / per, rem = m - n * per;
-    int oy = rem / g->ow, ox = rem - oy * g->ow;
     float* dst = col + r * K;
+    const int ix0 = ox * g->sw - g->pl;
+    const int inside = g->dw == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
     for (int ky = 0; ky < g->kh; ky++) {
       int iy = oy * g->sh - g->pt + ky * g->dh;
-      for (int kx = 0; kx < g->kw; kx++) {
-        int ix = ox * g->sw - g->pl + kx * g->dw;
-        float* d = dst + (ky * g->kw + kx) * g->cin;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) zero_floats(d, g->cin);
-        else copy_floats(d, x + ((n * g->h + iy) * g->w + ix) * g->cin, g->cin);
+      float* d = dst + ky * span;
+      if (iy < 0 || iy >= g->h) {
+        zero_floats(d, span);
+        continue;
+      }
+      const float* row = x + (n * g->h + iy) * g->w * cin;
+      if (inside) {
+        copy_floats(d, row + ix0 * cin, span);
+        continue;
+      }
+      for (int kx = 0; kx < g->kw; kx++, d += cin) {
+        int ix = ix0 + kx * g->dw;
+        if (ix < 0 || ix >= g->w) zero_floats(d, cin);
+        else copy_floats(d, row + ix * cin, cin);
+      }
+    }
+    if (++ox == g->ow) {
+      ox = 0;
+      if (++oy == g->oh) {
+        oy = 0;
+        n++;
       }
     }
   }
 }
 
-// The same rows, transposed: colT[(ky, kx, ci)][r], for r in [0, mc), leading dimension mc.
-static void im2col_rows_t(const Geom* g, const float* x, int m0, int mc, float* colT) {
+static inline void transpose4(float* d, const float* s0, const float* s1, const float* s2, const float* s3) {
+  f4 r0 = ld(s0), r1 = ld(s1), r2 = ld(s2), r3 = ld(s3);
+  f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+  f4 t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+  st(d, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+  st(d + 4, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+  st(d + 8, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+  st(d + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+}
+
+// Rows [m0, m0+mc) of the im2col matrix, packed as pack_rows does: panels of 4 rows, [K][4].
+// The common case, 4 output pixels of one output row whose (ky, kx) inputs are all inside x,
+// reads 4 evenly spaced input pixels with no per-row bounds tests.
+static void im2col_panel(const Geom* g, const float* x, int m0, int mc, float* panel) {
+  const int K = g->kh * g->kw * g->cin;
   const int per = g->oh * g->ow;
   const int cin = g->cin;
-  for (int r = 0; r < mc; r++) {
-    int m = m0 + r;
-    int n = m / per, rem = m - n * per;
-    int oy = rem / g->ow, ox = rem - oy * g->ow;
-    for (int ky = 0; ky < g->kh; ky++) {
-      int iy = oy * g->sh - g->pt + ky * g->dh;
-      for (int kx = 0; kx < g->kw; kx++) {
-        int ix = ox * g->sw - g->pl + kx * g->dw;
-        float* d = colT + ((ky * g->kw + kx) * cin) * mc + r;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
-          for (int c = 0; c < cin; c++) d[c * mc] = 0;
-        } else {
-          const float* s = x + ((n * g->h + iy) * g->w + ix) * cin;
-          for (int c = 0; c < cin; c++) d[c * mc] = s[c];
+  const int step = g->sw * cin;
+  int n = m0 / per, rem = m0 - n * per;
+  int oy = rem / g->ow, ox = rem - oy * g->ow;
+  for (int i = 0; i < mc; i += 4) {
+    int mr = mc - i < 4 ? mc - i : 4;
+    int rn[4], ry[4], rx[4];
+    for (int r = 0; r < 4; r++) {
+      rn[r] = n;
+      ry[r] = oy;
+      rx[r] = ox;
+      if (r < mr && ++ox == g->ow) {
+        ox = 0;
+        if (++oy == g->oh) {
+          oy = 0;
+          n++;
         }
+      }
+    }
+    const int one_row = mr == 4 && rn[3] == rn[0] && ry[3] == ry[0];
+    float* p = panel + i * K;
+    for (int ky = 0; ky < g->kh; ky++) {
+      if (one_row && g->dw == 1) {
+        // All kw inputs of all 4 rows inside x: each row's (kx, c) values are adjacent in x.
+        int iy0 = ry[0] * g->sh - g->pt + ky * g->dh;
+        int ix0 = rx[0] * g->sw - g->pl;
+        if (iy0 >= 0 && iy0 < g->h && ix0 >= 0 && ix0 + 3 * g->sw + g->kw <= g->w) {
+          const int span = g->kw * cin;
+          const float* s0 = x + ((rn[0] * g->h + iy0) * g->w + ix0) * cin;
+          float* d = p + ky * span * 4;
+          int c = 0;
+          for (; c + 4 <= span; c += 4, d += 16) transpose4(d, s0 + c, s0 + step + c, s0 + 2 * step + c, s0 + 3 * step + c);
+          for (; c < span; c++, d += 4)
+            for (int r = 0; r < 4; r++) d[r] = s0[r * step + c];
+          continue;
+        }
+      }
+      for (int kx = 0; kx < g->kw; kx++) {
+        float* d = p + (ky * g->kw + kx) * cin * 4;
+        const float* src[4];
+        int iy0 = ry[0] * g->sh - g->pt + ky * g->dh;
+        int ix0 = rx[0] * g->sw - g->pl + kx * g->dw;
+        if (one_row && iy0 >= 0 && iy0 < g->h && ix0 >= 0 && ix0 + 3 * g->sw < g->w) {
+          const float* s0 = x + ((rn[0] * g->h + iy0) * g->w + ix0) * cin;
+          int c = 0;
+          for (; c + 4 <= cin; c += 4, d += 16) transpose4(d, s0 + c, s0 + step + c, s0 + 2 * step + c, s0 + 3 * step + c);
+          for (; c < cin; c++, d += 4)
+            for (int r = 0; r < 4; r++) d[r] = s0[r * step + c];
+          continue;
+        }
+        for (int r = 0; r < 4; r++) {
+          int iy = ry[r] * g->sh - g->pt + ky * g->dh;
+          int ix = rx[r] * g->sw - g->pl + kx * g->dw;
+          src[r] = (r >= mr || iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) ? 0 : x + ((rn[r] * g->h + iy) * g->w + ix) * cin;
+        }
+        int c = 0;
+        if (src[0] && src[1] && src[2] && src[3]) {
+          for (; c + 4 <= cin; c += 4, d += 16) transpose4(d, src[0] + c, src[1] + c, src[2] + c, src[3] + c);
+        }
+        for (; c < cin; c++, d += 4)
+          for (int r = 0; r < 4; r++) d[r] = src[r] ? src[r][c] : 0;
       }
     }
   }
@@ -173,31 +269,59 @@ static inline int is_pointwise(const Geom* g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 }
 
-// y rows [m0, m1) = im2col(x) rows · filter. col: scratch of chunk·K floats.
-EXPORT(conv2d_forward)
-void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y, int m0, int m1, float* col, int chunk) {
-  const int K = g->kh * g->kw * g->cin;
-  if (is_pointwise(g)) {
-    gemm(m1 - m0, g->cout, K, x + m0 * K, K, filter, g->cout, y + m0 * g->cout, g->cout, 0);
-    return;
-  }
-  for (int m = m0; m < m1; m += chunk) {
-    int mc = m1 - m < chunk ? m1 - m : chunk;
-    im2col_rows(g, x, m, mc, col);
-    gemm(mc, g->cout, K, col, K, filter, g->cout, y + m * g->cout, g->cout, 0);
+// y[r][c] = max(y[r][c] + bias[c], 0) (bias: 0 for none; relu: 0 or 1), rows [0, rows).
+static void bias_relu(float* y, int rows, int C, const float* bias, int relu) {
+  const f4 zero = splat(0);
+  for (int r = 0; r < rows; r++, y += C) {
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      f4 v = ld(y + c);
+      if (bias) v = wasm_f32x4_add(v, ld(bias + c));
+      if (relu) v = wasm_f32x4_max(v, zero);
+      st(y + c, v);
+    }
+    for (; c < C; c++) {
+      float v = y[c] + (bias ? bias[c] : 0);
+      y[c] = relu && v < 0 ? 0 : v;
+    }
   }
 }
 
-// dW partial over rows [m0, m1): dw[K×cout] = Σ_rows im2col(x)ᵀ · dy. colT: chunk·K floats.
-// Overwrites dw (each thread has its own, summed by conv2d_sum).
-EXPORT(conv2d_backprop_filter)
-void conv2d_backprop_filter(const Geom* g, const float* x, const float* dy, float* dw, int m0, int m1, float* colT, int chunk) {
+// y rows [m0, m1) = im2col(x) rows · filter (+ bias, then ReLU when relu; bias 0 for none).
+// panel: scratch of chunk·K floats (chunk: a multiple of 4).
+EXPORT(conv2d_forward)
+void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y, int m0, int m1, float* panel, int chunk, const float* bias, int relu) {
   const int K = g->kh * g->kw * g->cin;
-  zero_floats(dw, K * g->cout);
+  const int pointwise = is_pointwise(g);
   for (int m = m0; m < m1; m += chunk) {
     int mc = m1 - m < chunk ? m1 - m : chunk;
-    im2col_rows_t(g, x, m, mc, colT);
-    gemm(K, g->cout, mc, colT, mc, dy + m * g->cout, g->cout, dw, g->cout, 1);
+    if (pointwise) pack_rows(x + m * K, K, mc, K, panel);
+    else im2col_panel(g, x, m, mc, panel);
+    gemm_packed(mc, g->cout, K, panel, filter, g->cout, y + m * g->cout, g->cout, 0);
+    if (bias || relu) bias_relu(y + m * g->cout, mc, g->cout, bias, relu);
+  }
+}
+
+// dW partial over rows [m0, m1): dw[K×cout] = Σ_rows im2col(x)ᵀ · dy. col: chunk·K + 4 floats.
+// Overwrites dw (each thread has its own, summed by sum_parts). The transposed im2col matrix
+// needs no copy: its rows (k) are adjacent in im2col's rows, so it is read with ska = K.
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const Geom* g, const float* x, const float* dy, float* dw, int m0, int m1, float* col, int chunk) {
+  const int K = g->kh * g->kw * g->cin;
+  const int cout = g->cout;
+  const int pointwise = is_pointwise(g);
+  zero_floats(dw, K * cout);
+  for (int m = m0; m < m1; m += chunk) {
+    int mc = m1 - m < chunk ? m1 - m : chunk;
+    const float* a = x + m * K;
+    if (!pointwise) {
+      im2col_rows(g, x, m, mc, col);
+      a = col;
+    }
+    for (int i = 0; i < K; i += 4) {
+      int mr = K - i < 4 ? K - i : 4;
+      gemm_panel(mr, cout, mc, a + i, K, dy + m * cout, cout, dw + i * cout, cout, 1);
+    }
   }
 }
 
@@ -215,22 +339,43 @@ void transpose2d(const float* w, float* wt, int rows, int cols) {
     for (int c = 0; c < cols; c++) wt[c * rows + r] = w[r * cols + c];
 }
 
+// The filter of a stride-1 convolution's input gradient, which is itself a convolution of dy:
+// out[ky][kx][co][ci] = w[kh−1−ky][kw−1−kx][ci][co].
+EXPORT(flip_filter)
+void flip_filter(const float* w, float* out, int kh, int kw, int cin, int cout) {
+  for (int ky = 0; ky < kh; ky++)
+    for (int kx = 0; kx < kw; kx++) {
+      const float* src = w + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * cin * cout;
+      float* dst = out + (ky * kw + kx) * cout * cin;
+      for (int ci = 0; ci < cin; ci++)
+        for (int co = 0; co < cout; co++) dst[co * cin + ci] = src[ci * cout + co];
+    }
+}
+
 // dx for images [n0, n1): dcol = dy rows · wt (wt: [cout, K]), scattered back onto dx (col2im).
-// dcol: chunk·K floats.
+// scratch: chunk·(K + cout) floats (the packed dy rows, then dcol).
 EXPORT(conv2d_backprop_input)
-void conv2d_backprop_input(const Geom* g, const float* dy, const float* wt, float* dx, int n0, int n1, float* dcol, int chunk) {
+void conv2d_backprop_input(const Geom* g, const float* dy, const float* wt, float* dx, int n0, int n1, float* scratch, int chunk) {
   const int K = g->kh * g->kw * g->cin;
   const int per = g->oh * g->ow;
   const int cin = g->cin;
+  const int cout = g->cout;
+  float* panel = scratch;
+  float* dcol = scratch + chunk * cout;
+  const int m1 = n1 * per;
   if (is_pointwise(g)) {
-    gemm((n1 - n0) * per, cin, g->cout, dy + n0 * per * g->cout, g->cout, wt, K, dx + n0 * per * cin, cin, 0);
+    for (int m = n0 * per; m < m1; m += chunk) {
+      int mc = m1 - m < chunk ? m1 - m : chunk;
+      pack_rows(dy + m * cout, cout, mc, cout, panel);
+      gemm_packed(mc, cin, cout, panel, wt, K, dx + m * cin, cin, 0);
+    }
     return;
   }
   zero_floats(dx + n0 * g->h * g->w * cin, (n1 - n0) * g->h * g->w * cin);
-  const int m1 = n1 * per;
   for (int m = n0 * per; m < m1; m += chunk) {
     int mc = m1 - m < chunk ? m1 - m : chunk;
-    gemm(mc, K, g->cout, dy + m * g->cout, g->cout, wt, K, dcol, K, 0);
+    pack_rows(dy + m * cout, cout, mc, cout, panel);
+    gemm_packed(mc, K, cout, panel, wt, K, dcol, K, 0);
     for (int r = 0; r < mc; r++) {
       int mm = m + r;
       int n = mm / per, rem = mm - n * per;
@@ -246,5 +391,113 @@ void conv2d_backprop_input(const Geom* g, const float* dy, const float* wt, floa
         }
       }
     }
+  }
+}
+
+// ---- BatchNorm (training), NHWC as a [rows × C] matrix -------------------------------------
+// Per-channel sums over rows [m0, m1), in blocks of 64 rows summed in float, the blocks summed
+// in double: sums[c] = Σ (x − shift[c]), sums[C + c] = Σ (x − shift[c])² (doubles). shift: any
+// row of x (the first), so the variance is computed from values near the mean. scratch: 2C
+// floats.
+EXPORT(bn_stats)
+void bn_stats(const float* x, int C, int m0, int m1, const float* shift, double* sums, float* scratch) {
+  float* bs = scratch;
+  float* bq = scratch + C;
+  for (int c = 0; c < 2 * C; c++) sums[c] = 0;
+  for (int m = m0; m < m1; m += 64) {
+    int m2 = m1 - m < 64 ? m1 : m + 64;
+    zero_floats(bs, 2 * C);
+    for (int r = m; r < m2; r++) {
+      const float* row = x + r * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        f4 v = wasm_f32x4_sub(ld(row + c), ld(shift + c));
+        st(bs + c, wasm_f32x4_add(ld(bs + c), v));
+        st(bq + c, madd(ld(bq + c), v, v));
+      }
+      for (; c < C; c++) {
+        float v = row[c] - shift[c];
+        bs[c] += v;
+        bq[c] += v * v;
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      sums[c] += bs[c];
+      sums[C + c] += bq[c];
+    }
+  }
+}
+
+// y = x·a[c] + b[c] over rows [m0, m1), then max(y, 0) when relu.
+EXPORT(bn_apply)
+void bn_apply(const float* x, float* y, int C, int m0, int m1, const float* a, const float* b, int relu) {
+  const f4 zero = splat(0);
+  for (int r = m0; r < m1; r++) {
+    const float* xr = x + r * C;
+    float* yr = y + r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      f4 v = madd(ld(b + c), ld(xr + c), ld(a + c));
+      st(yr + c, relu ? wasm_f32x4_max(v, zero) : v);
+    }
+    for (; c < C; c++) {
+      float v = xr[c] * a[c] + b[c];
+      yr[c] = relu && v < 0 ? 0 : v;
+    }
+  }
+}
+
+// The backward pass's sums over rows [m0, m1): sums[c] = Σ dy, sums[C + c] = Σ dy·(x − mean[c])
+// (doubles, blocked as bn_stats). scratch: 2C floats. With y (the forward's output after a fused
+// ReLU; 0 without), dy counts only where y > 0.
+static inline f4 relu_mask(f4 d, const float* y) {
+  return y ? wasm_v128_and(d, wasm_f32x4_gt(ld(y), splat(0))) : d;
+}
+
+EXPORT(bn_grad_stats)
+void bn_grad_stats(const float* dy, const float* x, const float* y, int C, int m0, int m1, const float* mean, double* sums, float* scratch) {
+  float* bs = scratch;
+  float* bq = scratch + C;
+  for (int c = 0; c < 2 * C; c++) sums[c] = 0;
+  for (int m = m0; m < m1; m += 64) {
+    int m2 = m1 - m < 64 ? m1 : m + 64;
+    zero_floats(bs, 2 * C);
+    for (int r = m; r < m2; r++) {
+      const float* dr = dy + r * C;
+      const float* xr = x + r * C;
+      int c = 0;
+      const float* yr = y ? y + r * C : 0;
+      for (; c + 4 <= C; c += 4) {
+        f4 d = relu_mask(ld(dr + c), yr ? yr + c : 0);
+        st(bs + c, wasm_f32x4_add(ld(bs + c), d));
+        st(bq + c, madd(ld(bq + c), d, wasm_f32x4_sub(ld(xr + c), ld(mean + c))));
+      }
+      for (; c < C; c++) {
+        float d = yr && !(yr[c] > 0) ? 0 : dr[c];
+        bs[c] += d;
+        bq[c] += d * (xr[c] - mean[c]);
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      sums[c] += bs[c];
+      sums[C + c] += bq[c];
+    }
+  }
+}
+
+// dx = dy·p[c] + x·p[C + c] + p[2C + c] over rows [m0, m1); dy masked by y > 0 as in bn_grad_stats.
+EXPORT(bn_grad_apply)
+void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, int C, int m0, int m1, const float* p) {
+  const float* p0 = p;
+  const float* p1 = p + C;
+  const float* p2 = p + 2 * C;
+  for (int r = m0; r < m1; r++) {
+    const float* dr = dy + r * C;
+    const float* xr = x + r * C;
+    const float* yr = y ? y + r * C : 0;
+    float* o = dx + r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) st(o + c, madd(madd(ld(p2 + c), relu_mask(ld(dr + c), yr ? yr + c : 0), ld(p0 + c)), ld(xr + c), ld(p1 + c)));
+    for (; c < C; c++) o[c] = (yr && !(yr[c] > 0) ? 0 : dr[c]) * p0[c] + xr[c] * p1[c] + p2[c];
   }
 }

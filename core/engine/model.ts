@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LayerNode, NetworkGraph } from '../graph';
 import { seededRandom } from '../random';
 import { registerTrainingGradients } from './gradients';
+import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from './kernelNames';
 
 /**
  * BatchNorm as in the paper's Torch/PyTorch recipe, not the Keras/TF.js defaults (0.99, 1e-3):
@@ -50,6 +51,12 @@ export interface ModelOptions {
   seed: number | string;
 }
 
+/** Layers run as one (ResNetModel.fusions): after a conv, its BatchNorm; after either, a ReLU. */
+interface Fusion {
+  batchNorm?: LayerNode;
+  relu?: LayerNode;
+}
+
 let modelCounter = 0;
 
 /** Normal samples by Box–Muller from a seeded uniform stream. */
@@ -78,7 +85,18 @@ function uniformSamples(count: number, limit: number, seed: string): Float32Arra
  * element-wise ops): TF.js's own FusedBatchNorm gradient tiles and is slow on wasm.
  * dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)).
  */
-function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu = false): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (hasFusedBatchNorm()) {
+    // The backend's fused kernel (wasm: core/engine/wasmKernels.ts), with its own gradient.
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon: BN_EPSILON, relu }) as tf.Tensor[];
+    return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  }
+  if (relu) {
+    const out = batchNormTraining(x, gamma, beta);
+    const y = tf.relu(out.y);
+    out.y.dispose();
+    return { ...out, y };
+  }
   let mean: tf.Tensor1D | null = null;
   let variance: tf.Tensor1D | null = null;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -106,6 +124,11 @@ function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D
   });
   const y = op(x, gamma, beta) as tf.Tensor4D;
   return { y, mean: mean!, variance: variance! };
+}
+
+/** Whether the current backend has the fused training BatchNorm kernel (wasm). */
+function hasFusedBatchNorm(): boolean {
+  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined;
 }
 
 /** Mean softmax cross-entropy over the batch, with its gradient (softmax − one-hot)/n. */
@@ -211,17 +234,96 @@ export class ResNetModel {
     for (const id of capture) {
       if (!this.graph.layers.some((l) => l.id === id)) throw new Error(`No layer "${id}" in ${this.graph.spec.title} to capture.`);
     }
+    // With ResNet Lab's kernels (wasm), fused layers: in training, a BatchNorm whose only reader
+    // is a ReLU runs with it; in inference, a convolution whose only reader is a BatchNorm runs
+    // with it folded in (scaled filter, bias), and with the ReLU that may follow.
+    const fusions = hasFusedBatchNorm() && (options.training || tf.getKernel(CONV_BATCH_NORM, tf.getBackend())) ? this.fusions(options.training, capture) : new Map<string, Fusion>();
+    const absorbed = new Set<string>();
+    for (const f of fusions.values()) {
+      if (f.batchNorm) absorbed.add(f.batchNorm.id);
+      if (f.relu) absorbed.add(f.relu.id);
+    }
     return tf.tidy(() => {
       const outputs = new Map<string, tf.Tensor>();
       for (const layer of this.graph.layers) {
         if (layer.kind === 'softmax' && !capture.includes(layer.id)) continue;
+        if (absorbed.has(layer.id)) continue; // computed with the layer before it
         const input = layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!;
-        outputs.set(layer.id, this.runLayer(layer, input, outputs, options.training));
+        const fusion = fusions.get(layer.id);
+        if (!fusion) outputs.set(layer.id, this.runLayer(layer, input, outputs, options.training));
+        else if (layer.kind === 'batchnorm') outputs.set(fusion.relu!.id, this.batchNorm(layer, input, true, true));
+        else outputs.set((fusion.relu ?? fusion.batchNorm!).id, this.foldedConv(layer, fusion.batchNorm!, input, fusion.relu !== undefined));
       }
       const captured: Record<string, tf.Tensor> = {};
       for (const id of capture) captured[id] = outputs.get(id)!;
       return { logits: outputs.get(this.graph.logitsId) as tf.Tensor2D, captured };
     });
+  }
+
+  /**
+   * The layers that run fused, by the id of the first: in training, BatchNorm → ReLU; in
+   * inference, conv → BatchNorm (→ ReLU). Each layer but the last must have the next as its
+   * only reader and none may be captured but the last.
+   */
+  private fusions(training: boolean, capture: readonly string[]): Map<string, Fusion> {
+    const readers = new Map<string, LayerNode[]>();
+    for (const layer of this.graph.layers) {
+      for (const id of layer.inputs) readers.set(id, [...(readers.get(id) ?? []), layer]);
+    }
+    const next = (layer: LayerNode, kind: LayerNode['kind']): LayerNode | undefined => {
+      const r = readers.get(layer.id);
+      if (capture.includes(layer.id) || r?.length !== 1 || r[0].kind !== kind || r[0].inputs.length !== 1) return undefined;
+      return r[0];
+    };
+    const out = new Map<string, Fusion>();
+    for (const layer of this.graph.layers) {
+      if (training && layer.kind === 'batchnorm') {
+        const relu = next(layer, 'relu');
+        if (relu) out.set(layer.id, { relu });
+      } else if (!training && layer.kind === 'conv') {
+        const batchNorm = next(layer, 'batchnorm');
+        if (batchNorm) out.set(layer.id, { batchNorm, relu: next(batchNorm, 'relu') });
+      }
+    }
+    return out;
+  }
+
+  /** Inference: conv then BatchNorm (moving statistics) as one convolution with a bias, then the ReLU when relu. */
+  private foldedConv(conv: LayerNode, batchNorm: LayerNode, input: tf.Tensor, relu: boolean): tf.Tensor {
+    if (conv.kind !== 'conv') throw new Error(`${conv.id} is not a convolution.`);
+    const p = conv.padding;
+    const inputs = {
+      x: input,
+      filter: this.weight(conv.id, 'kernel'),
+      gamma: this.weight(batchNorm.id, 'gamma'),
+      beta: this.weight(batchNorm.id, 'beta'),
+      mean: this.weight(batchNorm.id, 'movingMean'),
+      variance: this.weight(batchNorm.id, 'movingVariance'),
+    };
+    const attrs = { strides: conv.stride, pad: [[0, 0], [p, p], [p, p], [0, 0]], dataFormat: 'NHWC', epsilon: BN_EPSILON, relu };
+    return tf.engine().runKernel(CONV_BATCH_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  }
+
+  private batchNorm(layer: LayerNode, input: tf.Tensor, training: boolean, relu = false): tf.Tensor {
+    const gamma = this.weight(layer.id, 'gamma') as tf.Tensor1D;
+    const beta = this.weight(layer.id, 'beta') as tf.Tensor1D;
+    const movingMean = this.weight(layer.id, 'movingMean');
+    const movingVariance = this.weight(layer.id, 'movingVariance');
+    if (!training) {
+      const y = tf.batchNorm(input as tf.Tensor4D, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+      return relu ? tf.relu(y) : y;
+    }
+    const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta, relu);
+    try {
+      const count = input.size / input.shape[3]!;
+      const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+      movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+      movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+    } finally {
+      mean.dispose();
+      variance.dispose();
+    }
+    return y;
   }
 
   private runLayer(layer: LayerNode, input: tf.Tensor, outputs: Map<string, tf.Tensor>, training: boolean): tf.Tensor {
@@ -231,24 +333,8 @@ export class ResNetModel {
         const p = layer.padding;
         return tf.conv2d(input as tf.Tensor4D, this.weight(layer.id, 'kernel') as tf.Tensor4D, layer.stride, [[0, 0], [p, p], [p, p], [0, 0]]);
       }
-      case 'batchnorm': {
-        const gamma = this.weight(layer.id, 'gamma') as tf.Tensor1D;
-        const beta = this.weight(layer.id, 'beta') as tf.Tensor1D;
-        const movingMean = this.weight(layer.id, 'movingMean');
-        const movingVariance = this.weight(layer.id, 'movingVariance');
-        if (!training) return tf.batchNorm(input as tf.Tensor4D, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, beta, gamma, BN_EPSILON);
-        const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta);
-        try {
-          const count = input.size / input.shape[3]!;
-          const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-          movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-          movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
-        } finally {
-          mean.dispose();
-          variance.dispose();
-        }
-        return y;
-      }
+      case 'batchnorm':
+        return this.batchNorm(layer, input, training);
       case 'relu':
         return tf.relu(input);
       case 'add':

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Batch } from '../data/types';
 import { NetworkSpec } from '../spec';
 import { checkShape, NamedWeight, ResNetModel, softmaxCrossEntropy } from './model';
+import { SGD_MOMENTUM } from './kernelNames';
+import { releaseTapeEarly } from './tapeRelease';
 
 /** The paper's CIFAR-10 schedule: lr 0.1, ÷10 at 32k and 48k, stop at 64k iterations. */
 export const PAPER_ITERATIONS = 64_000;
@@ -136,9 +138,21 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => {
         const { logits } = this.model.forward(x, { training: true });
         wrong = tf.keep(tf.sum(tf.cast(tf.notEqual(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
-        return softmaxCrossEntropy(logits, labels);
+        const loss = softmaxCrossEntropy(logits, labels);
+        releaseTapeEarly();
+        return loss;
       }, this.trained.map((t) => t.variable));
       tf.tidy(() => {
+        if (tf.getKernel(SGD_MOMENTUM, tf.getBackend())) {
+          // The backend's fused update (wasm: core/engine/wasmKernels.ts).
+          for (const t of this.trained) {
+            const attrs = { learningRate, momentum: this.momentum, weightDecay: t.decay ? this.weightDecay : 0 };
+            const [w, buf] = tf.engine().runKernel(SGD_MOMENTUM, { w: t.variable, g: grads[t.variable.name], buf: t.momentum }, attrs) as tf.Tensor[];
+            t.momentum.assign(buf);
+            t.variable.assign(w);
+          }
+          return;
+        }
         const lr = tf.scalar(learningRate);
         for (const t of this.trained) {
           let g: tf.Tensor = grads[t.variable.name];

@@ -3,10 +3,21 @@
 // - Conv2DBackpropFilter: missing in tfjs-backend-wasm 4.22 ("not registered").
 // - Conv2DBackpropInput: the shipped one is a plain scalar loop.
 // - Conv2D: the shipped one (XNNPACK) is fast but single-threaded.
-// All three run the project's own C kernels (wasm/kernels.c: SIMD, implicit matrix products)
-// on every core (core/engine/wasmThreads.ts). Inputs are copied from the tfjs heap into the
-// kernels' shared memory and results copied back; the copies are a few percent of a call.
+// - ResNetLabConvBatchNorm (inference): a convolution with the BatchNorm after it folded in, and
+//   the ReLU after that.
+// - ResNetLabBatchNormTrain / ResNetLabBatchNormGrad (core/engine/kernelNames.ts): BatchNorm in
+//   training mode, forward and backward, each two threaded passes (per-channel sums, then the
+//   per-channel affine map); used by core/engine/model.ts where registered.
+// - Identity: shares the data instead of copying it (see identityWasm).
+// - ResNetLabSgdMomentum: the optimizer's update of one variable in one pass.
+// - AvgPoolGrad: a fast path for 1×1 pools (the option-A shortcut), the shipped kernel otherwise.
+// The convolutions and BatchNorm run the project's own C kernels (wasm/kernels.c: SIMD,
+// implicit matrix products) on every core (core/engine/wasmThreads.ts). Inputs are copied from
+// the tfjs heap into the kernels' shared memory and results copied back, except a tensor that
+// a recent call left in that memory (KernelThreads.recall: a convolution's output is the next
+// BatchNorm's input).
 import {
+  AvgPoolGrad,
   backend_util,
   Conv2D,
   Conv2DAttrs,
@@ -14,16 +25,23 @@ import {
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInput,
   Conv2DBackpropInputAttrs,
+  engine,
+  getGradient,
   getKernel,
+  GradConfig,
+  Identity,
   KernelConfig,
   KernelFunc,
   NamedAttrMap,
+  registerGradient,
   registerKernel,
+  Tensor,
   TensorInfo,
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM } from './kernelNames';
 import { getKernelThreads, KernelThreads } from './wasmThreads';
 
 const WASM = 'wasm';
@@ -50,15 +68,21 @@ function writeGeom(kt: KernelThreads, info: backend_util.Conv2DInfo): number {
   return offset;
 }
 
+/** The offset of t's data in the kernels' memory: where a recent call left it, else a copy. */
 function copyIn(kt: KernelThreads, backend: BackendWasm, t: TensorInfo): number {
+  const recalled = kt.recall(t.dataId);
+  if (recalled !== null) return recalled;
   const size = util.sizeFromShape(t.shape);
   const offset = kt.alloc(size);
   kt.f32(offset, size).set(backend.typedArrayFromHeap(t) as Float32Array);
+  kt.remember(t.dataId, offset, size);
   return offset;
 }
 
 function copyOut(kt: KernelThreads, backend: BackendWasm, offset: number, out: TensorInfo): TensorInfo {
-  (backend.typedArrayFromHeap(out) as Float32Array).set(kt.f32(offset, util.sizeFromShape(out.shape)));
+  const size = util.sizeFromShape(out.shape);
+  (backend.typedArrayFromHeap(out) as Float32Array).set(kt.f32(offset, size));
+  kt.remember(out.dataId, offset, size);
   return out;
 }
 
@@ -95,7 +119,43 @@ function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const yOff = kt.alloc(rows * info.outChannels);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => [geom, xOff, wOff, yOff, m0, m1, kt.alloc(chunk * k), chunk]);
+  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => [geom, xOff, wOff, yOff, m0, m1, kt.alloc(chunk * k), chunk, 0, 0]);
+  kt.parallel('conv2d_forward', parts);
+  return copyOut(kt, backend, yOff, out);
+}
+
+/** CONV_BATCH_NORM: the folded filter and bias written straight into the kernels' memory, then conv2DWasm's kernel with them. */
+function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { x, filter, gamma, beta, mean, variance } = inputs;
+  const a = attrs as unknown as Conv2DAttrs & { epsilon: number; relu: boolean };
+  const info = convInfo(x.shape as Shape4, filter.shape as Shape4, a, 1);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const cout = info.outChannels;
+  if (rows === 0 || cout === 0) return out;
+  const kt = getKernelThreads();
+  kt.reset();
+  const geom = writeGeom(kt, info);
+  const xOff = copyIn(kt, backend, x);
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const wOff = kt.alloc(k * cout);
+  const biasOff = kt.alloc(cout);
+  const w = backend.typedArrayFromHeap(filter) as Float32Array;
+  const g = backend.typedArrayFromHeap(gamma) as Float32Array;
+  const b = backend.typedArrayFromHeap(beta) as Float32Array;
+  const mu = backend.typedArrayFromHeap(mean) as Float32Array;
+  const v = backend.typedArrayFromHeap(variance) as Float32Array;
+  const scale = new Float32Array(cout);
+  const bias = kt.f32(biasOff, cout);
+  for (let c = 0; c < cout; c++) {
+    scale[c] = g[c] / Math.sqrt(v[c] + a.epsilon);
+    bias[c] = b[c] - mu[c] * scale[c];
+  }
+  const folded = kt.f32(wOff, k * cout);
+  for (let i = 0, o = 0; i < k; i++) for (let c = 0; c < cout; c++, o++) folded[o] = w[o] * scale[c];
+  const yOff = kt.alloc(rows * cout);
+  const chunk = chunkRows(k);
+  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => [geom, xOff, wOff, yOff, m0, m1, kt.alloc(chunk * k), chunk, biasOff, a.relu ? 1 : 0]);
   kt.parallel('conv2d_forward', parts);
   return copyOut(kt, backend, yOff, out);
 }
@@ -114,7 +174,7 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): Tenso
   const xOff = copyIn(kt, backend, x);
   const dyOff = copyIn(kt, backend, dy);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const chunk = 128;
+  const chunk = 64;
   const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 4);
   const partsOff = kt.alloc(ranges.length * size);
   const parts = ranges.map(([m0, m1], t) => [geom, xOff, dyOff, partsOff + 4 * t * size, m0, m1, kt.alloc(chunk * k), chunk]);
@@ -133,6 +193,31 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
   if (size === 0) return out;
   const kt = getKernelThreads();
   kt.reset();
+  if (info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+    // Stride 1: dx is the convolution of dy (padded by k − 1 − pad) with the filter rotated by
+    // 180° and its channels swapped, run by the forward kernel: no col2im scatter.
+    const flipped: backend_util.Conv2DInfo = {
+      ...info,
+      inHeight: info.outHeight,
+      inWidth: info.outWidth,
+      inChannels: info.outChannels,
+      outHeight: info.inHeight,
+      outWidth: info.inWidth,
+      outChannels: info.inChannels,
+      padInfo: { ...info.padInfo, top: info.filterHeight - 1 - info.padInfo.top, left: info.filterWidth - 1 - info.padInfo.left },
+    };
+    const geom = writeGeom(kt, flipped);
+    const dyOff = copyIn(kt, backend, dy);
+    const wOff = copyIn(kt, backend, filter);
+    const fOff = kt.alloc(util.sizeFromShape(filter.shape));
+    kt.call('flip_filter', [wOff, fOff, info.filterHeight, info.filterWidth, info.inChannels, info.outChannels]);
+    const dxOff = kt.alloc(size);
+    const k = info.filterHeight * info.filterWidth * info.outChannels;
+    const chunk = chunkRows(k);
+    const parts = splitRange(size / info.inChannels, kt.threads, 4).map(([m0, m1]) => [geom, dyOff, fOff, dxOff, m0, m1, kt.alloc(chunk * k), chunk, 0, 0]);
+    kt.parallel('conv2d_forward', parts);
+    return copyOut(kt, backend, dxOff, out);
+  }
   const geom = writeGeom(kt, info);
   const dyOff = copyIn(kt, backend, dy);
   const wOff = copyIn(kt, backend, filter);
@@ -141,25 +226,239 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
   kt.call('transpose2d', [wOff, wtOff, k, info.outChannels]);
   const dxOff = kt.alloc(size);
   const chunk = 128;
-  const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => [geom, dyOff, wtOff, dxOff, n0, n1, kt.alloc(chunk * k), chunk]);
+  // Scratch: the chunk's dy rows packed in 4-row panels, then its im2col-shaped gradient.
+  const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => [geom, dyOff, wtOff, dxOff, n0, n1, kt.alloc(chunk * (k + info.outChannels)), chunk]);
   kt.parallel('conv2d_backprop_input', parts);
   return copyOut(kt, backend, dxOff, out);
 }
 
+
+/** Runs fn over row ranges of [0, rows) on every thread; each part gets its own `scratch` floats (offsets after the range). */
+function rowParts(kt: KernelThreads, rows: number, perPart: number[]): Array<{ m0: number; m1: number; scratch: number[] }> {
+  const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 1);
+  return ranges.map(([m0, m1]) => ({ m0, m1, scratch: perPart.map((floats) => kt.alloc(floats)) }));
+}
+
+/** Per-channel double sums of the parts (2C each, at scratch[0]) added up. */
+function sumParts(kt: KernelThreads, parts: Array<{ scratch: number[] }>, c: number): Float64Array {
+  const total = new Float64Array(2 * c);
+  for (const p of parts) {
+    const s = kt.f64(p.scratch[0], 2 * c);
+    for (let i = 0; i < 2 * c; i++) total[i] += s[i];
+  }
+  return total;
+}
+
+function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { x, gamma, beta } = inputs;
+  const epsilon = Number((attrs as { epsilon?: number } | undefined)?.epsilon ?? 1e-5);
+  const relu = Boolean((attrs as { relu?: boolean } | undefined)?.relu);
+  const c = x.shape[x.shape.length - 1];
+  const size = util.sizeFromShape(x.shape);
+  const rows = c === 0 ? 0 : size / c;
+  const y = backend.makeOutput(x.shape, 'float32');
+  const meanOut = backend.makeOutput([c], 'float32');
+  const varOut = backend.makeOutput([c], 'float32');
+  if (size === 0) return [y, meanOut, varOut];
+  const kt = getKernelThreads();
+  kt.reset();
+  const xOff = copyIn(kt, backend, x);
+  // Sums of x − (x's first row): values near the mean, so the variance keeps its digits.
+  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
+  kt.parallel('bn_stats', stats.map((p) => [xOff, c, p.m0, p.m1, xOff, p.scratch[0], p.scratch[1]]));
+  const sums = sumParts(kt, stats, c);
+  const shift = kt.f32(xOff, c);
+  const g = backend.typedArrayFromHeap(gamma) as Float32Array;
+  const b = backend.typedArrayFromHeap(beta) as Float32Array;
+  const mean = backend.typedArrayFromHeap(meanOut) as Float32Array;
+  const variance = backend.typedArrayFromHeap(varOut) as Float32Array;
+  const aOff = kt.alloc(c);
+  const bOff = kt.alloc(c);
+  const a = kt.f32(aOff, c);
+  const shiftB = kt.f32(bOff, c);
+  for (let i = 0; i < c; i++) {
+    const m = sums[i] / rows;
+    const v = Math.max(0, sums[c + i] / rows - m * m);
+    const mu = shift[i] + m;
+    const scale = g[i] / Math.sqrt(v + epsilon);
+    mean[i] = mu;
+    variance[i] = v;
+    a[i] = scale;
+    shiftB[i] = b[i] - mu * scale;
+  }
+  const yOff = kt.alloc(size);
+  kt.parallel('bn_apply', stats.map((p) => [xOff, yOff, c, p.m0, p.m1, aOff, bOff, relu ? 1 : 0]));
+  copyOut(kt, backend, yOff, y);
+  return [y, meanOut, varOut];
+}
+
+function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { dy, x, gamma, mean, variance, y } = inputs;
+  const epsilon = Number((attrs as { epsilon?: number } | undefined)?.epsilon ?? 1e-5);
+  const c = x.shape[x.shape.length - 1];
+  const size = util.sizeFromShape(x.shape);
+  const rows = c === 0 ? 0 : size / c;
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const dgammaOut = backend.makeOutput([c], 'float32');
+  const dbetaOut = backend.makeOutput([c], 'float32');
+  const dgamma = backend.typedArrayFromHeap(dgammaOut) as Float32Array;
+  const dbeta = backend.typedArrayFromHeap(dbetaOut) as Float32Array;
+  if (size === 0) {
+    dgamma.fill(0);
+    dbeta.fill(0);
+    return [dx, dgammaOut, dbetaOut];
+  }
+  const kt = getKernelThreads();
+  kt.reset();
+  const dyOff = copyIn(kt, backend, dy);
+  const xOff = copyIn(kt, backend, x);
+  const meanOff = copyIn(kt, backend, mean);
+  // With a fused ReLU, its output: dy counts where it is > 0.
+  const yOff = y ? copyIn(kt, backend, y) : 0;
+  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
+  kt.parallel('bn_grad_stats', stats.map((p) => [dyOff, xOff, yOff, c, p.m0, p.m1, meanOff, p.scratch[0], p.scratch[1]]));
+  const sums = sumParts(kt, stats, c);
+  const g = backend.typedArrayFromHeap(gamma) as Float32Array;
+  const v = backend.typedArrayFromHeap(variance) as Float32Array;
+  const mu = kt.f32(meanOff, c);
+  const pOff = kt.alloc(3 * c);
+  const p = kt.f32(pOff, 3 * c);
+  // dx = γ·rstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), x̂ = (x − μ)·rstd, as dy·p0 + x·p1 + p2.
+  for (let i = 0; i < c; i++) {
+    const rstd = 1 / Math.sqrt(v[i] + epsilon);
+    const db = sums[i];
+    const dg = sums[c + i] * rstd;
+    dbeta[i] = db;
+    dgamma[i] = dg;
+    const a = g[i] * rstd;
+    const p1 = (-a * rstd * dg) / rows;
+    p[i] = a;
+    p[c + i] = p1;
+    p[2 * c + i] = -p1 * mu[i] - (a * db) / rows;
+  }
+  const dxOff = kt.alloc(size);
+  kt.parallel('bn_grad_apply', stats.map((q) => [dyOff, xOff, yOff, dxOff, c, q.m0, q.m1, pOff]));
+  copyOut(kt, backend, dxOff, dx);
+  return [dx, dgammaOut, dbetaOut];
+}
+
+/** SGD_MOMENTUM on the tfjs heap: one pass instead of five element-wise kernels per variable. */
+function sgdMomentumWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { w, g, buf } = inputs;
+  const { learningRate, momentum, weightDecay } = attrs as unknown as { learningRate: number; momentum: number; weightDecay: number };
+  const wOut = backend.makeOutput(w.shape, 'float32');
+  const bufOut = backend.makeOutput(w.shape, 'float32');
+  const wv = backend.typedArrayFromHeap(w) as Float32Array;
+  const gv = backend.typedArrayFromHeap(g) as Float32Array;
+  const bv = backend.typedArrayFromHeap(buf) as Float32Array;
+  const wo = backend.typedArrayFromHeap(wOut) as Float32Array;
+  const bo = backend.typedArrayFromHeap(bufOut) as Float32Array;
+  // Math.fround after each step: the same float32 roundings as the element-wise kernels.
+  const lr = Math.fround(learningRate);
+  const mu = Math.fround(momentum);
+  const wd = Math.fround(weightDecay);
+  const f = Math.fround;
+  for (let i = 0; i < wv.length; i++) {
+    const grad = wd === 0 ? gv[i] : f(gv[i] + f(wv[i] * wd));
+    const b = f(f(bv[i] * mu) + grad);
+    bo[i] = b;
+    wo[i] = f(wv[i] - f(b * lr));
+  }
+  return [wOut, bufOut];
+}
+
+/**
+ * tfjs-backend-wasm's Identity copies the data; the engine clones every tensor it saves for a
+ * backward pass, so each saved activation was stored twice (and copied). Tensors are immutable,
+ * so a clone can share the data, as the cpu backend's Identity does.
+ */
+function identityWasm({ inputs, backend }: KernelArgs): TensorInfo {
+  const { x } = inputs;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** tfjs-backend-wasm's own AvgPoolGrad, run for every case but the 1×1 one (set at registration). */
+let shippedAvgPoolGrad: KernelConfig | undefined;
+
+/**
+ * AvgPoolGrad of a 1×1 pool (the option-A shortcut's subsampling, core/engine/model.ts): dy is
+ * scattered onto every stride-th pixel of a zeroed dx. The shipped kernel takes ~10× as long.
+ */
+function avgPoolGradWasm(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, input } = inputs;
+  const a = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const info = backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  if (info.filterHeight !== 1 || info.filterWidth !== 1 || info.padInfo.top !== 0 || info.padInfo.left !== 0) {
+    if (!shippedAvgPoolGrad) throw new Error('AvgPoolGrad is not available for the wasm backend.');
+    return shippedAvgPoolGrad.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  const dx = backend.makeOutput(input.shape, 'float32');
+  const out = backend.typedArrayFromHeap(dx) as Float32Array;
+  const src = backend.typedArrayFromHeap(dy) as Float32Array;
+  out.fill(0);
+  const c = info.inChannels;
+  let i = 0;
+  for (let n = 0; n < info.batchSize; n++) {
+    for (let oy = 0; oy < info.outHeight; oy++) {
+      const rowBase = (n * info.inHeight + oy * info.strideHeight) * info.inWidth;
+      for (let ox = 0; ox < info.outWidth; ox++) {
+        let o = (rowBase + ox * info.strideWidth) * c;
+        for (let k = 0; k < c; k++) out[o++] = src[i++];
+      }
+    }
+  }
+  return dx;
+}
+
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  { kernelName: BATCH_NORM_TRAIN, backendName: WASM, kernelFunc: batchNormTrainWasm as unknown as KernelFunc },
+  { kernelName: BATCH_NORM_GRAD, backendName: WASM, kernelFunc: batchNormGradWasm as unknown as KernelFunc },
+  { kernelName: Identity, backendName: WASM, kernelFunc: identityWasm as unknown as KernelFunc },
+  { kernelName: SGD_MOMENTUM, backendName: WASM, kernelFunc: sgdMomentumWasm as unknown as KernelFunc },
+  { kernelName: CONV_BATCH_NORM, backendName: WASM, kernelFunc: convBatchNormWasm as unknown as KernelFunc },
   { kernelName: Conv2D, backendName: WASM, kernelFunc: conv2DWasm as unknown as KernelFunc },
   { kernelName: Conv2DBackpropFilter, backendName: WASM, kernelFunc: conv2DBackpropFilterWasm as unknown as KernelFunc },
   { kernelName: Conv2DBackpropInput, backendName: WASM, kernelFunc: conv2DBackpropInputWasm as unknown as KernelFunc },
 ];
 
+/**
+ * The gradient of BATCH_NORM_TRAIN: one BATCH_NORM_GRAD call for all three inputs. It keeps x
+ * (the convolution's output), y (the next layer's input, kept by it too; the ReLU's mask when
+ * fused), γ and the two per-channel statistics: no activation-sized tensor of its own.
+ */
+export const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
+  kernelName: BATCH_NORM_TRAIN,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, gamma, y, mean, variance] = saved;
+    const dy = (dys as Tensor[])[0];
+    const inputs: Record<string, Tensor> = { dy, x, gamma, mean, variance };
+    if (attrs.relu) inputs.y = y;
+    const [dx, dgamma, dbeta] = engine().runKernel(BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+};
+
 let registered = false;
+
+function replaceKernel(config: KernelConfig): void {
+  if (getKernel(config.kernelName, WASM)) unregisterKernel(config.kernelName, WASM);
+  registerKernel(config);
+}
 
 /** Registers (once) the training kernels for 'wasm', replacing any shipped ones. */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
+  // The shipped kernels' setups (run when the backend starts) stay, for the cases they still run.
+  shippedAvgPoolGrad = getKernel(AvgPoolGrad, WASM);
+  replaceKernel({ kernelName: AvgPoolGrad, backendName: WASM, setupFunc: shippedAvgPoolGrad?.setupFunc, kernelFunc: avgPoolGradWasm as unknown as KernelFunc });
   for (const config of WASM_TRAINING_KERNELS) {
     if (getKernel(config.kernelName, WASM)) unregisterKernel(config.kernelName, WASM);
     registerKernel(config);
   }
+  if (!getGradient(BATCH_NORM_TRAIN)) registerGradient(BATCH_NORM_TRAIN_GRADIENT);
   registered = true;
 }

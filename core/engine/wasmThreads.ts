@@ -7,13 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 
 /** The file name beside a bundle (dist/) and in the repository (wasm/). */
 export const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
 const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
 
-export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d'] as const;
+export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'flip_filter'] as const;
 export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
 type Exports = Record<KernelFunction, (...args: number[]) => void>;
 
@@ -23,6 +24,10 @@ const HEADER = 4; // generation, done count, error flag, spare
 const PAGE = 65536;
 /** Bytes below this hold the module's (unused) stack: the arena starts above. */
 const ARENA_START = 65536;
+/** The arena holds about this many of the largest calls before it starts over (reset()). */
+const CALLS_KEPT = 3;
+/** How many recent tensors the arena remembers (remember()). */
+const KEPT_ENTRIES = 24;
 
 /** Where kernels.wasm is: beside the bundle (dist/), else the repository's wasm/ (out/ builds, tests). */
 export function findKernelsWasm(explicitDir?: string): string {
@@ -68,6 +73,10 @@ export class KernelThreads {
   private readonly workers: Worker[] = [];
   private readonly control: Int32Array;
   private arenaTop = ARENA_START;
+  /** Bytes allocated by the current call, and the most any call has allocated. */
+  private callBytes = 0;
+  private largestCall = 0;
+  private kept: Array<{ key: object; offset: number; end: number }> = [];
   private generation = 0;
 
   constructor(module: WebAssembly.Module, threads: number) {
@@ -83,18 +92,58 @@ export class KernelThreads {
     }
   }
 
-  /** Starts an allocation scope: everything allocated since is released by the next reset. */
+  /**
+   * Starts a call's allocations. The arena is a ring: a call starts after the previous ones
+   * until the next could pass CALLS_KEPT times the largest call, then from the start again.
+   * So the data of the last calls stays in place for a while, and remember()/recall() let a
+   * call reuse a tensor that a recent call copied in or out (a convolution's output is the
+   * next BatchNorm's input) instead of copying it again.
+   */
   reset(): void {
-    this.arenaTop = ARENA_START;
+    this.largestCall = Math.max(this.largestCall, this.callBytes);
+    if (this.arenaTop - ARENA_START + this.largestCall > CALLS_KEPT * this.largestCall) this.arenaTop = ARENA_START;
+    this.callBytes = 0;
   }
 
-  /** Reserves `floats` float32s (16-byte aligned) in the shared memory; returns the byte offset. */
+  /** Notes that `floats` floats at `offset` hold the data of `key` (a tensor's dataId; immutable). */
+  remember(key: object, offset: number, floats: number): void {
+    this.kept.push({ key, offset, end: offset + floats * 4 });
+    if (this.kept.length > KEPT_ENTRIES) this.kept.shift();
+  }
+
+  /**
+   * Where a recent call left the data of `key`, or null. The rest of the current call allocates
+   * above it, so it stays intact until the call ends.
+   */
+  recall(key: object): number | null {
+    for (let i = this.kept.length - 1; i >= 0; i--) {
+      const k = this.kept[i];
+      if (k.key !== key) continue;
+      this.arenaTop = Math.max(this.arenaTop, Math.ceil(k.end / 16) * 16 + 16);
+      return k.offset;
+    }
+    return null;
+  }
+
+  /**
+   * Reserves `floats` float32s (16-byte aligned) in the shared memory; returns the byte offset.
+   * 16 bytes more stay readable past the end: the kernels' 4-row tiles may read (never store)
+   * up to 3 floats past a matrix.
+   */
   alloc(floats: number): number {
     const offset = this.arenaTop;
-    this.arenaTop += Math.ceil((floats * 4) / 16) * 16;
+    const bytes = Math.ceil((floats * 4) / 16) * 16 + 16;
+    this.arenaTop += bytes;
+    this.callBytes += bytes;
+    // Whatever this overwrites is no longer there to recall.
+    if (this.kept.length > 0) this.kept = this.kept.filter((k) => k.end <= offset || k.offset >= this.arenaTop);
     const needed = this.arenaTop - this.memory.buffer.byteLength;
     if (needed > 0) this.memory.grow(Math.ceil(needed / PAGE));
     return offset;
+  }
+
+  f64(offset: number, length: number): Float64Array {
+    return new Float64Array(this.memory.buffer, offset, length);
   }
 
   f32(offset: number, length: number): Float32Array {
@@ -198,12 +247,38 @@ export function setKernelsWasmDir(dir: string | undefined): void {
   explicitWasmDir = dir;
 }
 
+/** The custom section of kernels.wasm that holds its relaxed-SIMD build (wasm/build.sh). */
+export const RELAXED_SIMD_SECTION = 'resnetlab.relaxed_simd';
+
+export type KernelVariant = 'relaxed-simd' | 'simd';
+
+/**
+ * The module to run from kernels.wasm's bytes: its relaxed-SIMD build (fused multiply-add) where
+ * the engine has relaxed SIMD, else the plain-SIMD one. Node 20's V8 has it behind a flag,
+ * turned on here (it only adds instructions); newer engines (Node 22, VS Code's) have it on.
+ * RESNETLAB_WASM_RELAXED=0 forces the plain build.
+ */
+export function loadKernelsModule(bytes: BufferSource): { module: WebAssembly.Module; variant: KernelVariant } {
+  const plain = new WebAssembly.Module(bytes);
+  if (process.env.RESNETLAB_WASM_RELAXED === '0') return { module: plain, variant: 'simd' };
+  const [relaxed] = WebAssembly.Module.customSections(plain, RELAXED_SIMD_SECTION);
+  if (!relaxed) return { module: plain, variant: 'simd' };
+  if (!WebAssembly.validate(relaxed)) {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      return { module: plain, variant: 'simd' };
+    }
+    if (!WebAssembly.validate(relaxed)) return { module: plain, variant: 'simd' };
+  }
+  return { module: new WebAssembly.Module(relaxed), variant: 'relaxed-simd' };
+}
+
 /** The process's (thread's) kernel threads, created on first use. */
 export function getKernelThreads(): KernelThreads {
   if (!shared) {
     const file = findKernelsWasm(explicitWasmDir);
-    const module = new WebAssembly.Module(readFileSync(file));
-    shared = new KernelThreads(module, kernelThreadCount());
+    shared = new KernelThreads(loadKernelsModule(readFileSync(file)).module, kernelThreadCount());
   }
   return shared;
 }

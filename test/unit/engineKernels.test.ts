@@ -5,8 +5,10 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../core/engine/backend';
 import { registerTrainingGradients } from '../../core/engine/gradients';
+import { BATCH_NORM_TRAIN } from '../../core/engine/kernelNames';
+import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
-import { findKernelsWasm, KernelThreads } from '../../core/engine/wasmThreads';
+import { findKernelsWasm, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
 import { readFileSync } from 'node:fs';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -60,13 +62,41 @@ const FIXED_CASES: ConvCase[] = [
   { n: 1, h: 9, w: 7, cin: 2, cout: 3, k: 3, stride: 2, pad: 'valid' },
   { n: 2, h: 8, w: 8, cin: 3, cout: 3, k: 3, stride: 2, pad: 'same' },
   { n: 2, h: 11, w: 11, cin: 3, cout: 4, k: 7, stride: 2, pad: sym(3) },
+  // Wide enough for the 4×8 register tiles, the 4×4 transposes of packing and their tails.
+  { n: 2, h: 9, w: 9, cin: 16, cout: 16, k: 3, stride: 1, pad: sym(1) },
+  { n: 3, h: 7, w: 5, cin: 8, cout: 12, k: 3, stride: 2, pad: sym(1) },
+  { n: 1, h: 6, w: 5, cin: 12, cout: 20, k: 1, stride: 1, pad: sym(0) },
+  { n: 2, h: 7, w: 7, cin: 20, cout: 9, k: 1, stride: 2, pad: sym(0) },
+  { n: 1, h: 5, w: 7, cin: 13, cout: 11, k: 3, stride: 1, pad: 'valid' },
 ];
 
-function randomCases(count: number): ConvCase[] {
-  const r = seededRandom('conv-cases');
+function randomCases(count: number, seed = 'conv-cases', maxChannels = 6): ConvCase[] {
+  const r = seededRandom(seed);
   return Array.from({ length: count }, () => {
     const k = r.next() < 0.5 ? 1 : 3;
-    return { n: 1 + r.int(3), h: 5 + r.int(8), w: 5 + r.int(8), cin: 1 + r.int(6), cout: 1 + r.int(6), k, stride: 1 + r.int(2), pad: sym(r.int(2) === 0 ? 0 : (k - 1) / 2) };
+    return { n: 1 + r.int(3), h: 5 + r.int(8), w: 5 + r.int(8), cin: 1 + r.int(maxChannels), cout: 1 + r.int(maxChannels), k, stride: 1 + r.int(2), pad: sym(r.int(2) === 0 ? 0 : (k - 1) / 2) };
+  });
+}
+
+/** y, dx, dγ, dβ of training-mode BatchNorm (through the model's code path) on the current backend. */
+function batchNormGradients(shape: [number, number, number, number], seed: string, offset: number, relu: boolean): Record<string, Float32Array> {
+  return tf.tidy(() => {
+    const x = tf.add(tf.tensor4d(randomValues(shape.reduce((a, b) => a * b, 1), `${seed}x`), shape), offset) as tf.Tensor4D;
+    const c = shape[3];
+    const gamma = tf.tensor1d(randomValues(c, `${seed}g`));
+    const beta = tf.tensor1d(randomValues(c, `${seed}b`));
+    const r = tf.tensor(randomValues(x.size, `${seed}r`), shape);
+    let stats: tf.Tensor[] = [];
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const out = batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, relu);
+      stats = [tf.keep(out.mean), tf.keep(out.variance)];
+      return tf.sum(tf.mul(out.y, r));
+    };
+    const y = batchNormTraining(x, gamma, beta, relu);
+    const [dx, dg, db] = tf.grads(f)([x, gamma, beta]);
+    const result = { y: y.y.dataSync() as Float32Array, mean: stats[0].dataSync() as Float32Array, variance: stats[1].dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dgamma: dg.dataSync() as Float32Array, dbeta: db.dataSync() as Float32Array };
+    tf.dispose([...stats, y.mean, y.variance]);
+    return result;
   });
 }
 
@@ -77,7 +107,7 @@ describe('wasm training kernels', () => {
   });
 
   it('compute conv2d input and filter gradients as the cpu backend does (1e-4 relative)', async () => {
-    const cases = [...FIXED_CASES, ...randomCases(12)];
+    const cases = [...FIXED_CASES, ...randomCases(12), ...randomCases(8, 'wide-conv-cases', 24)];
     for (const [i, c] of cases.entries()) {
       await tf.setBackend('cpu');
       const reference = convGradients(c, `case${i}`);
@@ -90,6 +120,63 @@ describe('wasm training kernels', () => {
       assert.ok(relativeError(wasm.dx, reference.dx) < 1e-4, `input gradient ${label}: ${relativeError(wasm.dx, reference.dx)}`);
       assert.ok(relativeError(wasm.dw, reference.dw) < 1e-4, `filter gradient ${label}: ${relativeError(wasm.dw, reference.dw)}`);
     }
+  });
+
+  it('compute training-mode BatchNorm (with and without a fused ReLU) and its gradients as the cpu backend does (1e-4 relative)', async () => {
+    const shapes: Array<[number, number, number, number]> = [[2, 5, 5, 3], [3, 7, 5, 16], [1, 1, 2, 8], [4, 3, 3, 13], [2, 9, 9, 32]];
+    for (const relu of [false, true]) {
+      for (const [i, shape] of shapes.entries()) {
+        // An offset far from 0 checks that the variance keeps its digits.
+        const offset = i === 3 ? 40 : 0;
+        await tf.setBackend('cpu');
+        const reference = batchNormGradients(shape, `bn${i}`, offset, relu);
+        await tf.setBackend('wasm');
+        assert.ok(tf.getKernel(BATCH_NORM_TRAIN, 'wasm'), 'the fused kernel is registered for wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const wasm = batchNormGradients(shape, `bn${i}`, offset, relu);
+        assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensors left behind');
+        for (const key of Object.keys(reference)) {
+          const err = relativeError(wasm[key], reference[key]);
+          assert.ok(err < 1e-4, `${key} of BatchNorm${relu ? '+ReLU' : ''} [${shape.join(', ')}]: ${err}`);
+        }
+      }
+    }
+  });
+
+  it('compute AvgPool gradients as the cpu backend does (1×1 fast path and the shipped kernel)', async () => {
+    const cases: Array<{ shape: [number, number, number, number]; size: number; stride: number; pad: 'valid' | 'same' }> = [
+      { shape: [2, 8, 8, 16], size: 1, stride: 2, pad: 'valid' },
+      { shape: [1, 7, 9, 3], size: 1, stride: 2, pad: 'valid' },
+      { shape: [2, 6, 6, 4], size: 1, stride: 1, pad: 'valid' },
+      { shape: [2, 6, 6, 5], size: 2, stride: 2, pad: 'valid' },
+      { shape: [1, 7, 7, 3], size: 3, stride: 2, pad: 'same' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(randomValues(c.shape.reduce((a, b) => a * b, 1), `pool${i}x`), c.shape);
+          const y = tf.avgPool(x, c.size, c.stride, c.pad);
+          const r = tf.tensor(randomValues(y.size, `pool${i}r`), y.shape);
+          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, c.size, c.stride, c.pad), r)))(x).dataSync() as Float32Array;
+        });
+      await tf.setBackend('cpu');
+      const reference = run();
+      await tf.setBackend('wasm');
+      const wasm = run();
+      assert.ok(relativeError(wasm, reference) < 1e-5, `AvgPool gradient ${JSON.stringify(c)}: ${relativeError(wasm, reference)}`);
+    }
+  });
+
+  it('share the data of cloned tensors instead of copying it (Identity)', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor1d([1, 2, 3]);
+    const before = tf.engine().backend.numDataIds();
+    const b = tf.clone(a);
+    assert.equal(tf.engine().backend.numDataIds(), before, 'no new data');
+    a.dispose();
+    assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+    b.dispose();
+    assert.equal(tf.engine().backend.numDataIds(), before - 1);
   });
 
   it('leave no wasm memory behind across many calls', async () => {
@@ -122,6 +209,65 @@ describe('wasm kernel threads', () => {
     } finally {
       kt.dispose();
     }
+  });
+});
+
+describe('kernel arena', () => {
+  it('recalls data a recent call left in place, allocates above it, and forgets it once overwritten', () => {
+    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 1);
+    try {
+      const key = {};
+      kt.reset();
+      const a = kt.alloc(100);
+      kt.f32(a, 100).fill(7);
+      kt.remember(key, a, 100);
+      kt.reset();
+      assert.equal(kt.recall(key), a, 'the next call finds it');
+      assert.ok(kt.alloc(10) >= a + 400, 'and allocates above it');
+      let recalled: number | null = a;
+      for (let call = 0; call < 10 && recalled !== null; call++) {
+        kt.reset();
+        kt.f32(kt.alloc(1000), 1000).fill(-1);
+        recalled = kt.recall(key);
+        if (recalled !== null) assert.ok(kt.f32(recalled, 100).every((v) => v === 7), `intact while recalled (call ${call})`);
+      }
+      assert.equal(recalled, null, 'the arena wraps around and the data is forgotten');
+    } finally {
+      kt.dispose();
+    }
+  });
+});
+
+describe('kernels.wasm builds', () => {
+  it('carry a relaxed-SIMD build that computes what the plain-SIMD one does', () => {
+    const bytes = readFileSync(findKernelsWasm());
+    const plain = new WebAssembly.Module(bytes);
+    assert.equal(WebAssembly.Module.customSections(plain, RELAXED_SIMD_SECTION).length, 1, 'the relaxed build is in the file');
+    const loaded = loadKernelsModule(bytes);
+    // Node 20 has relaxed SIMD behind a flag that loadKernelsModule turns on; later engines have it on.
+    assert.equal(loaded.variant, 'relaxed-simd');
+    const run = (module: WebAssembly.Module) => {
+      const kt = new KernelThreads(module, 1);
+      try {
+        // 2×9×9×12 → 3×3 conv, stride 1, pad 1 → 20 channels.
+        const [n, h, w, cin, cout] = [2, 9, 9, 12, 20];
+        const geom = kt.alloc(16);
+        kt.i32(geom, 16).set([n, h, w, cin, h, w, cout, 3, 3, 1, 1, 1, 1, 1, 1, 0]);
+        const x = kt.alloc(n * h * w * cin);
+        kt.f32(x, n * h * w * cin).set(randomValues(n * h * w * cin, 'variant-x'));
+        const f = kt.alloc(9 * cin * cout);
+        kt.f32(f, 9 * cin * cout).set(randomValues(9 * cin * cout, 'variant-f'));
+        const y = kt.alloc(n * h * w * cout);
+        const chunk = 16;
+        kt.call('conv2d_forward', [geom, x, f, y, 0, n * h * w, kt.alloc(chunk * 9 * cin), chunk, 0, 0]);
+        return Float32Array.from(kt.f32(y, n * h * w * cout));
+      } finally {
+        kt.dispose();
+      }
+    };
+    const a = run(plain);
+    const b = run(loaded.module);
+    assert.ok(relativeError(b, a) < 1e-5, `relaxed vs plain: ${relativeError(b, a)}`);
   });
 });
 

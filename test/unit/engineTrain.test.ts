@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Batch } from '../../core/data/types';
 import { selectBackend } from '../../core/engine/backend';
 import { ResNetModel } from '../../core/engine/model';
+import { releaseTapeEarly } from '../../core/engine/tapeRelease';
 import { paperSchedule, paperUsesWarmup, Trainer } from '../../core/engine/train';
 import { buildGraph } from '../../core/graph';
 import { seededRandom } from '../../core/random';
@@ -192,5 +193,61 @@ describe('wasm against the cpu backend', () => {
         assert.ok(diff <= 1e-4 * scale, `${spec.name} ${w.name}: max difference ${diff} of scale ${scale}`);
       }
     }
+  });
+});
+
+describe('releaseTapeEarly', () => {
+  it('gives the same gradients (a gradient may return its dy as is) and leaves no tensors behind', async () => {
+    await selectBackend('cpu');
+    const random = seededRandom('tape');
+    const values = (n: number) => Float32Array.from({ length: n }, () => random.next() - 0.5);
+    const x = tf.tensor2d(values(12), [3, 4]);
+    const w = tf.variable(tf.tensor2d(values(20), [4, 5]));
+    const b = tf.variable(tf.tensor1d(values(5)));
+    const loss = (release: boolean) => () => {
+      const h = tf.relu(tf.add(tf.matMul(x, w), b));
+      // Add's gradient hands dy on unchanged; h feeds two ops, so its gradients accumulate.
+      const y = tf.add(tf.add(h, tf.mul(h, h)), b);
+      const l = tf.sum(tf.mul(y, y)) as tf.Scalar;
+      if (release) releaseTapeEarly();
+      return l;
+    };
+    const tensors = tf.memory().numTensors;
+    const plain = tf.variableGrads(loss(false), [w, b]);
+    const released = tf.variableGrads(loss(true), [w, b]);
+    assert.equal(released.value.dataSync()[0], plain.value.dataSync()[0]);
+    for (const name of Object.keys(plain.grads)) {
+      assert.deepEqual(Array.from(released.grads[name].dataSync()), Array.from(plain.grads[name].dataSync()), name);
+    }
+    tf.dispose([plain.value, released.value, ...Object.values(plain.grads), ...Object.values(released.grads)]);
+    assert.equal(tf.memory().numTensors, tensors);
+    tf.dispose([x, w, b]);
+  });
+});
+
+describe('inference with folded BatchNorm (wasm)', () => {
+  it('gives the logits and captured outputs of the cpu backend (relative 1e-4)', async () => {
+    const data = quadrantImages(8, 'fold');
+    const run = async (backend: 'wasm' | 'cpu', weights?: ReturnType<Trainer['getWeights']>) => {
+      await selectBackend(backend);
+      const trainer = new Trainer(new ResNetModel(buildGraph(TINY_B), { seed: 5 }));
+      if (weights) trainer.setWeights(weights);
+      else for (let k = 0; k < 3; k++) trainer.trainStep(data, 0.1); // moving statistics away from 0 and 1
+      const x = tf.tensor4d(data.x, [data.size, SIDE, SIDE, 3]);
+      const bn = trainer.model.graph.layers.find((l) => l.kind === 'batchnorm')!.id;
+      const plain = trainer.model.forward(x, { training: false });
+      const captured = trainer.model.forward(x, { training: false, capture: [bn] });
+      const result = { weights: trainer.getWeights(), logits: plain.logits.dataSync().slice(), logits2: captured.logits.dataSync().slice(), bn: captured.captured[bn].dataSync().slice() };
+      tf.dispose([x, plain.logits, captured.logits, ...Object.values(captured.captured)]);
+      trainer.dispose();
+      trainer.model.dispose();
+      return result;
+    };
+    const wasm = await run('wasm');
+    const cpu = await run('cpu', wasm.weights);
+    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]))) / Math.max(1e-6, ...Array.from(b, Math.abs));
+    assert.ok(rel(wasm.logits, cpu.logits) < 1e-4, `logits: ${rel(wasm.logits, cpu.logits)}`);
+    assert.ok(rel(wasm.logits2, cpu.logits2) < 1e-4, `logits with a capture: ${rel(wasm.logits2, cpu.logits2)}`);
+    assert.ok(rel(wasm.bn, cpu.bn) < 1e-4, `captured BatchNorm: ${rel(wasm.bn, cpu.bn)}`);
   });
 });
