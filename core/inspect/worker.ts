@@ -2,6 +2,7 @@
 // passes run here, so the extension host stays responsive while the view refreshes.
 import { parentPort } from 'node:worker_threads';
 import { describeBackend, selectBackend } from '../engine/backend';
+import { kernelThreadCount, setKernelThreads } from '../engine/wasmThreads';
 import { InspectionSession } from './session';
 import type { FromInspectWorkerMessage, ToInspectWorkerMessage } from './workerProtocol';
 
@@ -10,6 +11,7 @@ if (!port) throw new Error('core/inspect/worker.ts must run in a worker thread.'
 const reply = (message: FromInspectWorkerMessage) => port.postMessage(message);
 let session: InspectionSession | null = null;
 let backend = '';
+const allCores = kernelThreadCount();
 
 async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorkerMessage> {
   switch (message.type) {
@@ -18,6 +20,9 @@ async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorke
       const next = await InspectionSession.open(message.source);
       session?.dispose();
       session = next;
+      // Following a run's latest weights, it refreshes while that run trains: one core, so a
+      // refresh never holds both of the trainer's (the live view's duty cycle is per core).
+      setKernelThreads(next.follows ? 1 : allCores);
       return { type: 'opened', id: message.id, images: next.images(), backend, follows: next.follows, iterations: next.iterations };
     }
     case 'inspect': {
