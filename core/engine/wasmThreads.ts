@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 export const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
 const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
 
-export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'flip_filter'] as const;
+export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'flip_filter', 'winograd_filter', 'conv2d_winograd', 'conv2d_winograd_filter_grad', 'winograd_filter_grad_out'] as const;
 export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
 type Exports = Record<KernelFunction, (...args: number[]) => void>;
 
