@@ -612,46 +612,55 @@ static inline void winograd_output_tile(const float* m, int ms, float* y, int rs
   }
 }
 
+// The 16 transformed values V = Bᵀ d B of every input channel of the tile at (ty, tx) of image
+// n (its 4×4 window starts at 2·ty − pad, 2·tx − pad; rows and columns outside the image are 0),
+// stored at v[k·vs + channel].
+static inline void winograd_input_tiles(const Geom* g, const float* x, int n, int ty, int tx, float* v, int vs) {
+  const int cin = g->cin, h = g->h, w = g->w, rs = w * cin;
+  const int iy = 2 * ty - g->pt, ix = 2 * tx - g->pl;
+  const float* base = x + ((n * h + iy) * w + ix) * cin;
+  if (iy >= 0 && iy + 4 <= h && ix >= 0 && ix + 4 <= w) {
+    int c = 0;
+    for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
+    for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
+  } else {
+    const int r0 = iy >= 0 && iy < h, r1 = iy + 1 >= 0 && iy + 1 < h, r2 = iy + 2 >= 0 && iy + 2 < h, r3 = iy + 3 >= 0 && iy + 3 < h;
+    const int c0 = ix >= 0 && ix < w, c1 = ix + 1 >= 0 && ix + 1 < w, c2 = ix + 2 >= 0 && ix + 2 < w, c3 = ix + 3 >= 0 && ix + 3 < w;
+    int c = 0;
+    for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
+    for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
+  }
+}
+
+// The next tile in (image, tile row, tile column) order: tw tiles a row, ⌈oh/2⌉ rows an image.
+static inline void next_tile(int* n, int* ty, int* tx, int tw, int oh) {
+  if (++*tx < tw) return;
+  *tx = 0;
+  if (++*ty * 2 < oh) return;
+  *ty = 0;
+  ++*n;
+}
+
 // y for tiles [t0, t1) (tiles numbered (n, ty, tx), ceil(oh/2)·ceil(ow/2) per image) of a 3×3,
 // stride-1 convolution, U from winograd_filter (+ bias, then ReLU when relu; bias 0 for none).
 // scratch: 16·chunk·cin (V) + chunk·cin + 4 (a packed panel) + 16·chunk·cout (M) floats;
 // chunk: a multiple of 4.
 EXPORT(conv2d_winograd)
 void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, int relu) {
-  const int cin = g->cin, cout = g->cout, h = g->h, w = g->w, oh = g->oh, ow = g->ow;
+  const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + 1) / 2, per = ((oh + 1) / 2) * tw;
   const int vs = chunk * cin, ms = chunk * cout;
   float* V = scratch;
   float* panel = V + 16 * vs;
   float* M = panel + vs + 4;
-  const int rs = w * cin;
   const int yrs = ow * cout;
   for (int t = t0; t < t1; t += chunk) {
     const int tc = t1 - t < chunk ? t1 - t : chunk;
     int n = t / per, rem = t - n * per;
     int ty = rem / tw, tx = rem - ty * tw;
     for (int lt = 0; lt < tc; lt++) {
-      const int iy = 2 * ty - g->pt, ix = 2 * tx - g->pl;
-      const float* base = x + ((n * h + iy) * w + ix) * cin;
-      float* v = V + lt * cin;
-      if (iy >= 0 && iy + 4 <= h && ix >= 0 && ix + 4 <= w) {
-        int c = 0;
-        for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
-        for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
-      } else {
-        const int r0 = iy >= 0 && iy < h, r1 = iy + 1 >= 0 && iy + 1 < h, r2 = iy + 2 >= 0 && iy + 2 < h, r3 = iy + 3 >= 0 && iy + 3 < h;
-        const int c0 = ix >= 0 && ix < w, c1 = ix + 1 >= 0 && ix + 1 < w, c2 = ix + 2 >= 0 && ix + 2 < w, c3 = ix + 3 >= 0 && ix + 3 < w;
-        int c = 0;
-        for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
-        for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
-      }
-      if (++tx == tw) {
-        tx = 0;
-        if (++ty * 2 >= oh) {
-          ty = 0;
-          n++;
-        }
-      }
+      winograd_input_tiles(g, x, n, ty, tx, V + lt * cin, vs);
+      next_tile(&n, &ty, &tx, tw, oh);
     }
     for (int k = 0; k < 16; k++) {
       pack_rows(V + k * vs, cin, tc, cin, panel);
@@ -669,13 +678,7 @@ void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, in
       int c = 0;
       for (; c + 4 <= cout; c += 4) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 1, s1, q1, bias ? bias + c : 0, relu);
       for (; c < cout; c++) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 0, s1, q1, bias ? bias + c : 0, relu);
-      if (++tx == tw) {
-        tx = 0;
-        if (++ty * 2 >= oh) {
-          ty = 0;
-          n++;
-        }
-      }
+      next_tile(&n, &ty, &tx, tw, oh);
     }
   }
 }
@@ -688,12 +691,11 @@ void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, in
 // summed by sum_parts). scratch: 16·chunk·(cin + cout) + 8 floats.
 EXPORT(conv2d_winograd_filter_grad)
 void conv2d_winograd_filter_grad(const Geom* g, const float* x, const float* dy, float* M, int t0, int t1, float* scratch, int chunk) {
-  const int cin = g->cin, cout = g->cout, h = g->h, w = g->w, oh = g->oh, ow = g->ow;
+  const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + 1) / 2, per = ((oh + 1) / 2) * tw;
   const int vs = chunk * cin, ws = chunk * cout;
   float* V = scratch;
   float* W = V + 16 * vs + 4;
-  const int rs = w * cin;
   const int drs = ow * cout;
   zero_floats(M, 16 * cin * cout);
   for (int t = t0; t < t1; t += chunk) {
@@ -701,20 +703,7 @@ void conv2d_winograd_filter_grad(const Geom* g, const float* x, const float* dy,
     int n = t / per, rem = t - n * per;
     int ty = rem / tw, tx = rem - ty * tw;
     for (int lt = 0; lt < tc; lt++) {
-      const int iy = 2 * ty - g->pt, ix = 2 * tx - g->pl;
-      const float* base = x + ((n * h + iy) * w + ix) * cin;
-      float* v = V + lt * cin;
-      if (iy >= 0 && iy + 4 <= h && ix >= 0 && ix + 4 <= w) {
-        int c = 0;
-        for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
-        for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, 1, 1, 1, 1, 1, 1, 1, 1, v + c, vs);
-      } else {
-        const int r0 = iy >= 0 && iy < h, r1 = iy + 1 >= 0 && iy + 1 < h, r2 = iy + 2 >= 0 && iy + 2 < h, r3 = iy + 3 >= 0 && iy + 3 < h;
-        const int c0 = ix >= 0 && ix < w, c1 = ix + 1 >= 0 && ix + 1 < w, c2 = ix + 2 >= 0 && ix + 2 < w, c3 = ix + 3 >= 0 && ix + 3 < w;
-        int c = 0;
-        for (; c + 4 <= cin; c += 4) winograd_input_tile(base + c, rs, cin, 1, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
-        for (; c < cin; c++) winograd_input_tile(base + c, rs, cin, 0, r0, r1, r2, r3, c0, c1, c2, c3, v + c, vs);
-      }
+      winograd_input_tiles(g, x, n, ty, tx, V + lt * cin, vs);
       // W = A e Aᵀ, A = [1 0; 1 1; 1 −1; 0 −1].
       const int oy = 2 * ty, ox = 2 * tx;
       const int s1 = oy + 1 < oh, q1 = ox + 1 < ow;
@@ -759,13 +748,7 @@ void conv2d_winograd_filter_grad(const Geom* g, const float* x, const float* dy,
           break;
         }
       }
-      if (++tx == tw) {
-        tx = 0;
-        if (++ty * 2 >= oh) {
-          ty = 0;
-          n++;
-        }
-      }
+      next_tile(&n, &ty, &tx, tw, oh);
     }
     // M[k] (cin × cout) += V[k]ᵀ · W[k]: V[k]'s columns (ci) are adjacent, tiles cin apart.
     for (int k = 0; k < 16; k++)
