@@ -1,7 +1,7 @@
 // One measurement in its own process, so its peak RSS is its own: run by bench/engineBench.ts.
 // Usage: node out/bench/engineChild.js MODEL BATCH BACKEND train|infer STEPS WARMUP MIN_SECONDS
 // Prints one JSON line: {imagesPerSec, medianStepMs, steps, peakRssMiB, backend, title} or {error}.
-import { parseBackendSetting } from '../core/engine/backend';
+import { parseBackendSetting, tfjsSettingFor } from '../core/engine/backend';
 import { measureTrainingSpeed } from '../core/engine/speed';
 
 async function main(): Promise<void> {
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const result = await measureTrainingSpeed({
     model: { kind: 'named', name: model },
     batchSize: Number(batch),
-    backend: parseBackendSetting(backend),
+    backend: tfjsSettingFor(parseBackendSetting(backend)),
     mode,
     steps: Number(steps),
     warmupSteps: Number(warmup),

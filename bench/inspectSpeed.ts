@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeBackend, parseBackendSetting, selectBackend } from '../core/engine/backend';
+import { describeBackend, parseBackendSetting, selectBackend, tfjsSettingFor, TfjsSetting } from '../core/engine/backend';
 import { InspectorClient } from '../core/inspect/client';
 import { liveRefreshDelay } from '../core/inspect/live';
 import { DEFAULT_FIGURE_IMAGES } from '../core/inspect/runInspector';
@@ -56,11 +56,11 @@ interface TrainingSpeed {
   refreshMs: number[];
 }
 
-async function trainingSpeed(modelName: string, iterations: number, backend: ReturnType<typeof parseBackendSetting>, refreshSeconds: number | null): Promise<TrainingSpeed> {
+async function trainingSpeed(modelName: string, iterations: number, backend: TfjsSetting, refreshSeconds: number | null): Promise<TrainingSpeed> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-bench-inspect-'));
   const batchSize = 32;
   const config = planRun({ nets: [{ kind: 'named', name: modelName }], data: { kind: 'synthetic', trainSize: batchSize * 10, testSize: 50 }, iterations, batchSize, seed: 3, backend });
-  const session = TrainingSession.start(config, root);
+  const session = await TrainingSession.start(config, root);
   const refreshMs: number[] = [];
   // The live view as the extension runs it: the inspector's worker thread, asked every few
   // seconds for the latest checkpoint steps, re-inspecting when a newer one has landed.
@@ -106,7 +106,7 @@ async function trainingSpeed(modelName: string, iterations: number, backend: Ret
 
 async function main(): Promise<void> {
   const [modelName = 'resnet20', iterationsArg = '40', refreshArg = '3', backendArg = 'wasm'] = process.argv.slice(2);
-  const backend = parseBackendSetting(backendArg);
+  const backend = tfjsSettingFor(parseBackendSetting(backendArg));
   const description = await selectBackend(backend);
   console.log(`Block inspector on ${describeBackend(description)}, ${os.cpus().length} cores`);
   console.log('One inspection step (median of 5, fresh weights):');

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DataError } from './data/types';
 import { BackendError } from './engine/backend';
+import { PythonError } from './pytorch/python';
 import { reportForSpec } from './report';
 import { BlockType, customSpec, listModels, NetworkSpec, parseShortcut, specFromName, SpecError, StemKind } from './spec';
 import { SummaryLevel, summaryJson, summaryText } from './summary';
@@ -25,8 +26,9 @@ Commands:
   summary custom --blocks 3,4,6,3 [--width 64] [--block basic|bottleneck]
                  [--stem imagenet|cifar] [--input 224] [--classes 1000] [--plain] [--shortcut B]
                                 A network of your own depths and widths.
-  train --model MODEL [options]  Train on your machine (worker threads, TF.js), writing a run
-                                folder with config.json, metrics.jsonl and checkpoints.
+  train --model MODEL [options]  Train on your machine (TF.js worker threads, or PyTorch in
+                                your Python), writing a run folder with config.json,
+                                metrics.jsonl and checkpoints.
       --compare MODEL           A second net trained side by side (e.g. its plain twin).
       --data synthetic|cifar10|PATH   The embedded shapes set (default, no download), CIFAR-10
                                 (downloaded once into the cache), or a local folder / .tar.gz.
@@ -35,7 +37,14 @@ Commands:
       --train-size N --test-size N    Images used (a class-balanced subset).
       --iterations N | --epochs N     The budget; the paper's schedule is scaled to it.
       --batch B --seed S        Batch size (default 128) and seed (default 1).
-      --backend auto|tensorflow-gpu|tensorflow|wasm|cpu
+      --backend auto|tensorflow-gpu|tensorflow|wasm|cpu|pytorch
+                                The engine (auto: a GPU engine that really runs on a GPU,
+                                else TF.js on the CPU). With --resume: the engine that
+                                continues the run (default: the one it was planned with).
+      --python PATH             The Python for pytorch (default: python3/python on PATH,
+                                the first with torch).
+      --device auto|cuda|mps|cpu  PyTorch's device (default auto).
+      --amp off|bf16|fp16       PyTorch mixed precision on a GPU (default off: fp32).
       --out DIR                 Where runs go (default .resnet-lab/runs).
       --resume RUN_DIR          Continue a stopped or crashed run from its checkpoints.
   runs [--out DIR]              The runs in a folder, newest first.
@@ -143,7 +152,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`resnet-lab ${command}: ${(error as Error).message}\nRun "resnet-lab help" for the usage.`);
       return 2;
     }
-    if (error instanceof DataError || error instanceof RunStoreError) {
+    if (error instanceof DataError || error instanceof RunStoreError || error instanceof PythonError) {
       io.err(`resnet-lab ${command}: ${error.message}`);
       return 1;
     }

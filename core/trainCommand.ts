@@ -7,7 +7,9 @@ import { CIFAR10_URL, ensureCifar10 } from './data/download';
 import { parseBackendSetting } from './engine/backend';
 import { describePlan, planRun, RunChoices } from './training/plan';
 import { listRuns, RUNS_FOLDER } from './training/runStore';
-import { TrainingSession } from './training/session';
+import { CLI_PYTHON_REQUEST } from './training/engineChoice';
+import { SessionOptions, TrainingSession } from './training/session';
+import { describeRuntime, MIXED_PRECISION_SETTINGS, MixedPrecision, TORCH_DEVICE_SETTINGS, TorchDeviceSetting } from './pytorch/python';
 import type { MetricPoint, RunConfig } from './training/types';
 import { ModelRequest } from './spec';
 import { UsageError } from './usageError';
@@ -119,6 +121,13 @@ async function follow(session: TrainingSession, io: CommandIo): Promise<number> 
   return status === 'finished' || status === 'stopped' ? 0 : 1;
 }
 
+/** Which engine trains, and why the ones before it in 'auto' did not. */
+function sayEngine(session: TrainingSession, io: CommandIo): void {
+  const { engine } = session;
+  if (engine.engine === 'pytorch') io.err(`Engine: ${describeRuntime(engine.runtime)}${engine.amp === 'off' ? '' : `, ${engine.amp} autocast`}`);
+  for (const reason of engine.skipped) io.err(`Skipped ${reason}`);
+}
+
 function modelRequest(name: string): ModelRequest {
   return { kind: 'named', name };
 }
@@ -139,7 +148,10 @@ export async function trainCommand(args: string[], io: CommandIo): Promise<numbe
       epochs: { type: 'string' },
       batch: { type: 'string' },
       seed: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
+      backend: { type: 'string' },
+      python: { type: 'string' },
+      device: { type: 'string', default: 'auto' },
+      amp: { type: 'string', default: 'off' },
       out: { type: 'string', default: RUNS_FOLDER },
       resume: { type: 'string' },
     },
@@ -152,13 +164,24 @@ export async function trainCommand(args: string[], io: CommandIo): Promise<numbe
     if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${v}".`);
     return n;
   };
+  const choose = <T extends string>(name: 'device' | 'amp', allowed: readonly T[]): T => {
+    const v = values[name] as string;
+    if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${v}".`);
+    return v as T;
+  };
+  const options: SessionOptions = {
+    backend: values.backend === undefined ? undefined : parseBackendSetting(values.backend),
+    python: { ...CLI_PYTHON_REQUEST, device: choose<TorchDeviceSetting>('device', TORCH_DEVICE_SETTINGS), explicit: values.python ? { command: values.python, source: '--python' } : undefined },
+    amp: choose<MixedPrecision>('amp', MIXED_PRECISION_SETTINGS),
+  };
   if (values.resume) {
-    const session = TrainingSession.resume(path.resolve(values.resume));
+    const session = await TrainingSession.resume(path.resolve(values.resume), options);
     io.err(`Resuming ${session.config.nets.map((n) => n.title).join(' vs ')} from its checkpoints (step ${count(session.run.latestCheckpoint('a')?.step ?? 0)}).`);
+    sayEngine(session, io);
     return follow(session, io);
   }
   if (!values.model) throw new UsageError('train needs --model, e.g. resnet-lab train --model resnet20 --compare plain20.');
-  const backend = parseBackendSetting(values.backend!);
+  const backend = options.backend ?? 'auto';
   const nets = [modelRequest(values.model), ...(values.compare ? [modelRequest(values.compare)] : [])];
   const data = await resolveData(values.data!, values['download-url'], values.cache ? path.resolve(values.cache) : defaultDataCache(), io);
   const config = planRun({
@@ -171,7 +194,8 @@ export async function trainCommand(args: string[], io: CommandIo): Promise<numbe
     backend,
   });
   io.err(describePlan(config));
-  const session = TrainingSession.start(config, path.resolve(values.out!));
+  const session = await TrainingSession.start(config, path.resolve(values.out!), options);
+  sayEngine(session, io);
   return follow(session, io);
 }
 

@@ -1,10 +1,21 @@
 // "ResNet Lab: Install GPU Backend": npm-installs @tensorflow/tfjs-node-gpu into the extension's
 // global storage (never into the extension or the workspace) with a progress notification, checks
-// it loads, and on failure says why (no network, CUDA missing) with npm's output in the log.
+// it loads and runs on the GPU, and on failure says why (no network, CUDA missing) with npm's
+// output in the log. Where it cannot run on a GPU (macOS, arm, no CUDA 11 / cuDNN 8), it offers PyTorch first.
 import * as vscode from 'vscode';
+import { checkCuda, describeCuda, tfjsGpuProblem } from '../core/engine/cudaCheck';
 import { log } from './log';
-import { checkCuda, describeCuda, GPU_PACKAGE, gpuBackendFolder, GpuInstallError, installGpuBackend, tryLoadGpuBackend } from './gpuInstall';
+import { GPU_PACKAGE, gpuBackendFolder, GpuInstallError, installGpuBackend, ON_CPU, tryLoadGpuBackend } from './gpuInstall';
 import { SETTING_BACKEND } from './trainingSettings';
+
+const PYTORCH_ADVICE = [
+  'Train with PyTorch instead:',
+  '1. Install PyTorch in your Python: pip install torch',
+  '   CUDA 12: pip install torch --index-url https://download.pytorch.org/whl/cu124',
+  '   macOS: plain pip install torch uses Apple MPS',
+  '   ROCm: pip install torch --index-url https://download.pytorch.org/whl/rocm6.1',
+  `2. Set "${SETTING_BACKEND}" to "pytorch" (or leave it on auto: auto uses PyTorch when it finds a GPU).`,
+].join('\n');
 
 export interface GpuInstallResult {
   ok: boolean;
@@ -21,15 +32,25 @@ export function backendModulePaths(globalStorage: vscode.Uri, extensionPath: str
 export async function installGpuBackendCommand(globalStorage: vscode.Uri, options: { confirm: boolean }): Promise<GpuInstallResult> {
   const folder = gpuBackendFolder(globalStorage.fsPath);
   const cuda = checkCuda();
-  log().info(`GPU backend: ${describeCuda(cuda)}`);
-  if (options.confirm && (!cuda.nvidiaSmi || !cuda.libcudart)) {
-    const anyway = 'Install Anyway';
+  const problem = tfjsGpuProblem(cuda);
+  log().info(`GPU backend: ${describeCuda(cuda)}${problem ? `; ${GPU_PACKAGE} cannot use a GPU here: ${problem}` : ''}`);
+  if (options.confirm && problem) {
+    const usePytorch = 'Use PyTorch';
+    const anyway = 'Install tfjs-node-gpu Anyway';
     const answer = await vscode.window.showWarningMessage(
-      'ResNet Lab: this machine shows no CUDA.',
-      { modal: true, detail: `${describeCuda(cuda)}.\n\n${GPU_PACKAGE} trains on an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1; without them it installs but cannot load, and training falls back to the next backend.` },
+      `ResNet Lab: ${GPU_PACKAGE} cannot train on a GPU on this machine. Train with PyTorch instead?`,
+      { modal: true, detail: `${problem}.\n\n${GPU_PACKAGE} needs Linux or Windows on x64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1; without them it runs on the CPU, and auto skips it.\n\n${PYTORCH_ADVICE}` },
+      usePytorch,
       anyway,
     );
-    if (answer !== anyway) return { ok: false, message: 'cancelled (no CUDA)', folder };
+    if (answer === usePytorch) {
+      await vscode.workspace.getConfiguration().update(SETTING_BACKEND, 'pytorch', vscode.ConfigurationTarget.Global);
+      const message = `"${SETTING_BACKEND}" is now "pytorch": new runs train with PyTorch in your Python (install it with \`pip install torch\` if it is not there).`;
+      log().info(`GPU backend: ${message}`);
+      void vscode.window.showInformationMessage(`ResNet Lab: ${message}`);
+      return { ok: false, message, folder };
+    }
+    if (answer !== anyway) return { ok: false, message: `cancelled (${problem})`, folder };
   }
   const showLog = 'Show Log';
   try {
@@ -51,7 +72,8 @@ export async function installGpuBackendCommand(globalStorage: vscode.Uri, option
     );
     const loadProblem = await tryLoadGpuBackend(entry);
     if (loadProblem) {
-      const message = `${GPU_PACKAGE} is installed in ${folder} but does not load: ${loadProblem}. ${describeCuda(cuda)}. Training uses the next backend (setting "${SETTING_BACKEND}" = auto).`;
+      const why = loadProblem === ON_CPU ? `loads, but ${ON_CPU}: ${problem ?? 'it found no usable GPU'}` : `does not load: ${loadProblem}. ${describeCuda(cuda)}`;
+      const message = `${GPU_PACKAGE} is installed in ${folder} but ${why}. Training skips it (setting "${SETTING_BACKEND}" = auto); the setting "pytorch" trains with PyTorch instead.`;
       log().error(`GPU backend: ${message}`);
       void vscode.window.showErrorMessage(`ResNet Lab: ${message}`, showLog).then((choice) => choice === showLog && log().show());
       return { ok: false, message, folder };

@@ -6,57 +6,13 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { version_core } from '@tensorflow/tfjs-core';
+import { CudaCheck, describeCuda } from '../core/engine/cudaCheck';
 
 export const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
 
 /** The folder whose node_modules holds the GPU backend (a BackendOptions.nodeModulePaths entry). */
 export function gpuBackendFolder(storage: string): string {
   return path.join(storage, 'gpu-backend');
-}
-
-export interface CudaCheck {
-  /** Path of nvidia-smi, or null. */
-  nvidiaSmi: string | null;
-  /** Path of a libcudart shared library, or null. */
-  libcudart: string | null;
-}
-
-function onPath(command: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return null;
-}
-
-const LIB_DIRS = ['/usr/local/cuda/lib64', '/usr/local/cuda/targets/x86_64-linux/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib'];
-
-/** Looks for the NVIDIA driver's nvidia-smi and CUDA's runtime library (Linux and Windows). */
-export function checkCuda(): CudaCheck {
-  const nvidiaSmi = onPath(process.platform === 'win32' ? 'nvidia-smi.exe' : 'nvidia-smi');
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), ...(process.env.CUDA_PATH ? [path.join(process.env.CUDA_PATH, 'bin')] : []), ...LIB_DIRS].filter(Boolean);
-  let libcudart: string | null = null;
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      continue;
-    }
-    const found = names.find((name) => /^libcudart\.so(\.\d+)*$/.test(name) || /^cudart64_\d+\.dll$/i.test(name));
-    if (found) {
-      libcudart = path.join(dir, found);
-      break;
-    }
-  }
-  return { nvidiaSmi, libcudart };
-}
-
-export function describeCuda(check: CudaCheck): string {
-  if (check.nvidiaSmi && check.libcudart) return `CUDA found (${check.nvidiaSmi}, ${check.libcudart})`;
-  const missing = [check.nvidiaSmi ? '' : 'no nvidia-smi on PATH (no NVIDIA driver)', check.libcudart ? '' : 'no libcudart (the CUDA runtime) in LD_LIBRARY_PATH or /usr/local/cuda'].filter(Boolean);
-  return `CUDA missing: ${missing.join(', ')}`;
 }
 
 /** Why an install failed, in the user's words. */
@@ -131,14 +87,18 @@ export async function installGpuBackend(folder: string, cuda: CudaCheck, options
   }
 }
 
+/** What tryLoadGpuBackend says when the package loads but TensorFlow found no usable GPU. */
+export const ON_CPU = 'TensorFlow runs on the CPU';
+
 /**
  * Loads the installed package in a separate Node process (a native library that fails to load
- * must not take the extension host down). Resolves with null when it loads, else the reason.
+ * must not take the extension host down). Resolves with null when it loads and runs on the GPU,
+ * else the reason (ON_CPU when it fell back to the CPU).
  */
 export function tryLoadGpuBackend(entry: string, execPath = process.execPath): Promise<string | null> {
   return new Promise((resolve) => {
     // tfjs-node(-gpu) re-exports TF.js; requiring it registers and selects the 'tensorflow' backend.
-    const script = `try { const tf = require(${JSON.stringify(entry)}); console.log('backend', tf.getBackend()); } catch (e) { console.error(String((e && e.message) || e).split('\\n')[0]); process.exit(3); }`;
+    const script = `try { const tf = require(${JSON.stringify(entry)}); if (tf.backend().isUsingGpuDevice !== true) { console.error(${JSON.stringify(ON_CPU)}); process.exit(4); } } catch (e) { console.error(String((e && e.message) || e).split('\\n')[0]); process.exit(3); }`;
     const child = spawn(execPath, ['-e', script], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));

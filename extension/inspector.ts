@@ -14,6 +14,7 @@ import { errorMessage, log } from './log';
 import { pickModel, requestFromArgument } from './modelPicker';
 import { NoWorkspaceError, offerToOpenFolder, workspaceRuns } from './runLocations';
 import { readBackendSetting } from './trainingSettings';
+import { tfjsSettingFor } from '../core/engine/backend';
 
 export const INSPECT_COMMAND = 'resnetLab.inspectBlocks';
 export const NEXT_BLOCK_COMMAND = 'resnetLab.nextBlock';
@@ -142,7 +143,7 @@ export function registerInspector(context: vscode.ExtensionContext, onBlockShown
   const open = async (args: InspectArguments, revived?: vscode.WebviewPanel): Promise<InspectorPanelInfo> => {
     const { source, saved } = sourceOf(args);
     client ??= new InspectorClient(path.join(context.extensionUri.fsPath, 'dist', 'inspectWorker.js'));
-    const opened = await client.open(source, readBackendSetting(), backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath));
+    const opened = await client.open(source, tfjsSettingFor(readBackendSetting()), backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath));
     log().info(`inspector: ${opened.backend}`);
     const inspection = { client, images: opened.images, follows: opened.follows, iterations: opened.iterations, source: saved };
     const imageIndex = args.imageIndex ?? 0;

@@ -16,7 +16,7 @@ import { findRunFolder, NoWorkspaceError, offerToOpenFolder, pickRuns, runsRootO
 import { askForRun } from './trainCommand';
 import { TRAINING_VIEW_TYPE, TrainingPanelInfo, TrainingPanels } from './trainingPanel';
 import { LiveRunInfo, TrainingRuns } from './trainingRuns';
-import { readTrainingSettings } from './trainingSettings';
+import { readEngineSettings, readTrainingSettings } from './trainingSettings';
 import { SpeedMemory } from './trainingSpeed';
 import { SHOW_TRAINING_COMMAND, TrainingStatusBar } from './trainingStatusBar';
 
@@ -49,7 +49,8 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
   const statusBar = new TrainingStatusBar();
   const nodeModulePaths = () => backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath);
   let panels!: TrainingPanels;
-  const runs = new TrainingRuns({ panels: () => panels, statusBar, speeds, nodeModulePaths, workspaceState: context.workspaceState });
+  const sessionOptions = async () => ({ ...(await readEngineSettings()), nodeModulePaths: nodeModulePaths() });
+  const runs = new TrainingRuns({ panels: () => panels, statusBar, speeds, sessionOptions, workspaceState: context.workspaceState });
   liveRuns = runs;
   panels = new TrainingPanels({
     extensionUri: context.extensionUri,
@@ -82,7 +83,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
 
   const startRun = async (config: ReturnType<typeof planRun>, runsRoot: string): Promise<LiveRunInfo> => {
     log().info(`run ${config.id}: ${describePlan(config)}`);
-    const session = runs.start(config, runsRoot);
+    const session = await runs.start(config, runsRoot);
     await panels.show(config.id, [], config.nets.map((n) => n.title).join(' vs '));
     return { ...runs.info()!, runId: session.id };
   };
@@ -103,7 +104,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
   };
 
   const resumeFolder = async (folder: string): Promise<LiveRunInfo> => {
-    const session = runs.resume(folder);
+    const session = await runs.resume(folder);
     await panels.show(session.id, [], titleOf(folder));
     return runs.info()!;
   };
@@ -198,7 +199,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       // The previous extension host may still be writing its last checkpoint.
       if (!(await waitForOtherOwner(folder, 60_000))) throw new Error(`another process (pid ${otherOwner(folder)}) still trains it`);
       if (runs.current) throw new Error(`another run (${runs.current.id}) started meanwhile`);
-      const session = runs.resume(folder);
+      const session = await runs.resume(folder);
       log().info(`run ${session.id}: continuing after the window reloaded`);
       void vscode.window.showInformationMessage(`ResNet Lab: continuing ${titleOf(folder)} from its checkpoint (the window reloaded while it trained).`);
       await panels.find(session.id)?.sendRuns();

@@ -3,7 +3,7 @@
 // status bar, the log, the panels' live feed, and the measured speed remembered at the end.
 import * as vscode from 'vscode';
 import { RunFolder } from '../core/training/runStore';
-import { TrainingSession } from '../core/training/session';
+import { SessionOptions, TrainingSession } from '../core/training/session';
 import type { MetricPoint, RunConfig, RunStatus } from '../core/training/types';
 import type { RunView } from '../webview/trainingProtocol';
 import { errorMessage, log } from './log';
@@ -16,8 +16,8 @@ export interface TrainingRunsServices {
   panels: () => TrainingPanels;
   statusBar: TrainingStatusBar;
   speeds: SpeedMemory;
-  /** Where workers look for tfjs-node(-gpu) besides their own folder. */
-  nodeModulePaths: () => string[];
+  /** The engine, Python and device a run starts with, from the settings (read at each start). */
+  sessionOptions: () => Promise<SessionOptions>;
   /** The workspace's state: remembers the run that was training when the window closed or reloaded. */
   workspaceState: vscode.Memento;
 }
@@ -39,6 +39,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 export class TrainingRuns implements vscode.Disposable {
   private session: TrainingSession | undefined;
+  /** A start or resume choosing its engine (a Python probe takes seconds). */
+  private starting = false;
   private closing = false;
 
   constructor(private readonly services: TrainingRunsServices) {}
@@ -73,18 +75,32 @@ export class TrainingRuns implements vscode.Disposable {
   /** Refuses a second run while one trains: both would share the same cores. */
   assertIdle(): void {
     if (this.session) throw new Error(`A run is already training (${title(this.session.config)}, ${this.session.id}). Stop it ("ResNet Lab: Stop Training") or wait for it to end.`);
+    if (this.starting) throw new Error('A run is starting (its engine is being chosen); wait for it.');
   }
 
-  start(config: RunConfig, runsRoot: string): TrainingSession {
+  async start(config: RunConfig, runsRoot: string): Promise<TrainingSession> {
     this.assertIdle();
-    return this.follow(TrainingSession.start(config, runsRoot, { nodeModulePaths: this.services.nodeModulePaths(), lowPriority: true }), false);
+    return this.follow(await this.whileStarting(TrainingSession.start(config, runsRoot, await this.options())), false);
   }
 
-  resume(folder: string): TrainingSession {
+  async resume(folder: string): Promise<TrainingSession> {
     this.assertIdle();
     const owner = otherOwner(folder);
     if (owner !== undefined) throw new Error(`Run ${folder} is training in another VS Code window or process (pid ${owner}); stop it there first.`);
-    return this.follow(TrainingSession.resume(folder, { nodeModulePaths: this.services.nodeModulePaths(), lowPriority: true }), true);
+    return this.follow(await this.whileStarting(TrainingSession.resume(folder, await this.options())), true);
+  }
+
+  private async options(): Promise<SessionOptions> {
+    return { ...(await this.services.sessionOptions()), lowPriority: true, onEngineLog: (slot, line) => log().info(`PyTorch (${slot}): ${line}`) };
+  }
+
+  private async whileStarting<T>(work: Promise<T>): Promise<T> {
+    this.starting = true;
+    try {
+      return await work;
+    } finally {
+      this.starting = false;
+    }
   }
 
   async stop(): Promise<RunStatus | undefined> {

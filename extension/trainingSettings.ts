@@ -4,10 +4,14 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CIFAR10_URL } from '../core/data/download';
 import { BACKEND_SETTINGS, BackendSetting } from '../core/engine/backend';
+import { MIXED_PRECISION_SETTINGS, MixedPrecision, PythonCandidate, PythonRequest, TORCH_DEVICE_SETTINGS, TorchDeviceSetting } from '../core/pytorch/python';
 
 export const SETTING_BACKEND = 'resnetLab.training.backend';
 export const SETTING_CIFAR_URL = 'resnetLab.cifar10.url';
 export const SETTING_CIFAR_FOLDER = 'resnetLab.cifar10.folder';
+export const SETTING_PYTHON = 'resnetLab.python.path';
+export const SETTING_TORCH_DEVICE = 'resnetLab.pytorch.device';
+export const SETTING_MIXED_PRECISION = 'resnetLab.pytorch.mixedPrecision';
 
 /** A setting whose value cannot be used; the message names the setting. */
 export class SettingError extends Error {
@@ -70,4 +74,36 @@ export function readCifarFolder(): string | null {
 
 export function readTrainingSettings(): TrainingSettings {
   return { backend: readBackendSetting(), cifarUrl: readCifarUrl(), cifarFolder: readCifarFolder() };
+}
+
+function oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+  const value = raw(key) ?? fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new SettingError(key, `is ${JSON.stringify(value)}; it must be one of ${allowed.join(', ')}.`);
+  }
+  return value as T;
+}
+
+/** The Python extension's active interpreter, when that extension is installed and says one. */
+async function pythonExtensionInterpreter(): Promise<PythonCandidate | undefined> {
+  const extension = vscode.extensions.getExtension<{ environments?: { getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } } }>('ms-python.python');
+  if (!extension) return undefined;
+  try {
+    const api = extension.isActive ? extension.exports : await extension.activate();
+    const interpreter = api?.environments?.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri)?.path;
+    return interpreter ? { command: interpreter, source: "the Python extension's selected interpreter" } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PyTorch engine's settings: which Python (the setting, else the Python extension's, else PATH), device, precision. */
+export async function readEngineSettings(): Promise<{ python: PythonRequest; amp: MixedPrecision }> {
+  const pythonPath = raw(SETTING_PYTHON) ?? '';
+  if (typeof pythonPath !== 'string') throw new SettingError(SETTING_PYTHON, `is ${JSON.stringify(pythonPath)}; it must be the path of a Python executable, or empty.`);
+  const device = oneOf<TorchDeviceSetting>(SETTING_TORCH_DEVICE, TORCH_DEVICE_SETTINGS, 'auto');
+  const amp = oneOf<MixedPrecision>(SETTING_MIXED_PRECISION, MIXED_PRECISION_SETTINGS, 'off');
+  const explicit = pythonPath.trim() ? { command: pythonPath.trim(), source: `the setting "${SETTING_PYTHON}"` } : undefined;
+  const python: PythonRequest = { explicit, preferred: explicit ? undefined : await pythonExtensionInterpreter(), device, deviceName: `the setting "${SETTING_TORCH_DEVICE}"`, pythonName: `the setting "${SETTING_PYTHON}"` };
+  return { python, amp };
 }

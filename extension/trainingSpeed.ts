@@ -113,7 +113,7 @@ export async function probeSpeed(
   // Synthetic images of the same size cost the same to train on: no data to load for a probe.
   const config = planRun({ ...choices, data: { kind: 'synthetic', trainSize: Math.max(batchSize, 10), testSize: 10 }, iterations: PROBE_STEPS, epochs: undefined, batchSize });
   fs.mkdirSync(scratch, { recursive: true });
-  const session = TrainingSession.start({ ...config, id: `probe-${config.id}` }, scratch, { nodeModulePaths, lowPriority: true });
+  const session = await TrainingSession.start({ ...config, id: `probe-${config.id}` }, scratch, { nodeModulePaths, lowPriority: true });
   const points: MetricPoint[] = [];
   session.addListener({ onMetrics: (p) => points.push(...p) });
   const cancel = token.onCancellationRequested(() => void session.stop());

@@ -12,6 +12,8 @@ for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
 // ResNet Lab's own SIMD training kernels (wasm/kernels.c, rebuilt by wasm/build.sh), found
 // beside the bundle by core/engine/wasmThreads.ts.
 copyFileSync('wasm/kernels.wasm', 'dist/resnetlab-kernels.wasm');
+// The PyTorch engine's trainer, run by the user's Python (core/pytorch/python.ts finds it here).
+copyFileSync('python/resnet_lab_trainer.py', 'dist/resnet_lab_trainer.py');
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info' };
 const builds = [

@@ -17,7 +17,7 @@ async function trainTinyRun(workspace) {
   const { TrainingSession } = require(path.join(root, 'out/core/training/session.js'));
   const { RUNS_FOLDER } = require(path.join(root, 'out/core/training/runStore.js'));
   const config = planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'synthetic', trainSize: 64, testSize: 16 }, iterations: 4, batchSize: 16, seed: 2, backend: 'wasm' });
-  const session = TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
+  const session = await TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
   const status = await session.finished;
   if (status !== 'finished') throw new Error(`the tiny training run ended ${status}: ${session.statusDetail}`);
   return session.run;

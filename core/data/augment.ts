@@ -4,7 +4,7 @@
 // Pixels: byte / 255 (so [0, 1]), minus the per-pixel mean image of the training split (also
 // in [0, 1] units). Padding is zero AFTER mean subtraction, i.e. a padded pixel equals the
 // mean image there (as fb.resnet.torch does: normalize, then pad with zeros and crop).
-import { Random, seededRandom, shuffledIndices } from '../random';
+import { counterHash, drawInt, murmur3String } from '../random';
 import { Batch, LabeledImages } from './types';
 
 /** The paper's padding on each side before the random crop. */
@@ -31,8 +31,27 @@ export function computeMeanImage(images: LabeledImages): Float32Array {
   return mean;
 }
 
-export function drawAugmentation(random: Random, padding = CROP_PADDING): Augmentation {
-  return { offsetY: random.int(2 * padding + 1), offsetX: random.int(2 * padding + 1), flip: random.next() < 0.5 };
+/** The draw streams of counterHash (python/resnet_lab_trainer.py uses the same numbers). */
+const EPOCH_STREAM = 1;
+const AUGMENT_STREAM = 2;
+
+/** The crop and flip of the image at position `position` of step `step`'s batch. */
+export function drawAugmentation(key: number, step: number, position: number, padding = CROP_PADDING): Augmentation {
+  const draw = (k: number) => counterHash(key, AUGMENT_STREAM, step, 3 * position + k);
+  return { offsetY: drawInt(draw(0), 2 * padding + 1), offsetX: drawInt(draw(1), 2 * padding + 1), flip: draw(2) >>> 31 === 1 };
+}
+
+/** Fisher–Yates shuffle of 0..n-1 for an epoch, each swap drawn by counterHash. */
+export function epochOrder(key: number, epoch: number, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = drawInt(counterHash(key, EPOCH_STREAM, epoch, i), i + 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
 }
 
 /** Writes image `index` (mean-subtracted, optionally cropped and flipped) into `out` at `outOffset`. */
@@ -103,17 +122,19 @@ export interface BatchPlan {
 /**
  * Epoch-shuffled training batches. The batch at step k depends only on the seed and k: the
  * epoch's order comes from (seed, epoch), the crops and flips from (seed, k). So a run resumed
- * at step k sees exactly the batches an uninterrupted run would.
+ * at step k sees exactly the batches an uninterrupted run would, on either engine.
  */
 export class BatchIterator {
   readonly stepsPerEpoch: number;
   private cachedEpoch = -1;
   private cachedOrder: Uint32Array = new Uint32Array(0);
+  private readonly key: number;
 
   constructor(private readonly images: LabeledImages, private readonly options: BatchIteratorOptions) {
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a whole number ≥ 1, got ${batchSize}`);
     if (images.count === 0) throw new RangeError(`no images to make batches from (${images.source})`);
+    this.key = murmur3String(String(options.seed));
     this.stepsPerEpoch = options.dropLast
       ? Math.max(1, Math.floor(images.count / batchSize))
       : Math.ceil(images.count / batchSize);
@@ -127,10 +148,7 @@ export class BatchIterator {
     const start = batchInEpoch * this.options.batchSize;
     const indices = order.slice(start, Math.min(start + this.options.batchSize, order.length));
     let augmentations: Augmentation[] | null = null;
-    if (this.options.augment !== false) {
-      const random = seededRandom(`${this.options.seed}:augment:${step}`);
-      augmentations = Array.from(indices, () => drawAugmentation(random));
-    }
+    if (this.options.augment !== false) augmentations = Array.from(indices, (_, position) => drawAugmentation(this.key, step, position));
     return { step, epoch, batchInEpoch, indices, augmentations };
   }
 
@@ -146,7 +164,7 @@ export class BatchIterator {
 
   private epochOrder(epoch: number): Uint32Array {
     if (epoch !== this.cachedEpoch) {
-      this.cachedOrder = shuffledIndices(this.images.count, seededRandom(`${this.options.seed}:epoch:${epoch}`));
+      this.cachedOrder = epochOrder(this.key, epoch, this.images.count);
       this.cachedEpoch = epoch;
     }
     return this.cachedOrder;

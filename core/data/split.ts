@@ -51,6 +51,8 @@ export function selectSubset(images: LabeledImages, count: number, seed: number 
 }
 
 export interface TrainValidationSplit {
+  /** Positions of the train part's images in the source, in order. */
+  trainIndices: Uint32Array;
   train: LabeledImages;
   validation: LabeledImages;
   /** E.g. "45,000 / 5,000, stratified, seed 1". */
@@ -72,6 +74,7 @@ export function splitTrainValidation(images: LabeledImages, validationCount: num
   const fmt = (n: number): string => n.toLocaleString('en-US');
   const description = `${fmt(trainIdx.length)} / ${fmt(validationIdx.length)}, stratified, seed ${seed}`;
   return {
+    trainIndices: Uint32Array.from(trainIdx),
     train: takeImages(images, trainIdx, `${images.source}, train part (${description})`),
     validation: takeImages(images, validationIdx, `${images.source}, validation part (${description})`),
     description,

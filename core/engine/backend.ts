@@ -8,13 +8,19 @@ import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { checkCuda, gpuName, tfjsGpuProblem } from './cudaCheck';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { getKernelThreads, setKernelsWasmDir } from './wasmThreads';
 
-/** The user's setting: 'auto' tries the others in the order of BACKEND_ORDER. */
-export type BackendSetting = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendKind = Exclude<BackendSetting, 'auto'>;
-export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * The user's engine setting: a TF.js backend, or 'pytorch' (the user's own Python,
+ * core/pytorch/). 'auto' is resolved by core/training/engineChoice.ts.
+ */
+export type BackendSetting = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'pytorch';
+/** The settings a TF.js worker resolves itself: 'auto' tries BACKEND_ORDER. */
+export type TfjsSetting = Exclude<BackendSetting, 'pytorch'>;
+export type BackendKind = Exclude<TfjsSetting, 'auto'>;
+export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'pytorch'];
 export const BACKEND_ORDER: readonly BackendKind[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 export const BACKEND_TITLES: Readonly<Record<BackendKind, string>> = {
@@ -30,7 +36,9 @@ export interface BackendDescription {
   /** TF.js's own name for it: 'tensorflow', 'wasm' or 'cpu'. */
   tfName: string;
   title: string;
-  setting: BackendSetting;
+  /** The GPU's name (nvidia-smi) when tfjs-node-gpu runs on it. */
+  device?: string;
+  setting: TfjsSetting;
   /** Why each backend tried before this one was not used, e.g. "tfjs-node not installed". */
   skipped: Array<{ kind: BackendKind; reason: string }>;
   /** Versions of the TF.js packages in use. */
@@ -61,6 +69,11 @@ const NODE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
 // Not `require`: esbuild must leave these optional packages out of the bundle.
 const runtimeRequire = createRequire(__filename);
 
+/** The TF.js backend for TF.js work (the inspector, speed probes) under any engine setting. */
+export function tfjsSettingFor(setting: BackendSetting): TfjsSetting {
+  return setting === 'pytorch' ? 'auto' : setting;
+}
+
 export function parseBackendSetting(value: string): BackendSetting {
   const v = value.trim().toLowerCase();
   if ((BACKEND_SETTINGS as readonly string[]).includes(v)) return v as BackendSetting;
@@ -86,33 +99,42 @@ export function findWasmDir(explicit?: string): string {
 
 let wasmPathSet = false;
 
-function loadNodePackage(kind: 'tensorflow-gpu' | 'tensorflow', options: BackendOptions): string | null {
+// tfjs-node-gpu packages (by path) found running on the CPU, and why: a module loads once per process.
+const gpuOnCpu = new Map<string, string>();
+
+async function tryNodeBackend(kind: 'tensorflow-gpu' | 'tensorflow', options: BackendOptions): Promise<string | null> {
   const name = NODE_PACKAGES[kind];
+  const short = name.replace('@tensorflow/', '');
   let resolved: string;
   try {
     resolved = runtimeRequire.resolve(name, options.nodeModulePaths ? { paths: options.nodeModulePaths } : undefined);
   } catch {
-    return `${name.replace('@tensorflow/', '')} not installed`;
+    return `${short} not installed`;
   }
+  const onCpu = gpuOnCpu.get(resolved);
+  if (onCpu) return onCpu;
   try {
     runtimeRequire(resolved);
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const hint = kind === 'tensorflow-gpu' ? ' (it needs CUDA 11.2 and cuDNN 8.1)' : '';
-    return `${name.replace('@tensorflow/', '')} failed to load${hint}: ${detail}`;
+    return `${short} failed to load${hint}: ${detail}`;
+  }
+  if (!tf.findBackendFactory('tensorflow')) return `${name} loaded but registered no 'tensorflow' backend`;
+  if (!(await tf.setBackend('tensorflow'))) return `${name} failed to initialise`;
+  // Without CUDA 11 and cuDNN 8 it silently runs on the CPU.
+  if (kind === 'tensorflow-gpu' && (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice !== true) {
+    const reason = `${short} loaded but TensorFlow runs on the CPU: ${tfjsGpuProblem(checkCuda()) ?? 'TensorFlow found no usable GPU'}`;
+    tf.removeBackend('tensorflow'); // so neither this choice nor a later one stays on it
+    gpuOnCpu.set(resolved, reason);
+    return reason;
   }
   return null;
 }
 
 /** Tries one backend; returns null on success or the reason it cannot be used. */
 async function tryBackend(kind: BackendKind, options: BackendOptions): Promise<string | null> {
-  if (kind === 'tensorflow-gpu' || kind === 'tensorflow') {
-    const failure = loadNodePackage(kind, options);
-    if (failure) return failure;
-    if (!tf.findBackendFactory('tensorflow')) return `${NODE_PACKAGES[kind]} loaded but registered no 'tensorflow' backend`;
-    if (!(await tf.setBackend('tensorflow'))) return `${NODE_PACKAGES[kind]} failed to initialise`;
-    return null;
-  }
+  if (kind === 'tensorflow-gpu' || kind === 'tensorflow') return tryNodeBackend(kind, options);
   if (kind === 'wasm') {
     if (!wasmPathSet) {
       let dir: string;
@@ -142,13 +164,19 @@ async function tryBackend(kind: BackendKind, options: BackendOptions): Promise<s
  * Makes the chosen backend TF.js's current one. 'auto' takes the first that works in
  * BACKEND_ORDER; an explicit choice that fails throws a BackendError naming what is missing.
  */
-export async function selectBackend(setting: BackendSetting = 'auto', options: BackendOptions = {}): Promise<BackendDescription> {
+export async function selectBackend(setting: TfjsSetting = 'auto', options: BackendOptions = {}): Promise<BackendDescription> {
   const order = setting === 'auto' ? BACKEND_ORDER : [setting];
   const skipped: BackendDescription['skipped'] = [];
   for (const kind of order) {
     const failure = await tryBackend(kind, options);
     if (failure === null) {
-      return { kind, tfName: tf.getBackend(), title: BACKEND_TITLES[kind], setting, skipped, versions: { core: tf.version_core, cpu: version_cpu, wasm: version_wasm } };
+      const description: BackendDescription = { kind, tfName: tf.getBackend(), title: BACKEND_TITLES[kind], setting, skipped, versions: { core: tf.version_core, cpu: version_cpu, wasm: version_wasm } };
+      if (kind === 'tensorflow-gpu') {
+        const device = gpuName();
+        if (device) description.device = device;
+        description.title += `: ${device ?? 'on the GPU'}`;
+      }
+      return description;
     }
     if (setting !== 'auto') throw new BackendError(`Cannot use the ${BACKEND_TITLES[kind]} backend: ${failure}.`);
     skipped.push({ kind, reason: failure });

@@ -80,6 +80,46 @@ function uniformSamples(count: number, limit: number, seed: string): Float32Arra
   return out;
 }
 
+/** A model weight as data, with where it belongs: what initialWeights returns. */
+export interface InitialWeight extends NamedWeight {
+  layerId: string;
+  role: WeightRole;
+  trainable: boolean;
+}
+
+/**
+ * A net's initial weights, in graph order (every engine starts a run from these):
+ * He et al. 2015 ("Delving deep into rectifiers", cited by the paper), Kaiming normal with
+ * fan_in = k·k·c_in, std = √(2/fan_in), for every convolution (no conv bias: BatchNorm
+ * follows). BatchNorm γ = 1, β = 0, moving mean 0, moving variance 1. The fc layer uses
+ * PyTorch's nn.Linear default, uniform in ±1/√fan_in for weights and bias.
+ */
+export function initialWeights(graph: NetworkGraph, seedValue: number | string): InitialWeight[] {
+  const list: InitialWeight[] = [];
+  const add = (layerId: string, suffix: string, role: WeightRole, trainable: boolean, shape: number[], data: Float32Array) =>
+    list.push({ name: `${layerId}/${suffix}`, layerId, role, trainable, shape, data });
+  const seed = String(seedValue);
+  for (const layer of graph.layers) {
+    if (layer.kind === 'conv') {
+      const cin = layer.inputShape[2];
+      const fanIn = layer.kernel * layer.kernel * cin;
+      add(layer.id, 'kernel', 'convKernel', true, [layer.kernel, layer.kernel, cin, layer.filters], normalSamples(fanIn * layer.filters, Math.sqrt(2 / fanIn), `${seed}/${layer.id}/kernel`));
+    } else if (layer.kind === 'batchnorm') {
+      const c = layer.outputShape[2];
+      add(layer.id, 'gamma', 'gamma', true, [c], new Float32Array(c).fill(1));
+      add(layer.id, 'beta', 'beta', true, [c], new Float32Array(c));
+      add(layer.id, 'movingMean', 'movingMean', false, [c], new Float32Array(c));
+      add(layer.id, 'movingVariance', 'movingVariance', false, [c], new Float32Array(c).fill(1));
+    } else if (layer.kind === 'fc') {
+      const fanIn = layer.inputShape[0] * layer.inputShape[1] * layer.inputShape[2];
+      const limit = 1 / Math.sqrt(fanIn);
+      add(layer.id, 'kernel', 'fcKernel', true, [fanIn, layer.units], uniformSamples(fanIn * layer.units, limit, `${seed}/${layer.id}/kernel`));
+      add(layer.id, 'bias', 'fcBias', true, [layer.units], uniformSamples(layer.units, limit, `${seed}/${layer.id}/bias`));
+    }
+  }
+  return list;
+}
+
 /**
  * Training-mode BatchNorm with a hand-written backward pass (three reductions and a few
  * element-wise ops): TF.js's own FusedBatchNorm gradient tiles and is slow on wasm.
@@ -155,46 +195,17 @@ export class ResNetModel {
   private readonly byName: Map<string, ModelVariable>;
   private disposed = false;
 
-  /**
-   * Initialisation: He et al. 2015 ("Delving deep into rectifiers", cited by the paper),
-   * Kaiming normal with fan_in = k·k·c_in, std = √(2/fan_in), for every convolution (no conv
-   * bias: BatchNorm follows). BatchNorm γ = 1, β = 0, moving mean 0, moving variance 1. The fc
-   * layer uses PyTorch's nn.Linear default, uniform in ±1/√fan_in for weights and bias.
-   */
   constructor(graph: NetworkGraph, options: ModelOptions) {
     registerTrainingGradients();
     this.graph = graph;
     const prefix = `resnetlab${++modelCounter}`;
-    const list: ModelVariable[] = [];
-    const add = (layerId: string, suffix: string, role: WeightRole, trainable: boolean, shape: number[], values: Float32Array) => {
-      const name = `${layerId}/${suffix}`;
-      const initial = tf.tensor(values, shape, 'float32');
-      const variable = tf.variable(initial, trainable, `${prefix}/${name}`);
+    this.variables = initialWeights(graph, options.seed).map((w) => {
+      const initial = tf.tensor(w.data, w.shape, 'float32');
+      const variable = tf.variable(initial, w.trainable, `${prefix}/${w.name}`);
       initial.dispose();
-      list.push({ name, layerId, role, trainable, variable });
-    };
-    const seed = String(options.seed);
-    for (const layer of graph.layers) {
-      if (layer.kind === 'conv') {
-        const cin = layer.inputShape[2];
-        const shape = [layer.kernel, layer.kernel, cin, layer.filters];
-        const fanIn = layer.kernel * layer.kernel * cin;
-        add(layer.id, 'kernel', 'convKernel', true, shape, normalSamples(fanIn * layer.filters, Math.sqrt(2 / fanIn), `${seed}/${layer.id}/kernel`));
-      } else if (layer.kind === 'batchnorm') {
-        const c = layer.outputShape[2];
-        add(layer.id, 'gamma', 'gamma', true, [c], new Float32Array(c).fill(1));
-        add(layer.id, 'beta', 'beta', true, [c], new Float32Array(c));
-        add(layer.id, 'movingMean', 'movingMean', false, [c], new Float32Array(c));
-        add(layer.id, 'movingVariance', 'movingVariance', false, [c], new Float32Array(c).fill(1));
-      } else if (layer.kind === 'fc') {
-        const fanIn = layer.inputShape[0] * layer.inputShape[1] * layer.inputShape[2];
-        const limit = 1 / Math.sqrt(fanIn);
-        add(layer.id, 'kernel', 'fcKernel', true, [fanIn, layer.units], uniformSamples(fanIn * layer.units, limit, `${seed}/${layer.id}/kernel`));
-        add(layer.id, 'bias', 'fcBias', true, [layer.units], uniformSamples(layer.units, limit, `${seed}/${layer.id}/bias`));
-      }
-    }
-    this.variables = list;
-    this.byName = new Map(list.map((v) => [v.name, v]));
+      return { name: w.name, layerId: w.layerId, role: w.role, trainable: w.trainable, variable };
+    });
+    this.byName = new Map(this.variables.map((v) => [v.name, v]));
   }
 
   get trainableVariables(): ModelVariable[] {

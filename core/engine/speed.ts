@@ -4,7 +4,7 @@
 import { Batch } from '../data/types';
 import { buildGraph } from '../graph';
 import { ModelRequest, specFromRequest } from '../spec';
-import { BackendDescription, BackendOptions, BackendSetting, selectBackend } from './backend';
+import { BackendDescription, BackendOptions, selectBackend, TfjsSetting } from './backend';
 import { ResNetModel } from './model';
 import { Trainer } from './train';
 
@@ -12,7 +12,7 @@ export interface SpeedRequest {
   model: ModelRequest;
   batchSize: number;
   /** Which backend; 'auto' as the training setting does. Made TF.js's current backend. */
-  backend?: BackendSetting;
+  backend?: TfjsSetting;
   backendOptions?: BackendOptions;
   mode?: 'train' | 'infer';
   /** Steps before timing (operator set-up, memory growth); default 1. */

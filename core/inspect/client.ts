@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BackendSetting } from '../engine/backend';
+import type { TfjsSetting } from '../engine/backend';
 import type { InspectionSource } from './session';
 import type { FromInspectWorkerMessage, ToInspectWorkerMessage } from './workerProtocol';
 
@@ -49,7 +49,7 @@ export class InspectorClient {
     });
   }
 
-  open(source: InspectionSource, backend: BackendSetting, nodeModulePaths?: string[]): Promise<Reply<'opened'>> {
+  open(source: InspectionSource, backend: TfjsSetting, nodeModulePaths?: string[]): Promise<Reply<'opened'>> {
     return this.request<'opened'>({ type: 'open', source, backend, nodeModulePaths });
   }
 

@@ -48,7 +48,7 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
 
   // The nets of a comparison train side by side: share the cores among their kernel threads.
   setKernelThreads(Math.max(1, Math.floor(kernelThreadCount() / config.nets.length)));
-  const backend = await selectBackend(config.backend, { nodeModulePaths: start.nodeModulePaths });
+  const backend = await selectBackend(start.backend, { nodeModulePaths: start.nodeModulePaths });
   emit({ type: 'backend', kind: backend.kind, title: backend.title });
   const data = await loadRunData(config.data, config.seed);
   emit({ type: 'data', description: data.description });

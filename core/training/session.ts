@@ -1,11 +1,18 @@
-// A training run in progress: one worker thread per net (so a comparison uses both cores),
-// metrics appended to the run folder as they come, pause/resume/stop, and one status.
+// A training run in progress: one worker thread (TF.js) or one Python process (PyTorch) per
+// net, so a comparison uses both cores; metrics appended to the run folder as they come,
+// pause/resume/stop, and one status.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { BackendSetting } from '../engine/backend';
+import { writeJob } from '../pytorch/job';
+import { startPythonNet } from '../pytorch/netProcess';
+import type { MixedPrecision, PythonRequest } from '../pytorch/python';
+import { chooseEngine, EngineChoice } from './engineChoice';
+import { NetChannel, startWorkerNet } from './netChannel';
 import { RunFolder, RunOutcome } from './runStore';
 import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
-import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
+import type { FromWorkerMessage, NetControlMessage, StartNetMessage } from './workerProtocol';
 
 export interface SessionListener {
   onMetrics?(points: MetricPoint[]): void;
@@ -21,7 +28,7 @@ type NetState = 'starting' | 'running' | 'paused' | 'finished' | 'stopped' | 'fa
 
 interface NetWorker {
   slot: NetPlan['slot'];
-  worker: Worker;
+  channel: NetChannel;
   state: NetState;
   step: number;
   error: string;
@@ -36,6 +43,14 @@ export function defaultWorkerPath(): string {
 
 export interface SessionOptions {
   workerPath?: string;
+  /** The engine setting for this session; default: the run's config.backend (Resume may change engine). */
+  backend?: BackendSetting;
+  /** For PyTorch: which Python and device, and the names of those knobs in messages. */
+  python?: PythonRequest;
+  /** For PyTorch on a GPU: bf16 or fp16 autocast (default off: fp32, as the paper). */
+  amp?: MixedPrecision;
+  /** Lines the PyTorch process prints on stderr (the extension's log). */
+  onEngineLog?: (slot: NetPlan['slot'], line: string) => void;
   /** Passed to each worker's backend choice (BackendOptions.nodeModulePaths). */
   nodeModulePaths?: string[];
   /** Train at a lower thread priority (StartNetMessage.lowPriority): the extension host sets it. */
@@ -54,37 +69,79 @@ export class TrainingSession {
   private resolveFinished!: (status: RunStatus) => void;
   private stopRequested = false;
 
-  private constructor(readonly run: RunFolder, readonly config: RunConfig, resume: boolean, options: SessionOptions) {
+  private constructor(readonly run: RunFolder, readonly config: RunConfig, readonly engine: EngineChoice, resume: boolean, options: SessionOptions, jobFolder: string | null) {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     run.clearOutcome();
     const workerPath = options.workerPath ?? defaultWorkerPath();
+    // The nets of a comparison share the CPU's cores (PyTorch on the CPU; TF.js splits its own).
+    const threads = Math.max(1, Math.floor(os.cpus().length / config.nets.length));
     for (const net of config.nets) {
-      const worker = new Worker(workerPath);
-      const state: NetWorker = { slot: net.slot, worker, state: 'starting', step: 0, error: '', exited: false };
+      const state = { slot: net.slot, state: 'starting', step: 0, error: '', exited: false } as NetWorker;
       this.nets.push(state);
-      worker.on('message', (message: FromWorkerMessage) => this.onWorkerMessage(state, message));
-      worker.on('error', (error) => this.onWorkerFailed(state, `the training thread crashed: ${error.message}`));
-      worker.on('exit', (code) => {
-        state.exited = true;
-        this.onWorkerFailed(state, `the training thread exited unexpectedly (code ${code})`);
-        if (this.nets.every((n) => n.exited)) this.resolveFinished(this.status);
-      });
-      const start: ToWorkerMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, resume, nodeModulePaths: options.nodeModulePaths, lowPriority: options.lowPriority };
-      worker.postMessage(start);
+      const handlers = {
+        message: (message: FromWorkerMessage) => this.onWorkerMessage(state, message),
+        failed: (reason: string) => this.onWorkerFailed(state, reason),
+        exited: () => {
+          state.exited = true;
+          if (this.nets.every((n) => n.exited)) {
+            if (jobFolder) fs.rmSync(jobFolder, { recursive: true, force: true });
+            this.resolveFinished(this.status);
+          }
+        },
+        log: options.onEngineLog && ((line: string) => options.onEngineLog!(net.slot, line)),
+      };
+      if (engine.engine === 'pytorch') {
+        state.channel = startPythonNet({ runtime: engine.runtime, jobFolder: jobFolder!, runFolder: run.folder, slot: net.slot, threads, amp: engine.amp, lowPriority: options.lowPriority }, handlers);
+      } else {
+        const start: StartNetMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, backend: engine.backend, resume, nodeModulePaths: options.nodeModulePaths, lowPriority: options.lowPriority };
+        state.channel = startWorkerNet(workerPath, start, handlers);
+      }
     }
   }
 
-  /** Creates the run folder under runsRoot and starts training every net. */
-  static start(config: RunConfig, runsRoot: string, options: SessionOptions = {}): TrainingSession {
-    return new TrainingSession(RunFolder.create(runsRoot, config), config, false, options);
+  /**
+   * Chooses the engine (a PyTorch engine that cannot run throws its PythonError here, before
+   * anything is written), creates the run folder under runsRoot and starts training every net.
+   */
+  static async start(config: RunConfig, runsRoot: string, options: SessionOptions = {}): Promise<TrainingSession> {
+    const engine = await TrainingSession.engineFor(config, options);
+    const jobFolder = await TrainingSession.prepareJob(config, engine);
+    let run: RunFolder;
+    try {
+      run = RunFolder.create(runsRoot, config);
+    } catch (error) {
+      if (jobFolder) fs.rmSync(jobFolder, { recursive: true, force: true });
+      throw error;
+    }
+    return new TrainingSession(run, config, engine, false, options, jobFolder);
   }
 
-  /** Continues a stopped or crashed run from each net's latest checkpoint. */
-  static resume(runFolder: string, options: SessionOptions = {}): TrainingSession {
+  /** Continues a stopped or crashed run from each net's latest checkpoint, on options.backend or the run's own. */
+  static async resume(runFolder: string, options: SessionOptions = {}): Promise<TrainingSession> {
     const run = RunFolder.open(runFolder);
     const config = run.readConfig();
+    const engine = await TrainingSession.engineFor(config, options);
+    const jobFolder = await TrainingSession.prepareJob(config, engine);
     for (const net of config.nets) run.truncateMetricsAfter(run.latestCheckpoint(net.slot)?.step ?? 0, net.slot);
-    return new TrainingSession(run, config, true, options);
+    return new TrainingSession(run, config, engine, true, options, jobFolder);
+  }
+
+  private static engineFor(config: RunConfig, options: SessionOptions): Promise<EngineChoice> {
+    const workerPath = options.workerPath ?? defaultWorkerPath();
+    return chooseEngine(options.backend ?? config.backend, { python: options.python, amp: options.amp, nodeModulePaths: options.nodeModulePaths, workerPath });
+  }
+
+  /** PyTorch trains from a job folder (core/pytorch/job.ts), written to a temporary folder here. */
+  private static async prepareJob(config: RunConfig, engine: EngineChoice): Promise<string | null> {
+    if (engine.engine !== 'pytorch') return null;
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-job-'));
+    try {
+      await writeJob(config, folder);
+    } catch (error) {
+      fs.rmSync(folder, { recursive: true, force: true });
+      throw error;
+    }
+    return folder;
   }
 
   get id(): string {
@@ -116,8 +173,8 @@ export class TrainingSession {
     return this.finished;
   }
 
-  private send(message: ToWorkerMessage): void {
-    for (const net of this.nets) if (isActive(net.state)) net.worker.postMessage(message);
+  private send(message: NetControlMessage): void {
+    for (const net of this.nets) if (isActive(net.state)) net.channel.post(message);
   }
 
   private emit<K extends keyof SessionListener>(name: K, ...args: Parameters<NonNullable<SessionListener[K]>>): void {

@@ -1,6 +1,7 @@
 // The worker thread that trains one net of a run (bundled as dist/trainWorker.js).
 import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import { selectBackend } from '../engine/backend';
 import { NetControl, trainNet } from './netTrainer';
 import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
 
@@ -10,6 +11,13 @@ const control = new NetControl();
 const emit = (message: FromWorkerMessage) => port.postMessage(message);
 
 port.on('message', (message: ToWorkerMessage) => {
+  if (message.type === 'probe') {
+    selectBackend(message.backend, { nodeModulePaths: message.nodeModulePaths })
+      .then((backend) => emit({ type: 'backend', kind: backend.kind, title: backend.title }))
+      .catch((error: unknown) => emit({ type: 'failed', message: error instanceof Error ? error.message : String(error) }))
+      .finally(() => port.close());
+    return;
+  }
   if (message.type !== 'start') {
     control.request(message.type);
     return;

@@ -1,5 +1,6 @@
 // The messages between a training session (extension host or CLI) and the worker thread that
 // trains one net of a run. Declared once, imported by both sides.
+import type { TfjsSetting } from '../engine/backend';
 import type { MetricPoint, NetPlan, RunConfig } from './types';
 
 /** Train one net of the run; the worker writes its checkpoints into the run folder. */
@@ -8,6 +9,8 @@ export interface StartNetMessage {
   config: RunConfig;
   slot: NetPlan['slot'];
   runFolder: string;
+  /** The TF.js backend to train on (the engine choice resolved by core/training/engineChoice.ts). */
+  backend: TfjsSetting;
   /** Continue from the net's latest checkpoint instead of starting at step 0. */
   resume: boolean;
   /** Extra folders to find @tensorflow/tfjs-node(-gpu) in (e.g. the extension's storage); machine-specific, so not in the RunConfig. */
@@ -25,7 +28,14 @@ export interface NetControlMessage {
   type: 'pause' | 'resume' | 'stop';
 }
 
-export type ToWorkerMessage = StartNetMessage | NetControlMessage;
+/** Start a TF.js backend and say which (a 'backend' message) or why not ('failed'), then end. */
+export interface ProbeBackendMessage {
+  type: 'probe';
+  backend: TfjsSetting;
+  nodeModulePaths?: string[];
+}
+
+export type ToWorkerMessage = StartNetMessage | NetControlMessage | ProbeBackendMessage;
 
 export type FromWorkerMessage =
   /** The backend chosen, as the UI names it. */

@@ -22,7 +22,7 @@ describe('Inspect Blocks', function () {
     const workspace = vscode.workspace.workspaceFolders?.[0];
     assert.ok(workspace, 'the test workspace is open');
     const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
-    const session = TrainingSession.start(
+    const session = await TrainingSession.start(
       planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'synthetic', trainSize: 32, testSize: 16 }, iterations: 2, batchSize: 16, seed: 4, backend: 'wasm' }),
       path.join(workspace.uri.fsPath, RUNS_FOLDER),
       { workerPath: path.join(extensionPath, 'dist', 'trainWorker.js') },

@@ -5,10 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { checkCuda, describeCuda, explainFailure, gpuBackendFolder, GpuInstallError, installGpuBackend, tryLoadGpuBackend } from '../../extension/gpuInstall';
+import { CudaCheck } from '../../core/engine/cudaCheck';
+import { explainFailure, gpuBackendFolder, GpuInstallError, installGpuBackend, ON_CPU, tryLoadGpuBackend } from '../../extension/gpuInstall';
 
-const NO_CUDA = { nvidiaSmi: null, libcudart: null };
-const CUDA = { nvidiaSmi: '/usr/bin/nvidia-smi', libcudart: '/usr/local/cuda/lib64/libcudart.so.11.0' };
+const NO_CUDA: CudaCheck = { nvidiaSmi: null, driverCuda: null, libcudart: null, cudartVersions: [], cudart11: null, cudnn8: null };
+const CUDART11 = '/usr/local/cuda/lib64/libcudart.so.11.0';
+const CUDA: CudaCheck = { nvidiaSmi: '/usr/bin/nvidia-smi', driverCuda: '11.2', libcudart: CUDART11, cudartVersions: ['libcudart.so.11.0'], cudart11: CUDART11, cudnn8: '/usr/lib/x86_64-linux-gnu/libcudnn.so.8' };
 
 // What npm printed here when tfjs-node-gpu's install script could not fetch TensorFlow's library.
 const NETWORK_OUTPUT = [
@@ -37,14 +39,6 @@ describe('Install GPU Backend: why it failed', () => {
   test('with CUDA present, npm\'s last error line', () => {
     assert.equal(explainFailure('npm error code E403\nnpm error 403 Forbidden', 1, CUDA), 'npm exited with code 1: npm error 403 Forbidden');
   });
-
-  test('describeCuda says what was found', () => {
-    assert.equal(describeCuda(CUDA), `CUDA found (${CUDA.nvidiaSmi}, ${CUDA.libcudart})`);
-    assert.equal(describeCuda({ nvidiaSmi: CUDA.nvidiaSmi, libcudart: null }), 'CUDA missing: no libcudart (the CUDA runtime) in LD_LIBRARY_PATH or /usr/local/cuda');
-    const here = checkCuda();
-    assert.ok(here.nvidiaSmi === null || fs.existsSync(here.nvidiaSmi));
-    assert.ok(here.libcudart === null || fs.existsSync(here.libcudart));
-  });
 });
 
 describe('Install GPU Backend: the install itself', () => {
@@ -66,5 +60,14 @@ describe('Install GPU Backend: the install itself', () => {
     const entry = path.join(dir, 'index.js');
     fs.writeFileSync(entry, "throw new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory');\n");
     assert.equal(await tryLoadGpuBackend(entry), 'libcudart.so.11.0: cannot open shared object file: No such file or directory');
+  });
+
+  test('a package that loads but whose TensorFlow runs on the CPU is reported as such; on the GPU, null', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-gpu-cpu-'));
+    for (const onGpu of [false, true]) {
+      const entry = path.join(dir, `${onGpu}.js`);
+      fs.writeFileSync(entry, `module.exports = { backend: () => ({ isUsingGpuDevice: ${onGpu} }) };\n`);
+      assert.equal(await tryLoadGpuBackend(entry), onGpu ? null : ON_CPU);
+    }
   });
 });

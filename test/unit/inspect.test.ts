@@ -90,7 +90,7 @@ describe('block probe', () => {
   it('on a checkpoint of a real training run (residual and plain twin): block outputs equal F(x) + shortcut computed directly', async () => {
     const small = (residual: boolean): ModelRequest => ({ kind: 'custom', options: { blocks: [2, 2, 2], baseWidth: 4, blockType: 'basic', stem: 'cifar', inputSize: 32, classes: 10, residual } });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-inspect-'));
-    const session = TrainingSession.start(planRun({ nets: [small(true), small(false)], data: { kind: 'synthetic', trainSize: 64, testSize: 20 }, iterations: 6, batchSize: 16, seed: 5, backend: 'wasm' }), root);
+    const session = await TrainingSession.start(planRun({ nets: [small(true), small(false)], data: { kind: 'synthetic', trainSize: 64, testSize: 20 }, iterations: 6, batchSize: 16, seed: 5, backend: 'wasm' }), root);
     assert.equal(await session.finished, 'finished', session.statusDetail);
     const run = RunFolder.open(session.run.folder);
     const data = await runInspectionData(run.readConfig());

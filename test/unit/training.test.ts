@@ -19,7 +19,7 @@ const named = (name: string): ModelRequest => ({ kind: 'named', name });
 const deepNarrow = (residual: boolean): ModelRequest => ({ kind: 'custom', options: { blocks: [8, 8, 8], baseWidth: 4, blockType: 'basic', stem: 'cifar', inputSize: 32, classes: 10, residual } });
 
 async function train(choices: RunChoices, root = runsRoot()): Promise<{ session: TrainingSession; metrics: MetricPoint[] }> {
-  const session = TrainingSession.start(planRun(choices), root);
+  const session = await TrainingSession.start(planRun(choices), root);
   const status = await session.finished;
   assert.equal(status, 'finished', session.statusDetail);
   return { session, metrics: session.run.readMetrics() };
@@ -71,7 +71,7 @@ describe('training', { concurrency: false }, () => {
     assert.equal(config.checkpointEvery, 2);
 
     const root = runsRoot();
-    const interrupted = TrainingSession.start(config, root);
+    const interrupted = await TrainingSession.start(config, root);
     let stopAsked = false;
     interrupted.addListener({
       onMetrics: (points) => {
@@ -90,7 +90,7 @@ describe('training', { concurrency: false }, () => {
     assert.ok(stoppedAt > 0 && stoppedAt < 24, `checkpoint at ${stoppedAt}`);
     assert.ok(run.readMetrics().length > 0, 'the metrics written before the stop are kept');
 
-    const resumed = TrainingSession.resume(interrupted.run.folder);
+    const resumed = await TrainingSession.resume(interrupted.run.folder);
     assert.equal(run.readOutcome(), null, 'a resumed run is no longer "stopped"');
     assert.equal(await resumed.finished, 'finished', resumed.statusDetail);
     assert.equal(run.readOutcome()?.status, 'finished');
@@ -102,7 +102,7 @@ describe('training', { concurrency: false }, () => {
   test('a bad data folder fails the run with a message naming the file; nothing is lost', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-nodata-'));
     const root = runsRoot();
-    const session = TrainingSession.start(planRun({ nets: [named('resnet20')], data: { kind: 'cifar10', location: empty, trainSize: 100, testSize: 100 }, iterations: 5, batchSize: 10, backend: 'wasm' }), root);
+    const session = await TrainingSession.start(planRun({ nets: [named('resnet20')], data: { kind: 'cifar10', location: empty, trainSize: 100, testSize: 100 }, iterations: 5, batchSize: 10, backend: 'wasm' }), root);
     assert.equal(await session.finished, 'failed');
     assert.ok(session.statusDetail.includes(empty), session.statusDetail);
     assert.ok(fs.existsSync(session.run.configFile), 'the run folder and its config stay');
