@@ -1,13 +1,22 @@
 // `npm run bench`: the graph-cost figures, then training and inference speed of ResNet-20 and
-// ResNet-56 at batch 32 and 128 on every TF.js backend that starts here, against the same
-// models in PyTorch (bench/torch_reference.py) in the same run. Each measurement runs in its own
-// child process, so its peak RSS is its own. Figures: images/s (median step after warm-up),
-// ratio to PyTorch, GFLOP/s (2 FLOPs per multiply-add of core/costs.ts; a training step counted
-// as 3× the forward), peak RSS in MiB.
+// ResNet-56 at batch 32 and 128 on every TF.js backend that starts here and on the product's
+// PyTorch engine (training only), against the same models in plain PyTorch
+// (bench/torch_reference.py: the trainer's build_model in a bare loop) in the same run. Each
+// measurement runs in its own child process, so its peak RSS is its own. Figures: images/s
+// (median step after warm-up), ratio to plain PyTorch, GFLOP/s (2 FLOPs per multiply-add of
+// core/costs.ts; a training step counted as 3× the forward), peak RSS in MiB; for the PyTorch
+// engine also its overhead against plain PyTorch.
 //
-// Flags: --model resnet20,resnet56  --batch 32,128  --backend wasm,cpu,…  --mode train,infer
+// The PyTorch engine (backend `pytorch`) trains through the product's own path: a job folder
+// written by exportRun (synthetic data, logEvery 1, iterations = warm-up + steps), its
+// resnet_lab_trainer.py run standalone (`train --device cpu --threads <cores>`) by
+// bench/trainer_speed.py, which reads the images/s of each step from metrics.jsonl.
+//
+// Flags: --model resnet20,resnet56  --batch 32,128  --backend wasm,pytorch,cpu,…  --mode train,infer
 //        --steps N (timed steps, default 5)  --warmup N (default 2)  --min-seconds S (default 3)
-//        --quick (resnet20 only, 3 steps, 1 warm-up, 0 s)  --no-torch  --no-graph  --json FILE
+//        --repeat N (the PyTorch engine and plain PyTorch measured N times each, alternately;
+//        medians)  --quick (resnet20 only, 3 steps, 1 warm-up, 0 s)  --no-torch  --no-graph
+//        --json FILE
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +26,8 @@ import { computeCosts } from '../core/costs';
 import { buildGraph } from '../core/graph';
 import { specFromName } from '../core/spec';
 import { BACKEND_ORDER, BackendKind } from '../core/engine/backend';
+import { exportRun } from '../core/pytorch/export';
+import { planRun } from '../core/training/plan';
 import { benchGraphCosts } from './graphCosts';
 
 export interface BenchRow {
@@ -29,25 +40,34 @@ export interface BenchRow {
   ratio: number | null;
   gflops: number | null;
   peakRssMiB: number | null;
+  /** The PyTorch engine's row: its time per image over plain PyTorch's, in % (+5: 5% slower). */
+  overheadPct?: number | null;
   /** Why the row has no figures (a backend that could not start, PyTorch missing…). */
   error?: string;
 }
 
+/** `pytorch`: the product's PyTorch engine (core/pytorch/, python/resnet_lab_trainer.py). */
+type BenchBackend = BackendKind | 'pytorch';
+const BENCH_BACKENDS: readonly BenchBackend[] = [...BACKEND_ORDER, 'pytorch'];
+/** The plain PyTorch reference's row. */
+const REFERENCE = 'torch-ref';
+
 interface Options {
   models: string[];
   batches: number[];
-  backends: BackendKind[];
+  backends: BenchBackend[];
   modes: Array<'train' | 'infer'>;
   steps: number;
   warmup: number;
   minSeconds: number;
+  repeat: number;
   torch: boolean;
   graph: boolean;
   json: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { models: ['resnet20', 'resnet56'], batches: [32, 128], backends: [], modes: ['train', 'infer'], steps: 5, warmup: 2, minSeconds: 3, torch: true, graph: true, json: null };
+  const o: Options = { models: ['resnet20', 'resnet56'], batches: [32, 128], backends: [], modes: ['train', 'infer'], steps: 5, warmup: 2, minSeconds: 3, repeat: 1, torch: true, graph: true, json: null };
   let backendsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -59,13 +79,14 @@ function parseArgs(argv: string[]): Options {
     if (a === '--model') o.models = value().split(',');
     else if (a === '--batch') o.batches = value().split(',').map(Number);
     else if (a === '--backend') {
-      o.backends = value().split(',') as BackendKind[];
+      o.backends = value().split(',') as BenchBackend[];
       backendsGiven = true;
-      for (const b of o.backends) if (!BACKEND_ORDER.includes(b)) throw new Error(`unknown backend ${b}; valid: ${BACKEND_ORDER.join(', ')}`);
+      for (const b of o.backends) if (!BENCH_BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; valid: ${BENCH_BACKENDS.join(', ')}`);
     } else if (a === '--mode') o.modes = value().split(',') as Options['modes'];
     else if (a === '--steps') o.steps = Number(value());
     else if (a === '--warmup') o.warmup = Number(value());
     else if (a === '--min-seconds') o.minSeconds = Number(value());
+    else if (a === '--repeat') o.repeat = Math.max(1, Number(value()));
     else if (a === '--quick') {
       o.models = ['resnet20'];
       o.steps = 3;
@@ -77,7 +98,7 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown flag ${a}`);
   }
   // The pure-JS cpu backend takes minutes per step of ResNet-56 at batch 128: only on request.
-  if (!backendsGiven) o.backends = BACKEND_ORDER.filter((b) => b !== 'cpu');
+  if (!backendsGiven) o.backends = BENCH_BACKENDS.filter((b) => b !== 'cpu');
   return o;
 }
 
@@ -85,7 +106,8 @@ const runtimeRequire = createRequire(__filename);
 const NODE_PACKAGES: Partial<Record<BackendKind, string>> = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' };
 
 /** Why a backend cannot be benched here, or null when it may start. */
-function unavailable(kind: BackendKind): string | null {
+function unavailable(kind: BenchBackend, torchProblem: string | null): string | null {
+  if (kind === 'pytorch') return torchProblem && !torchProblem.startsWith('skipped') ? torchProblem : null;
   const pkg = NODE_PACKAGES[kind];
   if (!pkg) return null;
   try {
@@ -114,6 +136,7 @@ function ensureTorch(): string | null {
 
 interface ChildResult {
   imagesPerSec?: number;
+  stepMs?: number;
   peakRssMiB?: number;
   error?: string;
 }
@@ -129,9 +152,42 @@ function runNode(model: string, batch: number, backend: BackendKind, mode: strin
   return parseChild(r.stdout, r.stderr, r.status);
 }
 
+const BENCH_SOURCE = path.join(__dirname, '..', '..', 'bench');
+
 function runTorch(graphFile: string, batch: number, mode: string, o: Options): ChildResult {
-  const r = spawnSync(PYTHON, [path.join(__dirname, '..', '..', 'bench', 'torch_reference.py'), graphFile, '--batch', String(batch), '--mode', mode, '--steps', String(o.steps), '--warmup', String(o.warmup), '--min-seconds', String(o.minSeconds)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(PYTHON, [path.join(BENCH_SOURCE, 'torch_reference.py'), graphFile, '--batch', String(batch), '--mode', mode, '--steps', String(o.steps), '--warmup', String(o.warmup), '--min-seconds', String(o.minSeconds), '--threads', String(os.cpus().length)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   return parseChild(r.stdout, r.stderr, r.status);
+}
+
+/**
+ * The job folder the PyTorch engine trains in the bench, written by the product's export: the
+ * net alone on synthetic data (the default 5,000 training images), one train point logged per
+ * step (its images/s), evaluation and the checkpoint only after the last of `iterations` steps.
+ */
+async function exportBenchJob(model: string, batch: number, iterations: number, folder: string): Promise<string> {
+  const config = planRun({ nets: [{ kind: 'named', name: model }], data: { kind: 'synthetic', testSize: 10 }, iterations, batchSize: batch, backend: 'pytorch' });
+  const job = { ...config, logEvery: 1, evalEvery: iterations, checkpointEvery: iterations };
+  await exportRun(job, folder);
+  return folder;
+}
+
+/** The PyTorch engine trains the job standalone in its own process (bench/trainer_speed.py); warm-up steps are left out. */
+function runEngine(jobFolder: string, o: Options): ChildResult {
+  const r = spawnSync(PYTHON, [path.join(BENCH_SOURCE, 'trainer_speed.py'), jobFolder, '--device', 'cpu', '--threads', String(os.cpus().length), '--skip', String(o.warmup)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return parseChild(r.stdout, r.stderr, r.status);
+}
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One figure of several alternating runs: the medians, or the last error when none ran. */
+function medianResult(results: ChildResult[]): ChildResult {
+  const ok = results.filter((r) => r.imagesPerSec !== undefined);
+  if (ok.length === 0) return results[results.length - 1] ?? { error: 'not run' };
+  const ips = median(ok.map((r) => r.imagesPerSec!))!;
+  return { imagesPerSec: ips, stepMs: median(ok.map((r) => r.stepMs ?? NaN)) ?? undefined, peakRssMiB: median(ok.map((r) => r.peakRssMiB ?? 0)) ?? undefined };
 }
 
 const fmt = (v: number | null, digits = 1) => (v === null ? '—' : v.toFixed(digits));
@@ -149,12 +205,15 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
   console.log(`\nEngine speed — ${cpuName()}, ${os.cpus().length} cores, Node ${process.version}; median of ≥${o.steps} steps after ${o.warmup} warm-up, each in its own process`);
   const torchProblem = o.torch ? ensureTorch() : 'skipped (--no-torch)';
   if (torchProblem) console.log(`PyTorch reference: ${torchProblem}; ratios are left out.`);
-  const backends: BackendKind[] = [];
+  // The PyTorch engine needs the same Python and torch even when the reference is skipped.
+  const engineProblem = o.backends.includes('pytorch') && torchProblem?.startsWith('skipped') ? ensureTorch() : torchProblem;
+  const backends: BenchBackend[] = [];
   for (const b of o.backends) {
-    const why = unavailable(b);
+    const why = unavailable(b, engineProblem);
     if (why) console.log(`backend ${b}: skipped, ${why}`);
     else backends.push(b);
   }
+  if (!o.backends.includes('pytorch')) console.log('backend pytorch (the PyTorch engine): not asked for; --backend pytorch to include it');
   if (!o.backends.includes('cpu')) console.log('backend cpu: skipped by default (pure JS, minutes per step); --backend cpu to include it');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'resnetlab-bench-'));
   try {
@@ -168,7 +227,23 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
         console.log(`  ${'backend'.padEnd(10)} ${'mode'.padEnd(6)} ${'img/s'.padStart(8)} ${'×PyTorch'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'RSS ×PT'.padStart(8)}`);
         for (const mode of o.modes) {
           const gflopsOf = (ips: number | null) => (ips === null ? null : (ips * madds * 2 * (mode === 'train' ? 3 : 1)) / 1e9);
-          const torch = torchProblem ? { error: torchProblem } : runTorch(graphFile, batch, mode, o);
+          // The PyTorch engine trains only; it and plain PyTorch alternate, --repeat times.
+          const engine = mode === 'train' && backends.includes('pytorch');
+          const torchRuns: ChildResult[] = [];
+          const engineRuns: ChildResult[] = [];
+          let jobFolder: string | null = null;
+          for (let rep = 0; rep < (engine ? o.repeat : 1); rep++) {
+            if (!torchProblem) torchRuns.push(runTorch(graphFile, batch, mode, o));
+            if (!engine) continue;
+            if (!jobFolder) {
+              // As many steps as plain PyTorch timed (≥ --steps, ≥ --min-seconds), after the warm-up.
+              const refMs = torchRuns[0]?.stepMs;
+              const steps = Math.max(o.steps, refMs ? Math.ceil((o.minSeconds * 1000) / refMs) : 0);
+              jobFolder = await exportBenchJob(model, batch, o.warmup + steps, path.join(tmp, `job-${model}-${batch}`));
+            }
+            engineRuns.push(runEngine(jobFolder, o));
+          }
+          const torch = torchProblem ? { error: torchProblem } : medianResult(torchRuns);
           const tIps = torch.imagesPerSec ?? null;
           const tRss = torch.peakRssMiB ?? null;
           const print = (r: BenchRow) => {
@@ -176,12 +251,25 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
             const tail = r.error ? `  (${r.error})` : '';
             console.log(`  ${r.backend.padEnd(10)} ${mode.padEnd(6)} ${fmt(r.imagesPerSec).padStart(8)} ${fmt(r.ratio, 3).padStart(9)} ${fmt(r.gflops).padStart(8)} ${fmt(r.peakRssMiB, 0).padStart(8)} ${fmt(rssRatio, 2).padStart(8)}${tail}`);
           };
-          const torchRow: BenchRow = { model, batch, backend: 'pytorch', mode, imagesPerSec: tIps, torchImagesPerSec: tIps, ratio: tIps === null ? null : 1, gflops: gflopsOf(tIps), peakRssMiB: tRss, ...(torch.error ? { error: torch.error } : {}) };
+          const torchRow: BenchRow = { model, batch, backend: REFERENCE, mode, imagesPerSec: tIps, torchImagesPerSec: tIps, ratio: tIps === null ? null : 1, gflops: gflopsOf(tIps), peakRssMiB: tRss, ...(torch.error ? { error: torch.error } : {}) };
           if (!torchProblem) {
             rows.push(torchRow);
             print(torchRow);
           }
+          if (engine) {
+            const r = medianResult(engineRuns);
+            const ips = r.imagesPerSec ?? null;
+            const overheadPct = ips !== null && tIps !== null ? (tIps / ips - 1) * 100 : null;
+            const row: BenchRow = { model, batch, backend: 'pytorch', mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, overheadPct, ...(r.error ? { error: r.error } : {}) };
+            rows.push(row);
+            print(row);
+            if (overheadPct !== null) {
+              const each = o.repeat > 1 ? ` (each run: ${engineRuns.map((e, i) => `${fmt(e.imagesPerSec ?? null)}/${fmt(torchRuns[i]?.imagesPerSec ?? null)}`).join(', ')})` : '';
+              console.log(`  PyTorch engine overhead: ${fmt(ips)} img/s vs plain PyTorch ${fmt(tIps)} img/s = ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(1)}% time an image (goal ≤ 10%)${each}`);
+            }
+          }
           for (const backend of backends) {
+            if (backend === 'pytorch') continue;
             const r = runNode(model, batch, backend, mode, o);
             const ips = r.imagesPerSec ?? null;
             const row: BenchRow = { model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };

@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `npm run bench`: the same network as the TF.js engine, built from
-core's graph IR (a JSON file of its layers written by bench/engineBench.ts), trained (SGD,
-momentum 0.9, weight decay 1e-4, cross-entropy) or run in inference on random data.
+"""Plain PyTorch reference for `npm run bench` and bench/gpu_bench.py: the product's network
+(build_model of python/resnet_lab_trainer.py, the one model code in Python, built from core's
+graph IR) in a bare loop on fixed random data: SGD (momentum 0.9, weight decay 1e-4) on
+cross-entropy, or inference. No data pipeline, no metrics, no checkpoints: what the PyTorch
+engine's overhead is measured against.
 
-Prints one JSON line: {"imagesPerSec", "stepMs", "steps", "peakRssMiB", "threads", "torch"}.
-Usage: python3 torch_reference.py GRAPH_JSON --batch 128 --mode train|infer [--steps N] [--warmup N]
+GRAPH is a graph-IR JSON file (bench/engineBench.ts writes one), a job.json or a job folder
+(the net of --slot). On CUDA the net and input are channels-last and cuDNN autotunes, as the
+trainer does. Steps are timed in blocks of --sync-every steps with one host sync (.item()) per
+block; the figure is the median block. Prints one JSON line:
+{"imagesPerSec", "stepMs", "steps", "peakRssMiB", "threads", "torch", "device"}.
+
+Usage: python3 torch_reference.py GRAPH --batch 128 --mode train|infer [--steps N] [--warmup N]
+       [--min-seconds S] [--max-seconds S] [--device cpu|cuda] [--threads N] [--amp off|bf16] [--sync-every K]
+       [--trainer DIR]   (the folder of resnet_lab_trainer.py; default: ../python beside this file)
 Each run is its own process, so peakRssMiB (ru_maxrss) is this model's alone.
 """
 import argparse
@@ -15,104 +24,104 @@ import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINER = "resnet_lab_trainer.py"
 
 
-class GraphNet(nn.Module):
-    """Executes the graph IR's layers in order (NCHW), the way core/engine/model.ts does (NHWC)."""
+def trainer_folder(given):
+    """The folder whose resnet_lab_trainer.py provides build_model."""
+    candidates = [given] if given else [os.path.join(HERE, "..", "python"), HERE]
+    for folder in candidates:
+        if os.path.exists(os.path.join(folder, TRAINER)):
+            return os.path.abspath(folder)
+    raise FileNotFoundError("%s is not in %s" % (TRAINER, " or ".join(candidates)))
 
-    def __init__(self, graph):
-        super().__init__()
-        self.layers = [l for l in graph["layers"] if l["kind"] != "softmax"]
-        self.logits_id = graph["logitsId"]
-        self.mods = nn.ModuleDict()
-        for l in self.layers:
-            key = l["id"].replace(".", "_")
-            if l["kind"] == "conv":
-                cin = l["inputShape"][2]
-                self.mods[key] = nn.Conv2d(cin, l["filters"], l["kernel"], l["stride"], l["padding"], bias=False)
-            elif l["kind"] == "batchnorm":
-                self.mods[key] = nn.BatchNorm2d(l["outputShape"][2], eps=1e-5, momentum=0.1)
-            elif l["kind"] == "fc":
-                s = l["inputShape"]
-                self.mods[key] = nn.Linear(s[0] * s[1] * s[2], l["units"])
 
-    def forward(self, x):
-        out = {}
-        for l in self.layers:
-            k = l["kind"]
-            inp = x if not l["inputs"] else out[l["inputs"][0]]
-            key = l["id"].replace(".", "_")
-            if k in ("conv", "batchnorm"):
-                y = self.mods[key](inp)
-            elif k == "relu":
-                y = F.relu(inp)
-            elif k == "add":
-                y = out[l["inputs"][0]] + out[l["inputs"][1]]
-            elif k == "maxpool":
-                y = F.max_pool2d(F.pad(inp, [l["padding"]] * 4), l["kernel"], l["stride"])
-            elif k == "zeropad":
-                sub = inp[:, :, :: l["stride"], :: l["stride"]] if l["stride"] > 1 else inp
-                extra = l["filters"] - l["inputShape"][2]
-                before = extra // 2
-                y = F.pad(sub, [0, 0, 0, 0, before, extra - before])
-            elif k == "avgpool":
-                y = inp.mean(dim=(2, 3))
-            elif k == "fc":
-                y = self.mods[key](inp.flatten(1))
-            else:
-                raise ValueError("unsupported layer kind " + k)
-            out[l["id"]] = y
-        return out[self.logits_id]
+def read_graph(path, slot):
+    if os.path.isdir(path):
+        path = os.path.join(path, "job.json")
+    with open(path) as f:
+        data = json.load(f)
+    return data["graphs"][slot] if "graphs" in data else data
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("graph")
+    p.add_argument("--slot", default="a")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--mode", choices=["train", "infer"], default="train")
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--min-seconds", type=float, default=0.0)
+    p.add_argument("--max-seconds", type=float, default=0.0, help="stop timing after S seconds (at least one block)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: all cores)")
+    p.add_argument("--amp", default="off", choices=["off", "bf16"])
+    p.add_argument("--sync-every", type=int, default=1)
+    p.add_argument("--trainer", help="the folder of resnet_lab_trainer.py")
     a = p.parse_args()
-    threads = os.cpu_count() or 1
+
+    sys.path.insert(0, trainer_folder(a.trainer))
+    import torch
+    import torch.nn.functional as F
+    from resnet_lab_trainer import build_model
+
+    threads = a.threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    with open(a.graph) as f:
-        graph = json.load(f)
+    device = torch.device(a.device)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    graph = read_graph(a.graph, a.slot)
     h, w, c = graph["inputShape"]
     classes = graph["spec"]["classes"]
-    net = GraphNet(graph)
-    x = torch.randn(a.batch, c, h, w)
-    y = torch.arange(a.batch) % classes
+    net = build_model(torch, graph).to(device)
+    x = torch.randn(a.batch, c, h, w, device=device)
+    if cuda:
+        net = net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.arange(a.batch, device=device) % classes
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+
+    def forward():
+        if a.amp == "bf16":
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+                return net(x).float()
+        return net(x)
 
     def step():
         if a.mode == "train":
             net.train()
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(x), y)
+            loss = F.cross_entropy(forward(), y)
             loss.backward()
             opt.step()
-            loss.item()
-        else:
-            net.eval()
-            with torch.no_grad():
-                net(x).argmax(1).sum().item()
+            return loss.detach()
+        net.eval()
+        with torch.no_grad():
+            return forward().argmax(1).sum()
 
+    k = max(1, a.sync_every)
     for _ in range(a.warmup):
-        step()
-    times = []
+        step().item()
+    blocks = []  # seconds per step of each block
+    steps = 0
     start = time.perf_counter()
-    while len(times) < a.steps or time.perf_counter() - start < a.min_seconds:
+    while steps < a.steps or time.perf_counter() - start < a.min_seconds:
+        if a.max_seconds and blocks and time.perf_counter() - start > a.max_seconds:
+            break
         t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    ms = statistics.median(times) * 1000
+        for _ in range(k):
+            out = step()
+        out.item()  # the host waits for the block's last step
+        blocks.append((time.perf_counter() - t0) / k)
+        steps += k
+    ms = statistics.median(blocks) * 1000
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"imagesPerSec": a.batch * 1000 / ms, "stepMs": ms, "steps": len(times), "peakRssMiB": rss, "threads": threads, "torch": torch.__version__}))
+    print(json.dumps({"imagesPerSec": a.batch * 1000 / ms, "stepMs": ms, "steps": steps, "peakRssMiB": rss, "threads": threads,
+                      "torch": torch.__version__, "device": torch.cuda.get_device_name(device) if cuda else "cpu"}))
 
 
 if __name__ == "__main__":

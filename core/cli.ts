@@ -2,11 +2,12 @@
 import { parseArgs } from 'node:util';
 import { DataError } from './data/types';
 import { BackendError } from './engine/backend';
+import { JobError } from './pytorch/job';
 import { PythonError } from './pytorch/python';
 import { reportForSpec } from './report';
 import { BlockType, customSpec, listModels, NetworkSpec, parseShortcut, specFromName, SpecError, StemKind } from './spec';
 import { SummaryLevel, summaryJson, summaryText } from './summary';
-import { CommandIo, runsCommand, trainCommand } from './trainCommand';
+import { CommandIo, exportCommand, runsCommand, trainCommand } from './trainCommand';
 import { PlanError } from './training/plan';
 import { RunStoreError } from './training/runStore';
 import { UsageError } from './usageError';
@@ -47,6 +48,10 @@ Commands:
       --amp off|bf16|fp16       PyTorch mixed precision on a GPU (default off: fp32).
       --out DIR                 Where runs go (default .resnet-lab/runs).
       --resume RUN_DIR          Continue a stopped or crashed run from its checkpoints.
+  export --to DIR [train's plan flags | --run RUN_DIR]
+                                A planned run, or a run folder, as a folder that trains with
+                                Python and PyTorch only (1 GPU, torchrun on N GPUs or N
+                                machines); its README has the commands.
   runs [--out DIR]              The runs in a folder, newest first.
   help                          This text.
 
@@ -129,6 +134,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<n
   list: listCommand,
   summary: summaryCommand,
   train: trainCommand,
+  export: exportCommand,
   runs: runsCommand,
 };
 
@@ -152,7 +158,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`resnet-lab ${command}: ${(error as Error).message}\nRun "resnet-lab help" for the usage.`);
       return 2;
     }
-    if (error instanceof DataError || error instanceof RunStoreError || error instanceof PythonError) {
+    if (error instanceof DataError || error instanceof RunStoreError || error instanceof PythonError || error instanceof JobError) {
       io.err(`resnet-lab ${command}: ${error.message}`);
       return 1;
     }

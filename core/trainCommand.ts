@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { CIFAR10_URL, ensureCifar10 } from './data/download';
 import { parseBackendSetting } from './engine/backend';
 import { describePlan, planRun, RunChoices } from './training/plan';
-import { listRuns, RUNS_FOLDER } from './training/runStore';
+import { listRuns, RunFolder, RUNS_FOLDER } from './training/runStore';
+import { exportRun, TRAINER_FILE } from './pytorch/export';
 import { CLI_PYTHON_REQUEST } from './training/engineChoice';
 import { SessionOptions, TrainingSession } from './training/session';
 import { describeRuntime, MIXED_PRECISION_SETTINGS, MixedPrecision, TORCH_DEVICE_SETTINGS, TorchDeviceSetting } from './pytorch/python';
@@ -132,23 +133,54 @@ function modelRequest(name: string): ModelRequest {
   return { kind: 'named', name };
 }
 
+/** The flags that plan a run, shared by `train` and `export`. */
+const PLAN_OPTIONS = {
+  model: { type: 'string' },
+  compare: { type: 'string' },
+  data: { type: 'string', default: 'synthetic' },
+  'download-url': { type: 'string' },
+  cache: { type: 'string' },
+  'train-size': { type: 'string' },
+  'test-size': { type: 'string' },
+  iterations: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+type PlanFlags = { [K in keyof typeof PLAN_OPTIONS]?: string };
+
+function numberFlag(values: PlanFlags, name: keyof PlanFlags): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${v}".`);
+  return n;
+}
+
+/** The run the flags plan (downloading CIFAR-10 when asked); `command` names the caller in messages. */
+async function planFromFlags(values: PlanFlags, command: string, io: CommandIo): Promise<RunConfig> {
+  if (!values.model) throw new UsageError(`${command} needs --model, e.g. resnet-lab ${command} --model resnet20 --compare plain20.`);
+  const nets = [modelRequest(values.model), ...(values.compare ? [modelRequest(values.compare)] : [])];
+  const data = await resolveData(values.data ?? 'synthetic', values['download-url'], values.cache ? path.resolve(values.cache) : defaultDataCache(), io);
+  return planRun({
+    nets,
+    data: { ...data, trainSize: numberFlag(values, 'train-size'), testSize: numberFlag(values, 'test-size') },
+    iterations: numberFlag(values, 'iterations'),
+    epochs: numberFlag(values, 'epochs'),
+    batchSize: numberFlag(values, 'batch'),
+    seed: numberFlag(values, 'seed'),
+    backend: values.backend === undefined ? 'auto' : parseBackendSetting(values.backend),
+  });
+}
+
 export async function trainCommand(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values } = parseArgs({
     args,
     allowPositionals: false,
     options: {
-      model: { type: 'string' },
-      compare: { type: 'string' },
-      data: { type: 'string', default: 'synthetic' },
-      'download-url': { type: 'string' },
-      cache: { type: 'string' },
-      'train-size': { type: 'string' },
-      'test-size': { type: 'string' },
-      iterations: { type: 'string' },
-      epochs: { type: 'string' },
-      batch: { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string' },
+      ...PLAN_OPTIONS,
       python: { type: 'string' },
       device: { type: 'string', default: 'auto' },
       amp: { type: 'string', default: 'off' },
@@ -156,14 +188,6 @@ export async function trainCommand(args: string[], io: CommandIo): Promise<numbe
       resume: { type: 'string' },
     },
   });
-  void positionals;
-  const number = (name: keyof typeof values): number | undefined => {
-    const v = values[name];
-    if (v === undefined || typeof v !== 'string') return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got "${v}".`);
-    return n;
-  };
   const choose = <T extends string>(name: 'device' | 'amp', allowed: readonly T[]): T => {
     const v = values[name] as string;
     if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got "${v}".`);
@@ -180,23 +204,29 @@ export async function trainCommand(args: string[], io: CommandIo): Promise<numbe
     sayEngine(session, io);
     return follow(session, io);
   }
-  if (!values.model) throw new UsageError('train needs --model, e.g. resnet-lab train --model resnet20 --compare plain20.');
-  const backend = options.backend ?? 'auto';
-  const nets = [modelRequest(values.model), ...(values.compare ? [modelRequest(values.compare)] : [])];
-  const data = await resolveData(values.data!, values['download-url'], values.cache ? path.resolve(values.cache) : defaultDataCache(), io);
-  const config = planRun({
-    nets,
-    data: { ...data, trainSize: number('train-size'), testSize: number('test-size') },
-    iterations: number('iterations'),
-    epochs: number('epochs'),
-    batchSize: number('batch'),
-    seed: number('seed'),
-    backend,
-  });
+  const config = await planFromFlags(values, 'train', io);
   io.err(describePlan(config));
   const session = await TrainingSession.start(config, path.resolve(values.out!), options);
   sayEngine(session, io);
   return follow(session, io);
+}
+
+/** `resnet-lab export`: a planned run (the flags of train) or a run folder (--run), for torchrun elsewhere. */
+export async function exportCommand(args: string[], io: CommandIo): Promise<number> {
+  const { values } = parseArgs({ args, allowPositionals: false, options: { ...PLAN_OPTIONS, run: { type: 'string' }, to: { type: 'string' } } });
+  if (!values.to) throw new UsageError('export needs --to DIR, a new folder to write the exported run into.');
+  let result;
+  if (values.run) {
+    const run = RunFolder.open(path.resolve(values.run));
+    result = await exportRun(run.readConfig(), path.resolve(values.to), run);
+  } else {
+    const config = await planFromFlags(values, 'export', io);
+    io.err(describePlan(config));
+    result = await exportRun(config, path.resolve(values.to));
+  }
+  io.out(`Exported to ${result.folder}: ${TRAINER_FILE}, job.json, README.md (the commands for 1 GPU, N GPUs and N machines).`);
+  io.out(`The run folder will be ${result.runFolder}; copy it into a workspace's ${RUNS_FOLDER} to open it.`);
+  return 0;
 }
 
 export function runsCommand(args: string[], io: CommandIo): number {

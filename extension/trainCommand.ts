@@ -5,10 +5,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DATA_DEFAULTS, describePlan, planRun, RUN_PRESETS, RunChoices } from '../core/training/plan';
+import type { SessionOptions } from '../core/training/session';
 import type { RunConfig } from '../core/training/types';
 import type { ModelRequest } from '../core/spec';
 import { cachedOrDownloadedCifar, checkLocalCifar, cifarCacheDir, CIFAR10_ARCHIVE_MB, isCifarCached } from './cifarData';
-import { errorMessage } from './log';
+import { errorMessage, log } from './log';
 import { pickModel } from './modelPicker';
 import { TrainingSettings } from './trainingSettings';
 import { describeEstimate, describeSource, estimateSeconds, probeSpeed, PROBE_STEPS, SpeedMemory, storedSpeeds } from './trainingSpeed';
@@ -20,7 +21,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 export interface TrainFlowServices {
   globalStorage: vscode.Uri;
   speeds: SpeedMemory;
-  nodeModulePaths: () => string[];
+  /** The engine options a run starts with (engine setting's Python, device, precision; tfjs-node-gpu's paths): the speed probe uses them too. */
+  sessionOptions: () => Promise<SessionOptions>;
 }
 
 // ---- experiment -----------------------------------------------------------------------
@@ -110,7 +112,10 @@ async function measuredSpeeds(choices: RunChoices, services: TrainFlowServices):
   const title = sample.nets.map((n) => n.title).join(' and ');
   const probe = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ResNet Lab: measuring the training speed of ${title} (${PROBE_STEPS} steps each at batch ${sample.batchSize})`, cancellable: true },
-    (_progress, token) => probeSpeed(choices, path.join(services.globalStorage.fsPath, 'speed-probe'), services.nodeModulePaths(), token),
+    async (_progress, token) => {
+      const options: SessionOptions = { ...(await services.sessionOptions()), onEngineLog: (slot, line) => log().debug(`speed probe, PyTorch (${slot}): ${line}`) };
+      return probeSpeed(choices, path.join(services.globalStorage.fsPath, 'speed-probe'), options, token);
+    },
   );
   if (!probe) return { speeds: undefined, source: 'No time estimates: you cancelled the speed measurement.' };
   services.speeds.recordRun(probe.config, probe.points, probe.backend, 'probe');

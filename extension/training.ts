@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { PythonError } from '../core/pytorch/python';
 import { describePlan, planRun, RunChoices } from '../core/training/plan';
 import { RunFolder } from '../core/training/runStore';
 import type { RunStatus } from '../core/training/types';
@@ -16,7 +17,7 @@ import { findRunFolder, NoWorkspaceError, offerToOpenFolder, pickRuns, runsRootO
 import { askForRun } from './trainCommand';
 import { TRAINING_VIEW_TYPE, TrainingPanelInfo, TrainingPanels } from './trainingPanel';
 import { LiveRunInfo, TrainingRuns } from './trainingRuns';
-import { readEngineSettings, readTrainingSettings } from './trainingSettings';
+import { readEngineSettings, readTrainingSettings, SettingError, SETTING_PYTHON, SETTING_TORCH_DEVICE } from './trainingSettings';
 import { SpeedMemory } from './trainingSpeed';
 import { SHOW_TRAINING_COMMAND, TrainingStatusBar } from './trainingStatusBar';
 
@@ -74,7 +75,14 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     }
     const problem = errorMessage(error);
     log().error(`${command}: ${problem}`);
-    void vscode.window.showErrorMessage(`ResNet Lab: ${problem}`);
+    const setting = settingToFix(error);
+    if (!setting) {
+      void vscode.window.showErrorMessage(`ResNet Lab: ${problem}`);
+      return;
+    }
+    void vscode.window.showErrorMessage(`ResNet Lab: ${problem}`, OPEN_SETTINGS).then((answer) => {
+      if (answer === OPEN_SETTINGS) void openSetting(setting);
+    });
   };
   const titleOf = (folder: string) => {
     const config = RunFolder.open(folder).readConfig();
@@ -95,7 +103,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       if (!folder) return undefined;
       const settings = readTrainingSettings();
       const runsRoot = runsRootOf(folder);
-      const config = await askForRun(settings, runsRoot, { globalStorage: context.globalStorageUri, speeds, nodeModulePaths });
+      const config = await askForRun(settings, runsRoot, { globalStorage: context.globalStorageUri, speeds, sessionOptions });
       return config ? await startRun(config, runsRoot) : undefined;
     } catch (error) {
       fail('Train ResNet', error);
@@ -229,6 +237,25 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       await panel.handleMessage(message);
     },
   };
+}
+
+const OPEN_SETTINGS = 'Open Settings';
+
+/** The setting that fixes this error, for the notification's "Open Settings" button; undefined for other errors. */
+export function settingToFix(error: unknown): string | undefined {
+  if (error instanceof SettingError) return error.setting;
+  if (error instanceof PythonError) return error.problem === 'no-device' ? SETTING_TORCH_DEVICE : SETTING_PYTHON;
+  return undefined;
+}
+
+/**
+ * Opens the Settings editor on one setting. In a remote window (Remote-SSH, WSL, code-server)
+ * the User tab hides machine-overridable settings such as resnetLab.python.path (a Python of
+ * this machine): the Remote tab shows them.
+ */
+export function openSetting(setting: string): Thenable<unknown> {
+  if (setting === SETTING_PYTHON && vscode.env.remoteName) return vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query: setting });
+  return vscode.commands.executeCommand('workbench.action.openSettings', setting);
 }
 
 let liveRuns: TrainingRuns | undefined;

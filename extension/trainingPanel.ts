@@ -59,9 +59,10 @@ export function pastRunView(folder: string): RunView {
   const resume = '"ResNet Lab: Resume Training" continues it from its checkpoint';
   const of = `${step.toLocaleString('en-US')} of ${config.iterations.toLocaleString('en-US')}`;
   const outcome = run.readOutcome();
-  if (done) return { config, status: 'finished', backend: '', statusDetail: `finished ${config.iterations.toLocaleString('en-US')} iterations`, metrics };
-  if (outcome?.status === 'failed') return { config, status: 'failed', backend: '', statusDetail: `failed at step ${of}: ${outcome.detail}; ${resume}`, metrics };
-  return { config, status: 'stopped', backend: '', statusDetail: `not training: last logged step ${of}; ${resume}`, metrics };
+  const backend = outcome?.backend ?? '';
+  if (done) return { config, status: 'finished', backend, statusDetail: `finished ${config.iterations.toLocaleString('en-US')} iterations`, metrics };
+  if (outcome?.status === 'failed') return { config, status: 'failed', backend, statusDetail: `failed at step ${of}: ${outcome.detail}; ${resume}`, metrics };
+  return { config, status: 'stopped', backend, statusDetail: `not training: last logged step ${of}; ${resume}`, metrics };
 }
 
 export class TrainingPanel {

@@ -2,6 +2,8 @@
 // responsive), a progress notification whose cancel stops it with its checkpoint kept, the
 // status bar, the log, the panels' live feed, and the measured speed remembered at the end.
 import * as vscode from 'vscode';
+import { BACKEND_ORDER } from '../core/engine/backend';
+import { describeRuntime } from '../core/pytorch/python';
 import { RunFolder } from '../core/training/runStore';
 import { SessionOptions, TrainingSession } from '../core/training/session';
 import type { MetricPoint, RunConfig, RunStatus } from '../core/training/types';
@@ -32,6 +34,19 @@ export interface LiveRunInfo {
   statusDetail: string;
   backend: string;
   step: number;
+}
+
+/** Which engine trains the run and why (the setting, and what `auto` skipped on the way), for the log. */
+export function engineLines(session: Pick<TrainingSession, 'engine' | 'config'>): string[] {
+  const { engine } = session;
+  const setting = session.config.backend;
+  const chosen =
+    engine.engine === 'pytorch'
+      ? `${describeRuntime(engine.runtime)}${engine.amp === 'off' ? '' : `, ${engine.amp} autocast`}`
+      : engine.backend === 'auto'
+        ? `TensorFlow.js, the first backend of ${BACKEND_ORDER.join(', ')} that loads in the training threads`
+        : `TensorFlow.js, backend ${engine.backend}`;
+  return [`engine ${chosen} (setting "${setting}")`, ...engine.skipped.map((why) => `auto skipped ${why}`)];
 }
 
 const title = (config: RunConfig) => config.nets.map((n) => n.title).join(' vs ');
@@ -129,6 +144,7 @@ export class TrainingRuns implements vscode.Disposable {
     const startStep = session.step;
     statusBar.start(config, startStep);
     log().info(`run ${config.id}: ${resumed ? 'resuming' : 'starting'} ${title(config)} in ${session.run.folder}`);
+    for (const line of engineLines(session)) log().info(`run ${config.id}: ${line}`);
     const said = new Set<string>();
     const once = (line: string) => {
       if (!said.has(line)) log().info(line);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatDuration } from '../core/trainCommand';
 import { planRun, RunChoices } from '../core/training/plan';
-import { TrainingSession } from '../core/training/session';
+import { SessionOptions, TrainingSession } from '../core/training/session';
 import type { BackendSetting, MetricPoint, RunConfig } from '../core/training/types';
 import { shortBackendName } from './trainingStatusBar';
 
@@ -101,19 +101,21 @@ export const PROBE_STEPS = 3;
 
 /**
  * Measures each net's speed with PROBE_STEPS real training steps at the run's batch size, in a
- * throw-away run folder under `scratch` (deleted afterwards). Resolves undefined when cancelled.
+ * throw-away run folder under `scratch` (deleted afterwards), on the engine a run would use
+ * (`options`: the settings' Python, device and precision). Resolves undefined when cancelled.
+ * An engine that cannot run (a PythonError) rejects with its own message, before anything trains.
  */
 export async function probeSpeed(
   choices: RunChoices,
   scratch: string,
-  nodeModulePaths: string[],
+  options: SessionOptions,
   token: vscode.CancellationToken,
 ): Promise<{ points: MetricPoint[]; backend: string; config: RunConfig } | undefined> {
   const batchSize = choices.batchSize ?? 128;
   // Synthetic images of the same size cost the same to train on: no data to load for a probe.
   const config = planRun({ ...choices, data: { kind: 'synthetic', trainSize: Math.max(batchSize, 10), testSize: 10 }, iterations: PROBE_STEPS, epochs: undefined, batchSize });
   fs.mkdirSync(scratch, { recursive: true });
-  const session = await TrainingSession.start({ ...config, id: `probe-${config.id}` }, scratch, { nodeModulePaths, lowPriority: true });
+  const session = await TrainingSession.start({ ...config, id: `probe-${config.id}` }, scratch, { ...options, lowPriority: true });
   const points: MetricPoint[] = [];
   session.addListener({ onMetrics: (p) => points.push(...p) });
   const cancel = token.onCancellationRequested(() => void session.stop());

@@ -68,16 +68,20 @@ def probe(device_request):
         info["torch"] = None
         info["torchError"] = "%s: %s" % (type(error).__name__, error)
         return info
-    info["torch"] = torch.__version__
-    info["threads"] = torch.get_num_threads()
-    info["cores"] = os.cpu_count()
-    cuda = torch.cuda.is_available()
-    info["cudaBuilt"] = torch.version.cuda
-    info["hip"] = getattr(torch.version, "hip", None)
-    info["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else []
-    mps = getattr(torch.backends, "mps", None)
-    info["mps"] = bool(mps is not None and mps.is_available())
-    info["device"] = choose_device_kind(device_request, info)
+    info["torch"] = getattr(torch, "__version__", None) or "unknown"
+    try:
+        info["threads"] = torch.get_num_threads()
+        info["cores"] = os.cpu_count()
+        cuda = torch.cuda.is_available()
+        info["cudaBuilt"] = torch.version.cuda
+        info["hip"] = getattr(torch.version, "hip", None)
+        info["cuda"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else []
+        mps = getattr(torch.backends, "mps", None)
+        info["mps"] = bool(mps is not None and mps.is_available())
+        info["device"] = choose_device_kind(device_request, info)
+    except Exception as error:  # noqa: BLE001 - a broken or very old torch: its version tells
+        info["device"] = None
+        info["deviceError"] = "%s: %s" % (type(error).__name__, error)
     return info
 
 
@@ -513,7 +517,7 @@ class Control:
 
 
 def learning_rate_at(schedule, step):
-    rate = schedule["baseLr"]
+    rate = schedule["milestones"][0]["lr"]
     for milestone in schedule["milestones"]:
         if milestone["step"] <= step:
             rate = milestone["lr"]
@@ -555,7 +559,7 @@ class Trainer:
                     buf = tensors.get(name + MOMENTUM_SUFFIX)
                     if buf is None and require_momentum:
                         raise JobError('the checkpoint lacks the momentum buffer of "%s"' % name)
-                    momentum = torch.zeros_like(target) if buf is None else from_core_layout(torch, role, buf).to(self.device)
+                    momentum = torch.zeros_like(target) if buf is None else from_core_layout(torch, role, buf).to(self.device, dtype=target.dtype)
                     self.optimizer.state[target]["momentum_buffer"] = momentum.to(memory_format=torch.channels_last) if (self.channels_last and momentum.dim() == 4) else momentum
 
     def get_weights(self):
@@ -575,7 +579,7 @@ class Trainer:
 
     def forward_loss(self, x, y):
         torch = self.torch
-        if self.amp != "off" and self.device.type in ("cuda", "cpu"):
+        if self.amp != "off":
             dtype = torch.bfloat16 if self.amp == "bf16" else torch.float16
             with torch.autocast(device_type=self.device.type, dtype=dtype):
                 logits = self.model(x)
@@ -685,9 +689,12 @@ def train(args):
     if standalone:
         prepare_standalone_run(run, config)
 
-    trainer = Trainer(torch, np, job, slot, device, args.amp)
+    amp = args.amp if device.type == "cuda" else "off"
+    if amp != args.amp:
+        log("Mixed precision (--amp %s) applies on a CUDA GPU only; training on %s in fp32." % (args.amp, device.type))
+    trainer = Trainer(torch, np, job, slot, device, amp)
     threads = torch.get_num_threads()
-    title = describe_device(torch, device, threads) + ("" if args.amp == "off" else ", %s autocast" % args.amp)
+    title = describe_device(torch, device, threads) + ("" if amp == "off" else ", %s autocast" % amp)
     out({"type": "backend", "kind": "pytorch", "title": title})
     train_x, train_y, test_x, test_y = load_data(np, job, args.data)
     out({"type": "data", "description": job["data"]["description"]})
@@ -747,7 +754,7 @@ def train(args):
             checkpoint()
             out({"type": "done", "reason": "stopped", "step": step})
             if standalone:
-                finish_standalone(run, "stopped", "stopped at step %s" % format_count(step), step)
+                finish_standalone(run, "stopped", "stopped at step %s" % format_count(step), step, title)
             return 0
         lr = learning_rate_at(config["schedule"], step)
         x, y = make_batch(torch, trainer, images, labels, mean, plan.at(step), device)
@@ -790,7 +797,7 @@ def train(args):
             interval_began = time.perf_counter()
     out({"type": "done", "reason": "finished", "step": step})
     if standalone:
-        finish_standalone(run, "finished", "finished %s iterations" % format_count(iterations), step)
+        finish_standalone(run, "finished", "finished %s iterations" % format_count(iterations), step, title)
     return 0
 
 
@@ -843,8 +850,10 @@ def truncate_metrics_after(run, slot, step):
     write_file_atomic(path, "".join(kept).encode())
 
 
-def finish_standalone(run, status, detail, step):
+def finish_standalone(run, status, detail, step, backend=None):
     outcome = {"status": status, "detail": detail, "step": step, "at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+    if backend:
+        outcome["backend"] = backend
     write_file_atomic(os.path.join(run, "outcome.json"), (json.dumps(outcome, indent=2) + "\n").encode())
     log("Run %s: %s. Run folder: %s" % (status, detail, run))
 
@@ -861,10 +870,13 @@ def one_step(args):
     torch.set_num_threads(1)
     job = read_job(args.job)
     trainer = Trainer(torch, np, job, args.slot, torch.device("cpu"), "off")
+    if args.double:
+        trainer.model.double()  # the float64 reference of the same step
     tensors = read_checkpoint(np, args.checkpoint)
     trainer.set_weights(tensors, require_momentum=True)
     batch = read_checkpoint(np, args.batch)
     x = torch.from_numpy(batch["x"].copy()).permute(0, 3, 1, 2).contiguous()
+    x = x.double() if args.double else x
     y = torch.from_numpy(batch["y"].astype(np.int64))
     for group in trainer.optimizer.param_groups:
         group["lr"] = args.lr
@@ -872,10 +884,10 @@ def one_step(args):
     logits, loss = trainer.forward_loss(x, y)
     trainer.optimizer.zero_grad()
     loss.backward()
-    out = [("logits", list(logits.shape), logits.detach().numpy()), ("loss", [1], loss.detach().reshape(1).numpy())]
+    out = [("logits", list(logits.shape), logits.detach().float().numpy()), ("loss", [1], loss.detach().float().reshape(1).numpy())]
     for name, tensor, role in trainer.table:
         if role in TRAINABLE:
-            g = to_core_layout(role, tensor.grad).contiguous().numpy()
+            g = to_core_layout(role, tensor.grad).float().contiguous().numpy()
             out.append(("grad/" + name, list(g.shape), g))
     trainer.optimizer.step()
     out += [("after/" + name, shape, value) for name, shape, value in trainer.get_weights()]
@@ -913,6 +925,7 @@ def main(argv):
     s.add_argument("--batch", required=True)
     s.add_argument("--lr", type=float, required=True)
     s.add_argument("--out", required=True)
+    s.add_argument("--double", action="store_true", help="compute in float64 (the reference for float32's own error)")
     args = parser.parse_args(argv)
 
     if args.command == "probe":

@@ -5,7 +5,9 @@
 //   ui       F1 → "ResNet Lab: Show Architecture" → ResNet-34, the table and diagram in the
 //            webview, the status bar, an export through the real save dialog, a reload
 //   ui-training  F1 → "ResNet Lab: Train ResNet" → a preset on the embedded data, the curves
-//            growing, the status bar, a reload the run survives, Stop (vscode-training-ui.mjs)
+//            growing, the status bar, a reload the run survives, Stop; then on the PyTorch engine
+//            (/usr/bin/python3 with torch): a missing Python's error, a run naming PyTorch, Stop
+//            (vscode-training-ui.mjs)
 //   ui-inspector  F1 → "ResNet Lab: Inspect Blocks" on a trained checkpoint, three blocks stepped
 //            with the keyboard, the Next Block keybinding, a screenshot (vscode-inspector-ui.mjs)
 // Needs scripts/install-code-server.sh, `npm run build` and `npm run compile` first.
@@ -158,7 +160,7 @@ function killGroup(child) {
 
 // ---- suite: package --------------------------------------------------------------------
 
-const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|webview|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(webview|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/icon\.png$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
+const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|webview|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(webview|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/icon\.png$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
 
 function packageSuite(dir) {
   const vsix = path.join(dir, 'resnet-lab.vsix');
@@ -169,7 +171,7 @@ function packageSuite(dir) {
   const entries = listing.stdout.split('\n').filter(Boolean);
   const stray = entries.filter((entry) => !ALLOWED_IN_VSIX.some((pattern) => pattern.test(entry)));
   if (stray.length) throw new Error(`the .vsix holds files that belong out of it: ${stray.join(', ')}`);
-  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/webview.css', 'extension/dist/trainWorker.js', 'extension/dist/training.js', 'extension/dist/training.css', 'extension/dist/inspector.js', 'extension/dist/inspectWorker.js', 'extension/dist/inspector.css', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm']) {
+  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/webview.js', 'extension/dist/webview.css', 'extension/dist/trainWorker.js', 'extension/dist/training.js', 'extension/dist/training.css', 'extension/dist/inspector.js', 'extension/dist/inspectWorker.js', 'extension/dist/inspector.css', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm', 'extension/dist/resnet_lab_trainer.py']) {
     if (!entries.includes(needed)) throw new Error(`the .vsix lacks ${needed}`);
   }
   const install = spawnSync(process.execPath, [codeServerEntry, ...serverFlags(dir), '--install-extension', vsix], { env: serverEnv(dir), encoding: 'utf8' });

@@ -1,7 +1,9 @@
 // The "ui-training" suite of scripts/vscode-tests.mjs: "ResNet Lab: Train ResNet" as a user
 // runs it from the palette — experiment, embedded data, the speed probe and the budget with
 // its time estimates, the plan in a dialog — then the curves growing in the webview, the
-// backend and speed in the status bar, a window reload the run survives, and Stop in the page.
+// backend and speed in the status bar, a window reload the run survives, and Stop in the page;
+// CIFAR-10's download on first use; then the PyTorch engine: a Python that does not exist
+// (one clear error, Open Settings, nothing written), and a real run naming PyTorch, stopped.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -31,6 +33,43 @@ async function serveCifarMirror() {
   return { url: `http://127.0.0.1:${server.address().port}/cifar-10-binary.tar.gz`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 const DATA = 'Synthetic shapes (embedded, no download)';
+/** A Python with torch for the PyTorch steps (Debian's python3-torch here). */
+const PYTHON_WITH_TORCH = process.env.RESNET_LAB_TEST_PYTHON ?? '/usr/bin/python3';
+
+/**
+ * Sets workspace settings as a user does: "Preferences: Open Workspace Settings (JSON)", the new
+ * text, File: Save (a settings file written behind the open window's back is not reliably picked
+ * up here). Workspace settings, because in a remote window such as code-server's the local User
+ * settings do not apply to machine-overridable ones (resnetLab.python.path). An undefined value
+ * removes the setting.
+ */
+async function setWorkspaceSettings(page, runFromPalette, workspace, values) {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  const read = () => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return {};
+    }
+  };
+  const text = JSON.stringify({ ...read(), ...values });
+  await runFromPalette(page, 'Preferences: Open Workspace Settings (JSON)');
+  await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ timeout: 15_000 });
+  const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  await editor.waitFor({ timeout: 15_000 });
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  // One line of JSON, into an empty editor (the suite turned off auto-closing and suggestions).
+  await page.keyboard.insertText(text);
+  await runFromPalette(page, 'File: Save');
+  const deadline = Date.now() + 15_000;
+  while (!Object.entries(values).every(([key, value]) => read()[key] === value)) {
+    if (Date.now() > deadline) throw new Error(`the settings editor did not save ${JSON.stringify(values)} into ${file}`);
+    await page.waitForTimeout(200);
+  }
+  await runFromPalette(page, 'View: Close All Editors');
+}
 
 /** The frame of the training page whose header shows a run. */
 async function trainingFrame(page, timeoutMs = 60_000) {
@@ -73,7 +112,9 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
   // The URL setting points at a local mirror, set before the window opens.
   const mirror = await serveCifarMirror();
   const settingsFile = path.join(dir, 'user-data/User/settings.json');
-  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(settingsFile, 'utf8')), 'resnetLab.cifar10.url': mirror.url }, null, 2));
+  // The editor types settings.json literally for the PyTorch steps (setWorkspaceSettings).
+  const plainEditor = { 'editor.autoClosingBrackets': 'never', 'editor.autoClosingQuotes': 'never', 'editor.autoIndent': 'none', 'editor.formatOnType': false, 'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' }, 'editor.suggestOnTriggerCharacters': false };
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(settingsFile, 'utf8')), ...plainEditor, 'resnetLab.cifar10.url': mirror.url }, null, 2));
   try {
     const workspace = path.join(dir, 'workspace');
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
@@ -176,6 +217,75 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
       expect(!fs.existsSync(path.join(workspace, 'cifar-10-batches-bin')), 'CIFAR-10 landed in the workspace');
       step(`downloaded, unpacked and MD5-checked in ${((Date.now() - began) / 1000).toFixed(0)} s into the extension's storage (${files.length} files); the budget pick follows`);
       await page.keyboard.press('Escape');
+    }
+
+    // The PyTorch engine (Debian's python3-torch at /usr/bin/python3; the python3 first on PATH
+    // may lack torch): first a Python that does not exist, stopped with one clear error before
+    // anything is written, then a real run, the status bar and the panel naming PyTorch on the CPU.
+    if (fs.existsSync(PYTHON_WITH_TORCH)) {
+      const runsFolder = path.join(workspace, '.resnet-lab', 'runs');
+      const runsBefore = fs.readdirSync(runsFolder).sort().join(',');
+      const missing = path.join(dir, 'no-such-python', 'bin', 'python3');
+      await setWorkspaceSettings(page, runFromPalette, workspace, { 'resnetLab.training.backend': 'pytorch', 'resnetLab.python.path': missing });
+      await runFromPalette(page, 'Notifications: Clear All Notifications');
+      await runFromPalette(page, 'ResNet Lab: Train ResNet');
+      await widget.locator('.quick-input-title', { hasText: 'experiment' }).waitFor({ timeout: 10_000 });
+      await pickQuickInputRow(page, 'ResNet-20 vs', PRESET);
+      await widget.locator('.quick-input-title', { hasText: 'data' }).waitFor({ timeout: 10_000 });
+      await pickQuickInputRow(page, 'Synthetic', DATA);
+      // The speed probe (no speed is stored for PyTorch yet) is where the Python is first looked for.
+      const error = page.locator('.notification-list-item', { hasText: 'No Python at' }).first();
+      await error.waitFor({ timeout: 60_000 });
+      const errorText = (await error.locator('.notification-list-item-message').innerText()).replace(/\s+/g, ' ');
+      expect(errorText === `ResNet Lab: No Python at ${missing} (the setting "resnetLab.python.path"): the file does not exist.`, `the error does not name the setting and the path: "${errorText}"`);
+      expect(!/speed probe/i.test(errorText), `the error is buried in the speed probe's: "${errorText}"`);
+      expect(fs.readdirSync(runsFolder).sort().join(',') === runsBefore, 'a run folder was written although the Python does not exist');
+      step(`a Python that does not exist: "${errorText}"; no run folder written`);
+      await page.waitForTimeout(1000); // the toast's fade-in, and the probe's notification gone
+      await shot('ui-training-pytorch-error.png');
+      await error.locator('.monaco-button', { hasText: 'Open Settings' }).first().click();
+      await page.locator('.settings-editor .setting-item', { hasText: 'The Python that trains on the PyTorch engine' }).first().waitFor({ timeout: 20_000 });
+      step('its "Open Settings" button opened the Settings editor on resnetLab.python.path');
+
+      await setWorkspaceSettings(page, runFromPalette, workspace, { 'resnetLab.python.path': PYTHON_WITH_TORCH });
+      await runFromPalette(page, 'ResNet Lab: Train ResNet');
+      await widget.locator('.quick-input-title', { hasText: 'experiment' }).waitFor({ timeout: 10_000 });
+      await pickQuickInputRow(page, 'ResNet-20 vs', PRESET);
+      await widget.locator('.quick-input-title', { hasText: 'data' }).waitFor({ timeout: 10_000 });
+      await pickQuickInputRow(page, 'Synthetic', DATA);
+      const probeBegan = Date.now();
+      await widget.locator('.quick-input-title', { hasText: 'budget' }).waitFor({ timeout: 240_000 });
+      const ptSource = await widget.locator('.quick-input-box input').getAttribute('placeholder');
+      expect(/measured at batch 128 on PyTorch \S+ on CPU.*a speed probe/.test(ptSource ?? ''), `the budget's estimates do not come from a PyTorch probe: "${ptSource}"`);
+      step(`PyTorch speed probe in ${((Date.now() - probeBegan) / 1000).toFixed(0)} s: "${ptSource}"`);
+      await widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first().click();
+      const ptDialog = page.locator('.monaco-dialog-box');
+      await ptDialog.waitFor({ timeout: 10_000 });
+      const ptPlan = (await ptDialog.innerText()).replace(/\s+/g, ' ');
+      expect(/the backend setting is "pytorch"/.test(ptPlan), `the plan does not name the pytorch setting: "${ptPlan}"`);
+      await ptDialog.locator('a.monaco-button, .monaco-button', { hasText: 'Start Training' }).first().click();
+      const ptStatus = page.locator('.statusbar-item', { hasText: 'PyTorch' });
+      await ptStatus.waitFor({ timeout: 120_000 });
+      frame = await trainingFrame(page);
+      const ptRunId = await frame.locator('header.run-header').getAttribute('data-run');
+      const ptStep = await waitForStep(frame, 1, 'the first PyTorch steps', 180_000);
+      await page.locator('.statusbar-item', { hasText: 'images/s' }).waitFor({ timeout: 30_000 });
+      const ptStatusText = (await ptStatus.innerText()).trim();
+      expect(/PyTorch \S+ on CPU, \d+ threads?/.test(ptStatusText), `the status bar does not name PyTorch and the device: "${ptStatusText}"`);
+      const ptBackend = (await frame.locator('.fact-backend dd').innerText()).trim();
+      expect(/^PyTorch \S+ on CPU, \d+ threads?$/.test(ptBackend) && ptStatusText.includes(ptBackend), `the panel's backend "${ptBackend}" is not the status bar's "${ptStatusText}"`);
+      step(`run ${ptRunId} on PyTorch: status bar "${ptStatusText}", panel "Backend: ${ptBackend}", iteration ${ptStep}`);
+      await shot('ui-training-pytorch.png');
+      await runFromPalette(page, 'ResNet Lab: Stop Training');
+      await frame.locator('header.run-header[data-status="stopped"]').waitFor({ timeout: 60_000 });
+      const ptFolder = path.join(runsFolder, ptRunId);
+      for (const file of ['config.json', 'metrics.jsonl', 'checkpoints/a/latest', 'checkpoints/b/latest']) {
+        expect(fs.existsSync(path.join(ptFolder, file)), `the PyTorch run folder lacks ${file}`);
+      }
+      step('Stop Training: the PyTorch run stopped with its checkpoints');
+      await setWorkspaceSettings(page, runFromPalette, workspace, { 'resnetLab.training.backend': undefined, 'resnetLab.python.path': undefined });
+    } else {
+      step(`no ${PYTHON_WITH_TORCH}: the PyTorch steps are skipped`);
     }
     return `${steps.length} steps passed`;
   } catch (error) {

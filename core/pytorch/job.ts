@@ -16,6 +16,14 @@ export const JOB_FORMAT = 'resnet-lab-job';
 export const JOB_FILE = 'job.json';
 const SYNTHETIC_FILE = 'synthetic.bin';
 
+/** The run's job could not be written (its data could not be read, …); the message says why. */
+export class JobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JobError';
+  }
+}
+
 export type JobData =
   | { kind: 'cifar10'; folder: string; trainIndices: number[]; testIndices: number[]; description: string }
   /** synthetic.bin: train pixels, train labels, test pixels, test labels (bytes, NHWC). */

@@ -2,7 +2,7 @@
 // versions and the device it will use. Probed before a run, so a missing Python, a Python
 // without torch, a torch that is too old or a device that is not there stops the run with a
 // message that says which and how to fix it, before anything is written.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -109,12 +109,38 @@ function versionAtLeast(version: string, min: readonly [number, number]): boolea
   return major > min[0] || (major === min[0] && minor >= min[1]);
 }
 
-const tail = (text: string) => text.trim().split('\n').slice(-3).join(' ').slice(0, 400);
+/** What a failed Python said: its error lines (a "Fatal Python error" comes first), else its last lines. */
+function explain(text: string): string {
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /error/i.test(l));
+  return (errors.length ? errors.slice(0, 2) : lines.slice(-3)).join(' ').slice(0, 400);
+}
 
 /** Runs the trainer's probe with one Python; a report, or the PythonError of why not. */
-function probeOne(candidate: PythonCandidate, device: TorchDeviceSetting): ProbeReport | PythonError {
+interface ProcessResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  error?: NodeJS.ErrnoException;
+}
+
+/** Runs a command to its end without blocking (the extension host stays responsive); never rejects. */
+function run(command: string, args: string[], timeoutMs: number): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { windowsHide: true, timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', (error) => resolve({ status: null, signal: null, stdout, stderr, error }));
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+async function probeOne(candidate: PythonCandidate, device: TorchDeviceSetting): Promise<ProbeReport | PythonError> {
   const where = `${candidate.command} (${candidate.source})`;
-  const result = spawnSync(candidate.command, [trainerScript(), 'probe', '--device', device], { encoding: 'utf8', timeout: 120_000, windowsHide: true });
+  const result = await run(candidate.command, [trainerScript(), 'probe', '--device', device], 120_000);
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return new PythonError('no-python', `No Python at ${where}: the file does not exist.`);
@@ -123,14 +149,14 @@ function probeOne(candidate: PythonCandidate, device: TorchDeviceSetting): Probe
   }
   if (result.status !== 0 || result.signal) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.status}`;
-    const said = tail(result.stderr || result.stdout);
+    const said = explain(result.stderr || result.stdout);
     return new PythonError('python-died', `The Python at ${where} ${how} as it started${said ? `: ${said}` : ''}.`);
   }
   const line = result.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as ProbeReport;
   } catch {
-    return new PythonError('python-died', `The Python at ${where} did not answer ResNet Lab's probe (it printed "${tail(result.stdout + result.stderr)}").`);
+    return new PythonError('python-died', `The Python at ${where} did not answer ResNet Lab's probe (it printed "${explain(result.stdout + result.stderr)}").`);
   }
 }
 
@@ -168,14 +194,14 @@ function checkReport(candidate: PythonCandidate, report: ProbeReport, request: P
  * python3/python on PATH, the first that has a usable torch. Throws a PythonError naming the
  * problem (of the explicit Python, or of every one tried).
  */
-export function findPython(request: PythonRequest, env: NodeJS.ProcessEnv = process.env): PythonRuntime {
+export async function findPython(request: PythonRequest, env: NodeJS.ProcessEnv = process.env): Promise<PythonRuntime> {
   const candidates = request.explicit ? [request.explicit] : [...(request.preferred ? [request.preferred] : []), ...pathPythons(env)];
   if (candidates.length === 0) {
     throw new PythonError('no-python', `No Python found: neither python3 nor python is on PATH. Install Python 3 and PyTorch (pip install torch), or set ${request.pythonName} to a Python that has them.`);
   }
   const problems: PythonError[] = [];
   for (const candidate of candidates) {
-    const report = probeOne(candidate, request.device);
+    const report = await probeOne(candidate, request.device);
     const checked = report instanceof PythonError ? report : checkReport(candidate, report, request);
     if (!(checked instanceof PythonError)) return checked;
     problems.push(checked);

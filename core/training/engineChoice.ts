@@ -2,10 +2,9 @@
 // 'auto' takes the first GPU engine that really runs on a GPU (tfjs-node-gpu, then PyTorch on
 // CUDA, MPS or ROCm), then the TF.js backends on the CPU; PyTorch on the CPU only when asked.
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { BackendSetting, TfjsSetting } from '../engine/backend';
 import { findPython, MixedPrecision, PythonError, PythonRequest, PythonRuntime } from '../pytorch/python';
-import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
+import { workerErrand } from './netChannel';
 
 export type EngineChoice =
   | { engine: 'tfjs'; backend: TfjsSetting; skipped: string[] }
@@ -35,28 +34,15 @@ function tfjsNodeGpuInstalled(paths?: string[]): boolean {
 }
 
 /** Loads tfjs-node-gpu in a throwaway worker: null when it runs on a GPU, else why not. */
-function probeTfjsGpu(workerPath: string, nodeModulePaths?: string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    const worker = new Worker(workerPath);
-    const done = (answer: string | null) => {
-      resolve(answer);
-      void worker.terminate();
-    };
-    worker.on('message', (message: FromWorkerMessage) => {
-      if (message.type === 'backend') done(null);
-      else if (message.type === 'failed') done(message.message);
-    });
-    worker.on('error', (error) => done(`tfjs-node-gpu crashed its thread: ${error.message}`));
-    worker.on('exit', (code) => done(`tfjs-node-gpu's probe ended (code ${code})`));
-    const probe: ToWorkerMessage = { type: 'probe', backend: 'tensorflow-gpu', nodeModulePaths };
-    worker.postMessage(probe);
-  });
+async function probeTfjsGpu(workerPath: string, nodeModulePaths?: string[]): Promise<string | null> {
+  const answer = await workerErrand(workerPath, { type: 'probe', backend: 'tensorflow-gpu', nodeModulePaths });
+  return answer.type === 'backend' ? null : answer.type === 'failed' ? answer.message : `unexpected answer ${answer.type}`;
 }
 
 export async function chooseEngine(setting: BackendSetting, options: EngineOptions): Promise<EngineChoice> {
   const python = options.python ?? CLI_PYTHON_REQUEST;
   const amp = options.amp ?? 'off';
-  if (setting === 'pytorch') return { engine: 'pytorch', runtime: findPython(python), amp, skipped: [] };
+  if (setting === 'pytorch') return { engine: 'pytorch', runtime: await findPython(python), amp, skipped: [] };
   if (setting !== 'auto') return { engine: 'tfjs', backend: setting, skipped: [] };
   const skipped: string[] = [];
   if (tfjsNodeGpuInstalled(options.nodeModulePaths)) {
@@ -66,7 +52,7 @@ export async function chooseEngine(setting: BackendSetting, options: EngineOptio
   }
   try {
     // Auto asks PyTorch for a GPU only; the CPU stays with the TF.js engines unless asked.
-    const runtime = findPython({ ...python, device: python.device === 'cpu' ? 'auto' : python.device });
+    const runtime = await findPython({ ...python, device: python.device === 'cpu' ? 'auto' : python.device });
     if (runtime.onGpu) return { engine: 'pytorch', runtime, amp, skipped };
     skipped.push(`PyTorch: ${runtime.report.torch} at ${runtime.command} sees no GPU`);
   } catch (error) {

@@ -66,6 +66,8 @@ export interface RunOutcome {
   step: number;
   /** ISO time it ended. */
   at: string;
+  /** The engine and device that trained in that session, as it named itself (e.g. "PyTorch 2.4.0 on CUDA: NVIDIA H200"). */
+  backend?: string;
 }
 
 export class RunFolder {

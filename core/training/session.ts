@@ -5,11 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackendSetting } from '../engine/backend';
-import { writeJob } from '../pytorch/job';
+import { JobError } from '../pytorch/job';
 import { startPythonNet } from '../pytorch/netProcess';
 import type { MixedPrecision, PythonRequest } from '../pytorch/python';
 import { chooseEngine, EngineChoice } from './engineChoice';
-import { NetChannel, startWorkerNet } from './netChannel';
+import { NetChannel, startWorkerNet, workerErrand } from './netChannel';
 import { RunFolder, RunOutcome } from './runStore';
 import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
 import type { FromWorkerMessage, NetControlMessage, StartNetMessage } from './workerProtocol';
@@ -105,7 +105,7 @@ export class TrainingSession {
    */
   static async start(config: RunConfig, runsRoot: string, options: SessionOptions = {}): Promise<TrainingSession> {
     const engine = await TrainingSession.engineFor(config, options);
-    const jobFolder = await TrainingSession.prepareJob(config, engine);
+    const jobFolder = await TrainingSession.prepareJob(config, engine, options.workerPath ?? defaultWorkerPath());
     let run: RunFolder;
     try {
       run = RunFolder.create(runsRoot, config);
@@ -121,7 +121,7 @@ export class TrainingSession {
     const run = RunFolder.open(runFolder);
     const config = run.readConfig();
     const engine = await TrainingSession.engineFor(config, options);
-    const jobFolder = await TrainingSession.prepareJob(config, engine);
+    const jobFolder = await TrainingSession.prepareJob(config, engine, options.workerPath ?? defaultWorkerPath());
     for (const net of config.nets) run.truncateMetricsAfter(run.latestCheckpoint(net.slot)?.step ?? 0, net.slot);
     return new TrainingSession(run, config, engine, true, options, jobFolder);
   }
@@ -132,14 +132,14 @@ export class TrainingSession {
   }
 
   /** PyTorch trains from a job folder (core/pytorch/job.ts), written to a temporary folder here. */
-  private static async prepareJob(config: RunConfig, engine: EngineChoice): Promise<string | null> {
+  private static async prepareJob(config: RunConfig, engine: EngineChoice, workerPath: string): Promise<string | null> {
     if (engine.engine !== 'pytorch') return null;
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-job-'));
-    try {
-      await writeJob(config, folder);
-    } catch (error) {
+    // In a worker thread: the data and the initial weights take seconds for big runs.
+    const answer = await workerErrand(workerPath, { type: 'job', config, folder });
+    if (answer.type === 'failed') {
       fs.rmSync(folder, { recursive: true, force: true });
-      throw error;
+      throw new JobError(answer.message);
     }
     return folder;
   }
@@ -234,7 +234,7 @@ export class TrainingSession {
 
   private recordOutcome(status: RunOutcome['status'], detail: string): void {
     try {
-      this.run.writeOutcome({ status, detail, step: this.step, at: new Date().toISOString() });
+      this.run.writeOutcome({ status, detail, step: this.step, at: new Date().toISOString(), backend: this.backend || undefined });
     } catch (error) {
       // The run itself (metrics, checkpoints) is intact; only the past-run label is lost.
       this.emit('onWarning', `could not record how run ${this.id} ended in ${this.run.outcomeFile}: ${(error as Error).message}`);

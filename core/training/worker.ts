@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { selectBackend } from '../engine/backend';
+import { writeJob } from '../pytorch/job';
 import { NetControl, trainNet } from './netTrainer';
 import type { FromWorkerMessage, ToWorkerMessage } from './workerProtocol';
 
@@ -11,15 +12,16 @@ const control = new NetControl();
 const emit = (message: FromWorkerMessage) => port.postMessage(message);
 
 port.on('message', (message: ToWorkerMessage) => {
-  if (message.type === 'probe') {
-    selectBackend(message.backend, { nodeModulePaths: message.nodeModulePaths })
-      .then((backend) => emit({ type: 'backend', kind: backend.kind, title: backend.title }))
-      .catch((error: unknown) => emit({ type: 'failed', message: error instanceof Error ? error.message : String(error) }))
-      .finally(() => port.close());
+  // One-off errands, then the thread ends: off the host's main thread, so an editor stays responsive.
+  let errand: Promise<void> | null = null;
+  if (message.type === 'probe') errand = selectBackend(message.backend, { nodeModulePaths: message.nodeModulePaths }).then((backend) => emit({ type: 'backend', kind: backend.kind, title: backend.title }));
+  else if (message.type === 'job') errand = writeJob(message.config, message.folder).then((job) => emit({ type: 'data', description: job.data.description }));
+  if (errand) {
+    errand.catch((error: unknown) => emit({ type: 'failed', message: error instanceof Error ? error.message : String(error) })).finally(() => port.close());
     return;
   }
   if (message.type !== 'start') {
-    control.request(message.type);
+    control.request(message.type as 'pause' | 'resume' | 'stop');
     return;
   }
   const train = async () => {

@@ -35,7 +35,14 @@ export interface ProbeBackendMessage {
   nodeModulePaths?: string[];
 }
 
-export type ToWorkerMessage = StartNetMessage | NetControlMessage | ProbeBackendMessage;
+/** Write the PyTorch engine's job folder of a run (core/pytorch/job.ts): 'data' when written, or 'failed'; then end. */
+export interface WriteJobMessage {
+  type: 'job';
+  config: RunConfig;
+  folder: string;
+}
+
+export type ToWorkerMessage = StartNetMessage | NetControlMessage | ProbeBackendMessage | WriteJobMessage;
 
 export type FromWorkerMessage =
   /** The backend chosen, as the UI names it. */
