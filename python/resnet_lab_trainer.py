@@ -13,8 +13,12 @@ and outcome.json, so a run resumes across engines and Inspect Blocks opens its w
 
   python resnet_lab_trainer.py probe [--device auto|cuda|mps|cpu]
   python resnet_lab_trainer.py train --job JOB --run RUN --slot a [--device ...] [--protocol]
+  torchrun --nproc_per_node N resnet_lab_trainer.py train --job JOB --run RUN --slot a [--sync-bn]
   python resnet_lab_trainer.py plan --seed S --count N --batch B --steps 0,1,2
   python resnet_lab_trainer.py step --job JOB --slot a --checkpoint DIR --batch FILE --lr LR --out DIR
+
+Under torchrun it trains with DistributedDataParallel: the run's global batch split across the
+processes, rank 0 loading, evaluating and writing the run folder.
 
 With --protocol it speaks ResNet Lab's worker protocol: JSON lines on stdout (started, metrics,
 checkpoint, paused, resumed, done, failed), control lines on stdin (pause, resume, stop; end of
@@ -541,6 +545,14 @@ class Trainer:
                                          lr=config["schedule"]["baseLr"], momentum=config["momentum"])
         self.amp = amp
         self.scaler = torch.cuda.amp.GradScaler() if amp == "fp16" and device.type == "cuda" else None
+        self.forward_model = self.model  # the DistributedDataParallel wrapper under torchrun
+
+    def distribute(self, dist, sync_bn):
+        """Wraps the model for torchrun: DDP averages the gradients (and broadcasts rank 0's weights now)."""
+        torch = self.torch
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model) if sync_bn else self.model
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        self.forward_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
     # -- weights --
 
@@ -577,15 +589,16 @@ class Trainer:
 
     # -- steps --
 
-    def forward_loss(self, x, y):
+    def forward_loss(self, x, y, model=None):
         torch = self.torch
+        model = model or self.model
         if self.amp != "off":
             dtype = torch.bfloat16 if self.amp == "bf16" else torch.float16
             with torch.autocast(device_type=self.device.type, dtype=dtype):
-                logits = self.model(x)
+                logits = model(x)
             logits = logits.float()
         else:
-            logits = self.model(x)
+            logits = model(x)
         return logits, torch.nn.functional.cross_entropy(logits, y)
 
     def train_step(self, x, y, lr):
@@ -593,7 +606,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.model.train()
-        logits, loss = self.forward_loss(x, y)
+        logits, loss = self.forward_loss(x, y, self.forward_model)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler:
             self.scaler.scale(loss).backward()
@@ -646,16 +659,68 @@ def make_batch(torch, trainer, images, labels, mean, plan_step, device):
     return x, labels[idx]
 
 
-def open_device(torch, request, threads):
+class Dist:
+    """Under torchrun (WORLD_SIZE > 1): DistributedDataParallel, the global batch split across
+    the processes, rank 0 the only one that loads, evaluates and writes the run folder."""
+
+    def __init__(self):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        self.active = self.world > 1
+        self.main = self.rank == 0
+
+    def start(self, torch, device):
+        if self.active:
+            import torch.distributed  # noqa: F401 - not imported by `import torch` everywhere
+            torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    def shard(self, np, plan_step):
+        """This process's part of the global batch: a contiguous, as-equal-as-possible slice."""
+        if not self.active:
+            return plan_step
+        size = len(plan_step[0])
+        bounds = [size * r // self.world for r in range(self.world + 1)]
+        return tuple(a[bounds[self.rank]:bounds[self.rank + 1]] for a in plan_step)
+
+    def sum(self, torch, tensor):
+        if self.active:
+            torch.distributed.all_reduce(tensor)
+        return tensor
+
+    def any(self, torch, flag, device):
+        """True on every process when any asks for it (the processes stop at the same step)."""
+        if not self.active:
+            return flag
+        t = torch.tensor([1.0 if flag else 0.0], device=device)
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+        return bool(t.item())
+
+    def broadcast(self, torch, tensor):
+        if self.active:
+            torch.distributed.broadcast(tensor, 0)
+        return tensor
+
+    def close(self, torch):
+        if self.active and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def open_device(torch, request, threads, dist):
     info = {"cuda": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else [],
             "mps": bool(getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available())}
     kind = choose_device_kind(request, info)
     if kind is None:
         raise JobError("the device %s is not available to PyTorch %s" % (request, torch.__version__))
     if kind == "cpu":
-        torch.set_num_threads(max(1, threads or os.cpu_count() or 1))
+        # The machine's cores shared among the processes on it.
+        torch.set_num_threads(max(1, threads or (os.cpu_count() or 1) // dist.local_world))
     if kind == "cuda":
         torch.backends.cudnn.benchmark = True
+        if dist.active:
+            torch.cuda.set_device(dist.local_rank)
+            return torch.device("cuda", dist.local_rank)
     return torch.device(kind)
 
 
@@ -682,11 +747,20 @@ def train(args):
     net = next((n for n in config["nets"] if n["slot"] == slot), None)
     if net is None:
         raise JobError("the run has no net %s" % slot)
-    device = open_device(torch, args.device, args.threads)
+    dist = Dist()
+    if dist.active and args.protocol:
+        raise JobError("--protocol is for one process; under torchrun the trainer writes the run folder itself")
+    if config["batchSize"] < dist.world:
+        raise JobError("the global batch of %d cannot be split across %d processes" % (config["batchSize"], dist.world))
+    device = open_device(torch, args.device, args.threads, dist)
+    if args.sync_bn and dist.active and device.type != "cuda":
+        raise JobError("--sync-bn needs CUDA GPUs: PyTorch's SyncBatchNorm runs on CUDA only")
+    dist.start(torch, device)
     run = args.run
     standalone = emit is None
-    out = emit or (lambda message: None)
-    if standalone:
+    # Under torchrun only rank 0 speaks, writes and evaluates; the others train their share.
+    out = (emit or (lambda message: None)) if dist.main else (lambda message: None)
+    if standalone and dist.main:
         prepare_standalone_run(run, config)
 
     amp = args.amp if device.type == "cuda" else "off"
@@ -695,6 +769,8 @@ def train(args):
     trainer = Trainer(torch, np, job, slot, device, amp)
     threads = torch.get_num_threads()
     title = describe_device(torch, device, threads) + ("" if amp == "off" else ", %s autocast" % amp)
+    if dist.active:
+        title += ", DistributedDataParallel on %d processes%s" % (dist.world, " with SyncBatchNorm" if args.sync_bn else "")
     out({"type": "backend", "kind": "pytorch", "title": title})
     train_x, train_y, test_x, test_y = load_data(np, job, args.data)
     out({"type": "data", "description": job["data"]["description"]})
@@ -708,7 +784,7 @@ def train(args):
 
     step = 0
     interval = [0.0, 0.0, 0]  # loss sum, error sum, steps since the last training record
-    latest = latest_checkpoint(run, slot)
+    latest = latest_checkpoint(run, slot) if dist.main else None
     if latest:
         tensors = read_checkpoint(np, latest[1])
         trainer.set_weights(tensors, require_momentum=True)
@@ -720,8 +796,15 @@ def train(args):
             truncate_metrics_after(run, slot, step)
     else:
         trainer.set_weights(read_checkpoint(np, os.path.join(job["folder"], "init", slot)), require_momentum=False)
+    if dist.active:
+        # Rank 0's step and state for all: DDP broadcasts the weights, here the step and momenta.
+        step = int(dist.broadcast(torch, torch.tensor([step], dtype=torch.int64, device=device)).item())
+        for _, tensor, role in trainer.table:
+            if role in TRAINABLE:
+                dist.broadcast(torch, trainer.optimizer.state[tensor]["momentum_buffer"])
+        trainer.distribute(dist, args.sync_bn)
     out({"type": "started", "step": step})
-    if standalone:
+    if standalone and dist.main:
         log("%s: %s, from step %s of %s" % (net["title"], title, format_count(step), format_count(config["iterations"])))
 
     iterations = config["iterations"]
@@ -732,43 +815,61 @@ def train(args):
     interval_images = 0
     interval_began = time.perf_counter()
 
+    def drain():
+        """The steps' loss and error since the last drain, over the global batch, into the interval."""
+        sums = dist.sum(torch, torch.stack([loss_acc, wrong_acc]))
+        interval[0] += sums[0].item()
+        interval[1] += sums[1].item()
+        loss_acc.zero_()
+        wrong_acc.zero_()
+
     def checkpoint():
+        if not dist.main:
+            return
         tensors = trainer.get_weights() + [(INTERVAL_TENSOR, [3], np.array(interval, dtype=np.float32))]
         folder = write_checkpoint(np, run, slot, step, tensors)
         out({"type": "checkpoint", "step": step, "folder": folder})
 
     def record(points):
+        if not dist.main:
+            return
         if emit:
             emit({"type": "metrics", "points": points})
         else:
             append_metrics(run, points)
 
+    # Under torchrun a stop (SIGTERM) is agreed on every few steps, so every process stops at the same one.
+    agree_every = max(1, min(config["logEvery"], 10))
     while step < iterations:
-        if control.state == "pause":
+        stopping = control.state == "stop" if not dist.active else (step % agree_every == 0 and dist.any(torch, control.state == "stop", device))
+        if control.state == "pause" and not dist.active:
             out({"type": "paused", "step": step})
             control.wait_while_paused()
             if control.state == "run":
                 out({"type": "resumed", "step": step})
             interval_began = time.perf_counter()
-        if control.state == "stop":
+        if stopping or (control.state == "stop" and not dist.active):
             checkpoint()
             out({"type": "done", "reason": "stopped", "step": step})
-            if standalone:
+            if standalone and dist.main:
                 finish_standalone(run, "stopped", "stopped at step %s" % format_count(step), step, title)
+            dist.close(torch)
             return 0
         lr = learning_rate_at(config["schedule"], step)
-        x, y = make_batch(torch, trainer, images, labels, mean, plan.at(step), device)
+        global_step = plan.at(step)
+        global_size = len(global_step[0])
+        x, y = make_batch(torch, trainer, images, labels, mean, dist.shard(np, global_step), device)
         loss, wrong = trainer.train_step(x, y, lr)
-        loss_acc += loss.double()
-        wrong_acc += wrong.double() / len(y)
+        # Weighted by this process's share, so the sum over processes is the global batch's mean.
+        loss_acc += loss.double() * (len(y) / global_size)
+        wrong_acc += wrong.double() / global_size
         interval[2] += 1
-        interval_images += len(y)
+        interval_images += global_size
         step += 1
         last = step == iterations
         points = []
         if step % config["logEvery"] == 0 or last:
-            interval[0] += loss_acc.item()
-            interval[1] += wrong_acc.item()
+            drain()
             seconds = time.perf_counter() - interval_began
             point = {"slot": slot, "step": step, "epoch": epoch_of(step), "split": "train", "loss": interval[0] / interval[2],
                      "error": interval[1] / interval[2], "lr": lr, "time": now_ms()}
@@ -776,10 +877,8 @@ def train(args):
                 point["imagesPerSec"] = interval_images / seconds
             points.append(point)
             interval = [0.0, 0.0, 0]
-            loss_acc.zero_()
-            wrong_acc.zero_()
             interval_images = 0
-        if step % config["evalEvery"] == 0 or last:
+        if (step % config["evalEvery"] == 0 or last) and dist.main:
             test_loss, test_error = trainer.evaluate(test_images, test_labels, mean)
             points.append({"slot": slot, "step": step, "epoch": epoch_of(step), "split": "test", "loss": test_loss, "error": test_error, "lr": lr, "time": now_ms()})
         if points:
@@ -788,16 +887,14 @@ def train(args):
                 log(progress_text(net["title"], step, iterations, points))
         if step % config["checkpointEvery"] == 0 or last:
             # The interval's running sums go into the checkpoint, so a resume continues them exactly.
-            interval[0] += loss_acc.item()
-            interval[1] += wrong_acc.item()
-            loss_acc.zero_()
-            wrong_acc.zero_()
+            drain()
             checkpoint()
         if points or step % config["checkpointEvery"] == 0:
             interval_began = time.perf_counter()
     out({"type": "done", "reason": "finished", "step": step})
-    if standalone:
+    if standalone and dist.main:
         finish_standalone(run, "finished", "finished %s iterations" % format_count(iterations), step, title)
+    dist.close(torch)
     return 0
 
 
@@ -873,7 +970,7 @@ def one_step(args):
     if args.double:
         trainer.model.double()  # the float64 reference of the same step
     tensors = read_checkpoint(np, args.checkpoint)
-    trainer.set_weights(tensors, require_momentum=True)
+    trainer.set_weights(tensors, require_momentum=False)
     batch = read_checkpoint(np, args.batch)
     x = torch.from_numpy(batch["x"].copy()).permute(0, 3, 1, 2).contiguous()
     x = x.double() if args.double else x
@@ -913,6 +1010,7 @@ def main(argv):
     t.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"], help="mixed precision (off: fp32, as the paper)")
     t.add_argument("--data", help="the CIFAR-10 folder on this machine, when not where the job says")
     t.add_argument("--protocol", action="store_true", help="speak ResNet Lab's worker protocol on stdio")
+    t.add_argument("--sync-bn", action="store_true", help="under torchrun: BatchNorm statistics over the global batch (CUDA only)")
     pl = sub.add_parser("plan", help="print the batches of some steps as JSON (cross-engine test)")
     pl.add_argument("--seed", required=True)
     pl.add_argument("--count", type=int, required=True)
