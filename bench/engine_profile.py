@@ -5,8 +5,8 @@ folder's resnet_lab_trainer.py, timed in one process, in blocks of K steps with 
 block, the variants taking turns so the machine's other load falls on all of them alike:
 
   loop        the trainer's loop body: the step's draws, batch assembly on the device, the step,
-              the metric sums; .item() once a block (the trainer reads them once a logging interval)
-  loop+item   the same with the two .item()s every step (logEvery 1, as the CPU bench's job)
+              the metric sums; read (.item()) once a block, as the trainer once a logging interval
+  loop+item   the same with the sums read every step (logEvery 1, as the CPU bench's job)
   fixed batch the trainer's step and metric sums on one batch (no draws, no assembly)
   bare        plain PyTorch's step on that batch (torch_reference.py's loop)
 
@@ -40,7 +40,12 @@ def main():
 
     job = T.read_job(job_dir)
     config = job["config"]
-    device = T.open_device(torch, a.device, a.threads or os.cpu_count())
+    # As the trainer's open_device for one process.
+    if a.device == "cpu":
+        torch.set_num_threads(max(1, a.threads or os.cpu_count() or 1))
+    else:
+        torch.backends.cudnn.benchmark = True
+    device = torch.device(a.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     trainer = T.Trainer(torch, np, job, a.slot, device, "off")
     trainer.set_weights(T.read_checkpoint(np, os.path.join(job_dir, "init", a.slot)), require_momentum=False)
@@ -55,24 +60,34 @@ def main():
     acc = [torch.zeros((), device=device, dtype=torch.float64) for _ in range(2)]
     counter = [0]
 
+    def drain():
+        """The trainer's read of the metric sums at a logging interval's end (one process)."""
+        sums = torch.stack(acc)
+        sums[0].item()
+        sums[1].item()
+        acc[0].zero_()
+        acc[1].zero_()
+
     def loop_step(item_each):
+        # The trainer's loop body (train() in resnet_lab_trainer.py), one process.
         step = counter[0]
         counter[0] += 1
         lr = T.learning_rate_at(config["schedule"], step)
-        x, y = T.make_batch(torch, trainer, images, labels, mean, plan.at(step), device)
+        global_step = plan.at(step)
+        global_size = len(global_step[0])
+        x, y = T.make_batch(torch, trainer, images, labels, mean, global_step, device)
         loss, wrong = trainer.train_step(x, y, lr)
-        acc[0] += loss.double()
-        acc[1] += wrong.double() / len(y)
+        acc[0] += loss.double() * (len(y) / global_size)
+        acc[1] += wrong.double() / global_size
         if item_each:
-            acc[0].item()
-            acc[1].item()
-        return acc[0]
+            drain()
 
     def fixed_step():
         loss, wrong = trainer.train_step(x0, y0, 0.01)
         acc[0] += loss.double()
         acc[1] += wrong.double() / len(y0)
-        return acc[0]
+
+    bare_loss = []
 
     def bare_step():
         model, opt = trainer.model, trainer.optimizer
@@ -81,22 +96,25 @@ def main():
         loss = F.cross_entropy(model(x0), y0)
         loss.backward()
         opt.step()
-        return loss.detach()
+        bare_loss[:] = [loss.detach()]
 
-    variants = {"loop": lambda: loop_step(False), "loop+item": lambda: loop_step(True), "fixed batch": fixed_step, "bare": bare_step}
-    for f in variants.values():
+    # (a step, what ends a block: the host's one sync)
+    variants = {"loop": (lambda: loop_step(False), drain), "loop+item": (lambda: loop_step(True), drain),
+                "fixed batch": (fixed_step, drain), "bare": (bare_step, lambda: bare_loss[0].item())}
+    for f, end in variants.values():
         for _ in range(a.warmup):
-            f().item()
+            f()
+            end()
     times = {name: [] for name in variants}
     names = list(variants)
     for r in range(a.rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            f = variants[name]
+            f, end = variants[name]
             sync()
             t0 = time.perf_counter()
             for _ in range(block):
-                out = f()
-            out.item()
+                f()
+            end()
             times[name].append((time.perf_counter() - t0) / block * 1000)
 
     def host_us(f, n=50):

@@ -224,7 +224,7 @@ export async function exportCommand(args: string[], io: CommandIo): Promise<numb
     io.err(describePlan(config));
     result = await exportRun(config, path.resolve(values.to));
   }
-  io.out(`Exported to ${result.folder}: ${TRAINER_FILE}, job.json, README.md (the commands for 1 GPU, N GPUs and N machines).`);
+  io.out(`Exported to ${result.folder}: ${TRAINER_FILE}, job.json, init/ (the initial weights), the data's files and README.md (the commands for 1 GPU, N GPUs and N machines).`);
   io.out(`The run folder will be ${result.runFolder}; copy it into a workspace's ${RUNS_FOLDER} to open it.`);
   return 0;
 }

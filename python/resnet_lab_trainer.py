@@ -703,8 +703,8 @@ class Dist:
         return tensor
 
     def close(self, torch):
-        if self.active and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        if self.active:
+            torch.distributed.barrier()  # every process past its last step before rank 0 says done
 
 
 def open_device(torch, request, threads, dist):
@@ -883,7 +883,7 @@ def train(args):
             points.append({"slot": slot, "step": step, "epoch": epoch_of(step), "split": "test", "loss": test_loss, "error": test_error, "lr": lr, "time": now_ms()})
         if points:
             record(points)
-            if standalone:
+            if standalone and dist.main:
                 log(progress_text(net["title"], step, iterations, points))
         if step % config["checkpointEvery"] == 0 or last:
             # The interval's running sums go into the checkpoint, so a resume continues them exactly.
@@ -893,7 +893,11 @@ def train(args):
             interval_began = time.perf_counter()
     out({"type": "done", "reason": "finished", "step": step})
     if standalone and dist.main:
-        finish_standalone(run, "finished", "finished %s iterations" % format_count(iterations), step, title)
+        waiting = [n["title"] + " (--slot " + n["slot"] + ")" for n in config["nets"] if n["slot"] != slot and last_step(run, n["slot"]) < iterations]
+        if waiting:
+            finish_standalone(run, "stopped", "%s finished; %s still to train" % (net["title"], ", ".join(waiting)), step, title)
+        else:
+            finish_standalone(run, "finished", "finished %s iterations" % format_count(iterations), step, title)
     dist.close(torch)
     return 0
 
@@ -929,6 +933,21 @@ def append_metrics(run, points):
     with open(os.path.join(run, "metrics.jsonl"), "a", encoding="utf-8") as f:
         for p in points:
             f.write(json.dumps(p) + "\n")
+
+
+def last_step(run, slot):
+    path = os.path.join(run, "metrics.jsonl")
+    best = 0
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    p = json.loads(line)
+                except ValueError:
+                    continue
+                if p.get("slot") == slot:
+                    best = max(best, p.get("step", 0))
+    return best
 
 
 def truncate_metrics_after(run, slot, step):
@@ -1040,7 +1059,14 @@ def main(argv):
         emit_line(steps)
         return 0
     try:
-        return train(args) if args.command == "train" else one_step(args)
+        code = train(args) if args.command == "train" else one_step(args)
+        if Dist().active:
+            # Freeing DDP's gloo group at interpreter exit can deadlock (pytorch/pytorch#56297):
+            # the run folder is written, so leave without running destructors.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     except Exception as error:  # noqa: BLE001 - every failure is told, then the process ends
         message = str(error) if isinstance(error, JobError) else "%s: %s" % (type(error).__name__, error)
         if getattr(args, "protocol", False):

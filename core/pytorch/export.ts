@@ -82,5 +82,5 @@ function exportReadme(config: RunConfig, cifarFolder: string | null, resumed: bo
     `Copy (or sync) ${run} into the workspace's .resnet-lab/runs/ folder, e.g. \`rsync -a ${run} WORKSPACE/.resnet-lab/runs/\`. "ResNet Lab: Open Run" then shows its curves, overlays and Inspect Blocks, and \`resnet-lab runs\` lists it. While it trains elsewhere, syncing again shows its progress.`,
     '',
   ];
-  return lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n');
+  return lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n').trimEnd() + '\n';
 }

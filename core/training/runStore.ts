@@ -245,6 +245,7 @@ export interface RunListing {
   config: RunConfig | null;
   /** Why the config could not be read, when it could not. */
   problem: string | null;
+  /** The lowest of the nets' last logged steps (a comparison is as far as its slower net). */
   lastStep: number;
   /** How its last session ended, when one ended and recorded it. */
   outcome: RunOutcome | null;
@@ -261,7 +262,8 @@ export function listRuns(runsRoot: string): RunListing[] {
       try {
         const config = run.readConfig();
         const metrics = run.readMetrics();
-        return { id: d.name, folder: run.folder, config, problem: null, lastStep: metrics.reduce((m, p) => Math.max(m, p.step), 0), outcome: run.readOutcome() };
+        const lastStep = Math.min(...config.nets.map((net) => metrics.reduce((m, p) => (p.slot === net.slot ? Math.max(m, p.step) : m), 0)));
+        return { id: d.name, folder: run.folder, config, problem: null, lastStep, outcome: run.readOutcome() };
       } catch (error) {
         return { id: d.name, folder: run.folder, config: null, problem: (error as Error).message, lastStep: 0, outcome: null };
       }
