@@ -267,6 +267,7 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
               const each = o.repeat > 1 ? ` (each run: ${engineRuns.map((e, i) => `${fmt(e.imagesPerSec ?? null)}/${fmt(torchRuns[i]?.imagesPerSec ?? null)}`).join(', ')})` : '';
               console.log(`  PyTorch engine overhead: ${fmt(ips)} img/s vs plain PyTorch ${fmt(tIps)} img/s = ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(1)}% time an image (goal ≤ 10%)${each}`);
             }
+            for (const failed of [...engineRuns, ...torchRuns].filter((e) => e.error && (r.imagesPerSec !== undefined || tIps !== null))) console.log(`  (a run failed: ${failed.error})`);
           }
           for (const backend of backends) {
             if (backend === 'pytorch') continue;

@@ -108,7 +108,10 @@ def main():
     began = time.perf_counter()
     deadline = began + a.budget
 
-    import torch  # the same Python runs every child
+    try:
+        import torch  # the same Python runs every child
+    except ImportError as error:
+        raise SystemExit("This Python (%s) cannot import torch (%s): run it with one that has PyTorch, e.g. PYTHON=/path/to/python bash gpu-bench.sh" % (sys.executable, error))
 
     folder, jobs = find_jobs(a.jobs)
     print("ResNet Lab GPU benchmark: the PyTorch engine (resnet_lab_trainer.py train) against plain PyTorch")
@@ -118,6 +121,8 @@ def main():
     if not jobs:
         raise SystemExit("No job folders in %s: run `npm run bench:gpu-prepare` on a machine with Node and copy bench/gpu-jobs here." % folder)
     precisions = (a.precisions or ("fp32,bf16" if a.device == "cuda" else "fp32")).split(",")
+    if any(pr not in ("fp32", "bf16") for pr in precisions):
+        raise SystemExit("--precisions takes fp32 and/or bf16; got %s" % a.precisions)
     threads = os.cpu_count() if a.device == "cpu" else 0
     plans = []
     for job in jobs:
