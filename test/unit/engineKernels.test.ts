@@ -11,6 +11,7 @@ import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies } from '../../core/engine/wasmKernels';
 import { findKernelsWasm, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
 import { readFileSync } from 'node:fs';
+import { relativeError } from './numerics';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 interface ConvCase {
@@ -27,18 +28,6 @@ interface ConvCase {
 function randomValues(count: number, seed: string): Float32Array {
   const r = seededRandom(seed);
   return Float32Array.from({ length: count }, () => 2 * r.next() - 1);
-}
-
-/** Largest |a − b| relative to the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
 }
 
 /** Outputs of conv2d's input and filter gradients for one case on the current backend. */

@@ -24,6 +24,7 @@ import { listRuns, NamedTensor, RunFolder } from '../../core/training/runStore';
 import { SessionOptions, TrainingSession } from '../../core/training/session';
 import type { MetricPoint } from '../../core/training/types';
 import { extractedCifar10, REPO_ROOT } from './dataSupport';
+import { relativeError } from './numerics';
 
 const PYTHON = '/usr/bin/python3';
 const withPython = (command: string, device: TorchDeviceSetting = 'auto'): SessionOptions => ({
@@ -35,17 +36,6 @@ const temp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `resnet-lab
 const named = (name: string, extra: Partial<Extract<ModelRequest, { kind: 'named' }>> = {}): ModelRequest => ({ kind: 'named', name, ...extra });
 const bottleneck: ModelRequest = { kind: 'custom', options: { blocks: [1, 1, 1], baseWidth: 4, blockType: 'bottleneck', stem: 'cifar', inputSize: 32, classes: 10, residual: true, shortcut: 'B' } };
 const trainSteps = (metrics: MetricPoint[], slot: 'a' | 'b') => metrics.filter((p) => p.slot === slot && p.split === 'train').map((p) => p.step);
-
-/** max |a − b| / max |b|: the error relative to the tensor's scale. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-12);
-}
 
 /** A scratch run folder's checkpoint, used as a plain tensor file. */
 function writeTensors(folder: string, tensors: NamedTensor[]): string {
