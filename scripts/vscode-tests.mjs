@@ -198,6 +198,8 @@ async function inHostSuite(browser, port, dir) {
   ];
   let passing = '?';
   let failing = '0';
+  // The failures' titles and first lines, repeated in the summary (CI shows only its tail).
+  const failureLines = [];
   const exitCode = new Promise((resolve) => {
     page.exposeFunction('codeAutomationExit', (code) => resolve(code));
   });
@@ -209,6 +211,7 @@ async function inHostSuite(browser, port, dir) {
       const fail = /^\s*(\d+) failing/.exec(line);
       if (pass) passing = pass[1];
       if (fail) failing = fail[1];
+      else if (failing !== '0' && line.trim() && failureLines.length < 16) failureLines.push(line.trim());
       console.log(`  ${line}`);
     }
   });
@@ -223,7 +226,7 @@ async function inHostSuite(browser, port, dir) {
   if (code !== 0) await page.screenshot({ path: path.join(resultsDir, 'in-host-failure.png') }).catch(() => {});
   await context.close();
   if (code === 'timeout') throw new Error('the in-host suites did not finish within 240 s');
-  if (code !== 0) throw new Error(`${failing} of ${Number(passing) + Number(failing)} in-host tests failed (exit code ${code})`);
+  if (code !== 0) throw new Error(`${failing} of ${Number(passing) + Number(failing)} in-host tests failed (exit code ${code}):\n    ${failureLines.join('\n    ')}`);
   return `${passing} tests passed`;
 }
 
