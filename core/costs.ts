@@ -1,6 +1,6 @@
 // Exact costs of a graph: parameters, multiply-adds (the paper's FLOPs convention) and
 // activation memory, per layer, block, stage and in total.
-import { formatShape, LayerNode, NetworkGraph, Shape } from './graph';
+import { LayerNode, NetworkGraph, Shape } from './graph';
 
 export interface Cost {
   /** Trainable parameters (conv weights, BN gamma and beta, fc weights and bias). */
@@ -100,25 +100,3 @@ export function computeCosts(graph: NetworkGraph): NetworkCosts {
     layers,
   };
 }
-
-/** "11,689,512" */
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-/** Paper-style rounding: 1.8 G, 40.6 M, 0.27M-style figures use formatMillions. */
-export function formatFlops(n: number, digits = 3): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(digits)} G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(digits > 2 ? 2 : digits)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
-  return `${n}`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
-  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}
-
-export { formatShape };

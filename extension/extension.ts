@@ -1,14 +1,16 @@
 // Activation: the Show Architecture command, the panel serializer, the status bar and the log.
 import * as vscode from 'vscode';
 import { ModelRequest } from '../core/spec';
-import type { FromWebviewMessage, ToWebviewMessage } from '../webview/protocol';
-import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanels, OpenPanelInfo, SaveDialog } from './architecturePanel';
-import { createLog, disposeLog, errorMessage } from './log';
-import { pickModel, requestFromArgument } from './modelPicker';
-import { PanelMemory } from './panelMemory';
-import { ModelStatusBar } from './statusBar';
-import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training';
-import { InspectorApi, registerInspector } from './inspector';
+import type { ToArchitecturePage } from '../protocol/architecture';
+import { ARCHITECTURE_VIEW_TYPE, ArchitecturePanels, OpenPanelInfo, SaveDialog } from './architecture/architecturePanel';
+import { guarded } from './errors';
+import { disposeLog, log as extensionLog } from './log';
+import { registerPanelSerializer } from './panelHost';
+import { pickModel, requestFromArgument } from './architecture/modelPicker';
+import { PanelMemory } from './architecture/panelMemory';
+import { ModelStatusBar } from './architecture/modelStatusBar';
+import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training/trainingCommands';
+import { InspectorApi, registerInspector } from './inspector/inspectorCommands';
 
 export const SHOW_ARCHITECTURE_COMMAND = 'resnetLab.showArchitecture';
 
@@ -21,13 +23,15 @@ export interface ResNetLabApi extends TrainingApi, InspectorApi {
   /** The status bar text, or undefined while the item is hidden. */
   statusBarText(): string | undefined;
   /** Handles a message as if the page of that model's panel had sent it; resolves to the reply. */
-  receiveFromPage(model: string | ModelRequest, message: FromWebviewMessage): Promise<ToWebviewMessage | undefined>;
+  receiveFromPage(model: string | ModelRequest, message: unknown): Promise<ToArchitecturePage | undefined>;
+  /** The last lines of the ResNet Lab log, oldest first ("[warn] text"). */
+  recentLog(): string[];
   /** Replaces the save dialog (undefined restores the real one): tests cannot click a dialog. */
   useSaveDialog(dialog: SaveDialog | undefined): void;
 }
 
 export function activate(context: vscode.ExtensionContext): ResNetLabApi {
-  const log = createLog();
+  const log = extensionLog();
   let saveDialog: SaveDialog = (options) => vscode.window.showSaveDialog(options);
   const panels = new ArchitecturePanels({
     extensionUri: context.extensionUri,
@@ -37,17 +41,8 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   const statusBar = new ModelStatusBar(panels);
 
   const showArchitecture = async (argument?: unknown): Promise<OpenPanelInfo | undefined> => {
-    let request: ModelRequest | undefined;
-    try {
-      request = argument === undefined ? await pickModel() : requestFromArgument(argument);
-      if (!request) return undefined;
-      return panels.show(request).info();
-    } catch (error) {
-      const problem = errorMessage(error);
-      log.error(`Show Architecture: ${problem}`);
-      void vscode.window.showErrorMessage(`ResNet Lab: ${problem}`);
-      throw error;
-    }
+    const request = argument === undefined ? await pickModel() : requestFromArgument(argument);
+    return request ? panels.show(request).info() : undefined;
   };
 
   const training = registerTraining(context, () => saveDialog);
@@ -60,10 +55,8 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
     log,
     panels,
     statusBar,
-    vscode.commands.registerCommand(SHOW_ARCHITECTURE_COMMAND, showArchitecture),
-    vscode.window.registerWebviewPanelSerializer(ARCHITECTURE_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel, state: unknown) => panels.revive(panel, state),
-    }),
+    vscode.commands.registerCommand(SHOW_ARCHITECTURE_COMMAND, guarded('Show Architecture', showArchitecture)),
+    registerPanelSerializer(ARCHITECTURE_VIEW_TYPE, 'ResNet Lab: architecture', '"ResNet Lab: Show Architecture" opens it again.', (panel, state) => panels.revive(panel, state)),
   );
   log.info(`activated in ${vscode.env.appName} ${vscode.version} (${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
 
@@ -76,8 +69,9 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
     receiveFromPage: async (model, message) => {
       const panel = panels.find(requestFromArgument(model));
       if (!panel) throw new Error(`No ResNet Lab panel shows ${JSON.stringify(model)}.`);
-      return panel.handleMessage(message);
+      return (await panel.host.receive(message)) as ToArchitecturePage | undefined;
     },
+    recentLog: () => log.recent(),
     useSaveDialog: (dialog) => {
       saveDialog = dialog ?? ((options) => vscode.window.showSaveDialog(options));
     },

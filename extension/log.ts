@@ -1,21 +1,54 @@
-// The "ResNet Lab" output channel: where the extension and the page report what happened.
+// The "ResNet Lab" output channel: where the extension and its pages report what happened.
+// The last lines are also kept in memory, for the API's recentLog() (tests read what was logged).
 import * as vscode from 'vscode';
 
-let channel: vscode.LogOutputChannel | undefined;
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
-export function createLog(): vscode.LogOutputChannel {
-  channel ??= vscode.window.createOutputChannel('ResNet Lab', { log: true });
-  return channel;
+export interface Log extends vscode.Disposable {
+  trace(text: string): void;
+  debug(text: string): void;
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+  /** Reveals the channel in the Output panel. */
+  show(): void;
+  /** The last lines logged at info level or above, oldest first: "[warn] text". */
+  recent(): string[];
 }
 
-/** The channel, once activate() has created it. */
-export function log(): vscode.LogOutputChannel {
-  return createLog();
+const KEPT_LINES = 200;
+let current: Log | undefined;
+
+function createChannelLog(): Log {
+  const channel = vscode.window.createOutputChannel('ResNet Lab', { log: true });
+  const lines: string[] = [];
+  const write = (level: LogLevel) => (text: string) => {
+    channel[level](text);
+    if (level === 'trace' || level === 'debug') return;
+    lines.push(`[${level}] ${text}`);
+    if (lines.length > KEPT_LINES) lines.shift();
+  };
+  return {
+    trace: write('trace'),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    show: () => channel.show(),
+    recent: () => [...lines],
+    dispose: () => channel.dispose(),
+  };
+}
+
+/** The log (created at the first use: activate() creates it first). */
+export function log(): Log {
+  current ??= createChannelLog();
+  return current;
 }
 
 export function disposeLog(): void {
-  channel?.dispose();
-  channel = undefined;
+  current?.dispose();
+  current = undefined;
 }
 
 export function errorMessage(error: unknown): string {

@@ -304,7 +304,7 @@ def mean_image(np, images):
     return (total * (1.0 / (255 * max(1, len(images))))).astype(np.float32)
 
 
-# ---- checkpoints (core/training/runStore.ts) ------------------------------------------------
+# ---- checkpoints (core/training/runFolder.ts) ------------------------------------------------
 
 
 def write_file_atomic(path, data):

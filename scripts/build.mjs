@@ -1,4 +1,4 @@
-// Bundles the CLI, the extension and the webview with esbuild. `--watch` rebuilds on change.
+// Bundles the CLI, the extension, its worker threads and the three pages with esbuild. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 
@@ -9,7 +9,7 @@ mkdirSync('dist', { recursive: true });
 for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) {
   copyFileSync(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${file}`, `dist/${file}`);
 }
-// ResNet Lab's own SIMD training kernels (wasm/kernels.c, rebuilt by wasm/build.sh), found
+// ResNet Lab's own SIMD training kernels (wasm/*.c, rebuilt by wasm/build.sh), found
 // beside the bundle by core/engine/wasmThreads.ts.
 copyFileSync('wasm/kernels.wasm', 'dist/resnetlab-kernels.wasm');
 // The PyTorch engine's trainer, run by the user's Python (core/pytorch/python.ts finds it here).
@@ -19,10 +19,10 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const builds = [
   // Node side: the CLI, the extension host code (vscode is provided by the host) and the
   // training worker thread that both start.
-  { ...common, entryPoints: { cli: 'core/cli.ts', extension: 'extension/extension.ts', trainWorker: 'core/training/worker.ts', inspectWorker: 'core/inspect/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
-  // The webview page: one script and one stylesheet, loaded under a strict CSP.
-  { ...common, entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
-  { ...common, entryPoints: { webview: 'webview/styles.css' }, outdir: 'dist' },
+  { ...common, entryPoints: { cli: 'core/cli/main.ts', extension: 'extension/extension.ts', trainWorker: 'core/training/worker.ts', inspectWorker: 'core/inspect/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // The architecture page (webview/architecture/): one script and one stylesheet, loaded under a strict CSP.
+  { ...common, entryPoints: { architecture: 'webview/architecture/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
+  { ...common, entryPoints: { architecture: 'webview/architecture/styles.css' }, outdir: 'dist' },
   // The training-curves page (webview/training/): its own script and stylesheet.
   { ...common, entryPoints: { training: 'webview/training/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
   { ...common, entryPoints: { training: 'webview/training/styles.css' }, outdir: 'dist' },

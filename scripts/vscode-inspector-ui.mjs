@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 async function trainTinyRun(workspace) {
   const { planRun } = require(path.join(root, 'out/core/training/plan.js'));
   const { TrainingSession } = require(path.join(root, 'out/core/training/session.js'));
-  const { RUNS_FOLDER } = require(path.join(root, 'out/core/training/runStore.js'));
+  const { RUNS_FOLDER } = require(path.join(root, 'out/core/training/runFolder.js'));
   const config = planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'synthetic', trainSize: 64, testSize: 16 }, iterations: 4, batchSize: 16, seed: 2, backend: 'wasm' });
   const session = await TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
   const status = await session.finished;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds wasm/kernels.wasm from wasm/kernels.c (the built file is committed, so neither the
+# Rebuilds wasm/kernels.wasm from the kernels (the built file is committed, so neither the
 # build nor CI needs clang). Needs Debian's clang and lld, 16 or newer (apt-get install -y
 # clang-16 lld-16): clang 14 computes every constant offset of a load with an i32.add instead of
 # the load's offset field, and its kernels run ~1.5× slower under V8. Needs node (to append a
@@ -20,13 +20,16 @@ done
 [ -n "$CLANG" ] || { echo "clang (16+) not found: apt-get install -y clang-16 lld-16" >&2; exit 1; }
 major=$("$CLANG" -dumpversion | cut -d. -f1)
 [ "$major" -ge 16 ] || { echo "$CLANG is version $major; 16 or newer is needed (apt-get install -y clang-16 lld-16)" >&2; exit 1; }
+# The kernels by operation (kernels.h: what they share), compiled as one translation unit so that
+# gemm.c's matrix products inline into the convolutions of im2col.c and winograd.c.
+PARTS="gemm.c im2col.c batchnorm.c winograd.c"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build() {
-  "$CLANG" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding \
+  for part in $PARTS; do echo "#include \"$part\""; done | "$CLANG" --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -ffreestanding \
     -Wall -Wextra -Wno-unused-parameter \
     -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
-    -Wl,--stack-first -Wl,-z,stack-size=65536 "$@" kernels.c
+    -Wl,--stack-first -Wl,-z,stack-size=65536 "$@" -I. -x c -
 }
 build -o "$tmp/plain.wasm"
 build -mrelaxed-simd -DRESNETLAB_RELAXED_SIMD -o "$tmp/relaxed.wasm"
@@ -35,7 +38,7 @@ OBJDUMP=$(command -v "llvm-objdump-$major" || command -v llvm-objdump || true)
 if [ -n "$OBJDUMP" ]; then
   for f in plain relaxed; do
     if "$OBJDUMP" -d "$tmp/$f.wasm" | grep -q 'global\.[gs]et'; then
-      echo "kernels.c ($f) uses the stack (global.get/set): keep arrays out of the kernels" >&2
+      echo "kernels.wasm ($f) uses the stack (global.get/set): keep arrays out of the kernels" >&2
       exit 1
     fi
   done

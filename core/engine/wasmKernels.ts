@@ -11,7 +11,7 @@
 // - Identity: shares the data instead of copying it (see identityWasm).
 // - ResNetLabSgdMomentum: the optimizer's update of one variable in one pass.
 // - AvgPoolGrad: a fast path for 1×1 pools (the option-A shortcut), the shipped kernel otherwise.
-// The convolutions and BatchNorm run the project's own C kernels (wasm/kernels.c: SIMD,
+// The convolutions and BatchNorm run the project's own C kernels (wasm/*.c: SIMD,
 // implicit matrix products; Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions, their
 // input gradients and filter gradients) on every core (core/engine/wasmThreads.ts). Inputs are copied from
 // the tfjs heap into the kernels' shared memory and results copied back, except a tensor that
@@ -43,6 +43,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM } from './kernelNames';
+import { Geom } from './kernelExports';
 import { getKernelThreads, KernelThreads } from './wasmThreads';
 
 const WASM = 'wasm';
@@ -58,15 +59,14 @@ function chunkRows(k: number): number {
   return Math.max(4, Math.floor(16384 / k / 4) * 4);
 }
 
-/** Writes the Geom struct of kernels.c (16 int32s) into the arena; returns its offset. */
+/** Writes the kernels' Geom struct of the convolution `info` into the arena; returns its offset. */
 function writeGeom(kt: KernelThreads, info: backend_util.Conv2DInfo): number {
-  const offset = kt.alloc(16);
-  kt.i32(offset, 16).set([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
-    info.dilationHeight, info.dilationWidth, 0,
-  ]);
-  return offset;
+  const geom: Geom = {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, cin: info.inChannels, oh: info.outHeight, ow: info.outWidth, cout: info.outChannels,
+    kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+    dh: info.dilationHeight, dw: info.dilationWidth,
+  };
+  return kt.allocGeom(geom);
 }
 
 /** The offset of t's data in the kernels' memory: where a recent call left it, else a copy. */
@@ -141,11 +141,11 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const cin = info.inChannels;
   const cout = info.outChannels;
   const uOff = kt.alloc(16 * cin * cout);
-  kt.parallel('winograd_filter', splitRange(cout, kt.threads, 4).map(([c0, c1]) => [wOff, uOff, cin, cout, c0, c1]));
+  kt.parallel('winograd_filter', splitRange(cout, kt.threads, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
   const tiles = info.batchSize * Math.ceil(info.outHeight / 2) * Math.ceil(info.outWidth / 2);
   const chunk = winogradChunk(cin, cout);
   const scratch = 16 * chunk * (cin + cout) + chunk * cin + 4;
-  kt.parallel('conv2d_winograd', splitRange(tiles, kt.threads, 4).map(([t0, t1]) => [geom, xOff, uOff, yOff, t0, t1, kt.alloc(scratch), chunk, biasOff, relu ? 1 : 0]));
+  kt.parallel('conv2d_winograd', splitRange(tiles, kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, bias: biasOff, relu })));
 }
 
 function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -167,7 +167,7 @@ function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   }
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => [geom, xOff, wOff, yOff, m0, m1, kt.alloc(chunk * k), chunk, 0, 0]);
+  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: 0, relu: false }));
   kt.parallel('conv2d_forward', parts);
   return copyOut(kt, backend, yOff, out);
 }
@@ -207,7 +207,7 @@ function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     return copyOut(kt, backend, yOff, out);
   }
   const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => [geom, xOff, wOff, yOff, m0, m1, kt.alloc(chunk * k), chunk, biasOff, a.relu ? 1 : 0]);
+  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: biasOff, relu: a.relu }));
   kt.parallel('conv2d_forward', parts);
   return copyOut(kt, backend, yOff, out);
 }
@@ -234,21 +234,21 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): Tenso
     const wchunk = WINOGRAD_GRAD_CHUNK;
     const tileRanges = splitRange(tiles, kt.threads, 4);
     const mOff = kt.alloc(tileRanges.length * msize);
-    kt.parallel('conv2d_winograd_filter_grad', tileRanges.map(([t0, t1], t) => [geom, xOff, dyOff, mOff + 4 * t * msize, t0, t1, kt.alloc(16 * wchunk * (cin + cout) + 8), wchunk]));
+    kt.parallel('conv2d_winograd_filter_grad', tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(16 * wchunk * (cin + cout) + 8), chunk: wchunk })));
     const mSum = kt.alloc(msize);
-    kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => [mSum, mOff, tileRanges.length, msize, i0, i1]));
+    kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
     const dwOff = kt.alloc(size);
-    kt.parallel('winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => [mSum, dwOff, cin, cout, i0, i1]));
+    kt.parallel('winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
     return copyOut(kt, backend, dwOff, out);
   }
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = 64;
   const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 4);
   const partsOff = kt.alloc(ranges.length * size);
-  const parts = ranges.map(([m0, m1], t) => [geom, xOff, dyOff, partsOff + 4 * t * size, m0, m1, kt.alloc(chunk * k), chunk]);
+  const parts = ranges.map(([m0, m1], t) => ({ g: geom, x: xOff, dy: dyOff, dw: partsOff + 4 * t * size, m0, m1, col: kt.alloc(chunk * k), chunk }));
   kt.parallel('conv2d_backprop_filter', parts);
   const sumOff = kt.alloc(size);
-  kt.call('sum_parts', [sumOff, partsOff, ranges.length, size, 0, size]);
+  kt.call('sum_parts', { out: sumOff, parts: partsOff, count: ranges.length, size, i0: 0, i1: size });
   return copyOut(kt, backend, sumOff, out);
 }
 
@@ -278,7 +278,7 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
     const dyOff = copyIn(kt, backend, dy);
     const wOff = copyIn(kt, backend, filter);
     const fOff = kt.alloc(util.sizeFromShape(filter.shape));
-    kt.call('flip_filter', [wOff, fOff, info.filterHeight, info.filterWidth, info.inChannels, info.outChannels]);
+    kt.call('flip_filter', { w: wOff, out: fOff, kh: info.filterHeight, kw: info.filterWidth, cin: info.inChannels, cout: info.outChannels });
     const dxOff = kt.alloc(size);
     if (winogradApplies(flipped)) {
       winogradConv(kt, flipped, geom, dyOff, fOff, dxOff, 0, false);
@@ -286,7 +286,7 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
     }
     const k = info.filterHeight * info.filterWidth * info.outChannels;
     const chunk = chunkRows(k);
-    const parts = splitRange(size / info.inChannels, kt.threads, 4).map(([m0, m1]) => [geom, dyOff, fOff, dxOff, m0, m1, kt.alloc(chunk * k), chunk, 0, 0]);
+    const parts = splitRange(size / info.inChannels, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: dyOff, filter: fOff, y: dxOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: 0, relu: false }));
     kt.parallel('conv2d_forward', parts);
     return copyOut(kt, backend, dxOff, out);
   }
@@ -295,11 +295,11 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
   const wOff = copyIn(kt, backend, filter);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const wtOff = kt.alloc(k * info.outChannels);
-  kt.call('transpose2d', [wOff, wtOff, k, info.outChannels]);
+  kt.call('transpose2d', { w: wOff, wt: wtOff, rows: k, cols: info.outChannels });
   const dxOff = kt.alloc(size);
   const chunk = 128;
   // Scratch: the chunk's dy rows packed in 4-row panels, then its im2col-shaped gradient.
-  const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => [geom, dyOff, wtOff, dxOff, n0, n1, kt.alloc(chunk * (k + info.outChannels)), chunk]);
+  const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, scratch: kt.alloc(chunk * (k + info.outChannels)), chunk }));
   kt.parallel('conv2d_backprop_input', parts);
   return copyOut(kt, backend, dxOff, out);
 }
@@ -337,7 +337,7 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
   const xOff = copyIn(kt, backend, x);
   // Sums of x − (x's first row): values near the mean, so the variance keeps its digits.
   const stats = rowParts(kt, rows, [4 * c, 2 * c]);
-  kt.parallel('bn_stats', stats.map((p) => [xOff, c, p.m0, p.m1, xOff, p.scratch[0], p.scratch[1]]));
+  kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0], scratch: p.scratch[1] })));
   const sums = sumParts(kt, stats, c);
   const shift = kt.f32(xOff, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
@@ -359,7 +359,7 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
     shiftB[i] = b[i] - mu * scale;
   }
   const yOff = kt.alloc(size);
-  kt.parallel('bn_apply', stats.map((p) => [xOff, yOff, c, p.m0, p.m1, aOff, bOff, relu ? 1 : 0]));
+  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, relu })));
   copyOut(kt, backend, yOff, y);
   return [y, meanOut, varOut];
 }
@@ -388,7 +388,7 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   // With a fused ReLU, its output: dy counts where it is > 0.
   const yOff = y ? copyIn(kt, backend, y) : 0;
   const stats = rowParts(kt, rows, [4 * c, 2 * c]);
-  kt.parallel('bn_grad_stats', stats.map((p) => [dyOff, xOff, yOff, c, p.m0, p.m1, meanOff, p.scratch[0], p.scratch[1]]));
+  kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0], scratch: p.scratch[1] })));
   const sums = sumParts(kt, stats, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
   const v = backend.typedArrayFromHeap(variance) as Float32Array;
@@ -409,7 +409,7 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
     p[2 * c + i] = -p1 * mu[i] - (a * db) / rows;
   }
   const dxOff = kt.alloc(size);
-  kt.parallel('bn_grad_apply', stats.map((q) => [dyOff, xOff, yOff, dxOff, c, q.m0, q.m1, pOff]));
+  kt.parallel('bn_grad_apply', stats.map((q) => ({ dy: dyOff, x: xOff, y: yOff, dx: dxOff, C: c, m0: q.m0, m1: q.m1, p: pOff })));
   copyOut(kt, backend, dxOff, dx);
   return [dx, dgammaOut, dbetaOut];
 }

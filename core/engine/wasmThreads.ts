@@ -1,22 +1,21 @@
-// The project's WebAssembly kernels (wasm/kernels.c → kernels.wasm) and the threads that run
-// them. One shared WebAssembly.Memory; one instance of the module on the calling thread and one
-// in each helper worker thread. A call splits its work into disjoint parts: part 0 runs on the
-// caller, the others on the helpers, woken through Atomics on a small shared control block; the
-// caller waits (Atomics.wait) until every part is done. A trap in a helper is reported back and
-// thrown on the caller, never swallowed.
+// The project's WebAssembly kernels (wasm/*.c → kernels.wasm; their signatures: kernelExports.ts)
+// and the threads that run them. One shared WebAssembly.Memory; one instance of the module on the
+// calling thread and one in each helper worker thread. A call splits its work into disjoint
+// parts: part 0 runs on the caller, the others on the helpers, woken through Atomics on a small
+// shared control block; the caller waits (Atomics.wait) until every part is done. A trap in a
+// helper is reported back and thrown on the caller, never swallowed.
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { Geom, geomInt32s, GEOM_FIELDS, KERNEL_EXPORT_NAMES, KernelExportArgs, KernelExportName, positionalArgs } from './kernelExports';
 
 /** The file name beside a bundle (dist/) and in the repository (wasm/). */
 export const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
 const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
 
-export const KERNEL_FUNCTIONS = ['conv2d_forward', 'conv2d_backprop_filter', 'conv2d_backprop_input', 'sum_parts', 'transpose2d', 'bn_stats', 'bn_apply', 'bn_grad_stats', 'bn_grad_apply', 'flip_filter', 'winograd_filter', 'conv2d_winograd', 'conv2d_winograd_filter_grad', 'winograd_filter_grad_out'] as const;
-export type KernelFunction = (typeof KERNEL_FUNCTIONS)[number];
-type Exports = Record<KernelFunction, (...args: number[]) => void>;
+type Exports = Record<KernelExportName, (...args: number[]) => void>;
 
 const MAX_ARGS = 14;
 const SLOT = 17; // int32s per thread: function index, argument count, arguments, claim word
@@ -85,7 +84,7 @@ export class KernelThreads {
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * this.threads)));
     for (let index = 1; index < this.threads; index++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, index, names: KERNEL_FUNCTIONS } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, index, names: KERNEL_EXPORT_NAMES } });
       worker.unref();
       worker.on('error', () => Atomics.store(this.control, 2, index + 1));
       this.workers.push(worker);
@@ -154,20 +153,28 @@ export class KernelThreads {
     return new Int32Array(this.memory.buffer, offset, length);
   }
 
+  /** Writes a Geom struct into the arena; returns its offset. */
+  allocGeom(geom: Geom): number {
+    const offset = this.alloc(GEOM_FIELDS.length);
+    this.i32(offset, GEOM_FIELDS.length).set(geomInt32s(geom));
+    return offset;
+  }
+
   /** Runs one call on the caller's thread only. */
-  call(fn: KernelFunction, args: number[]): void {
-    this.exports[fn](...args);
+  call<F extends KernelExportName>(fn: F, args: KernelExportArgs<F>): void {
+    this.exports[fn](...positionalArgs(fn, args));
   }
 
   /** Runs parts[t] on thread t (0: the caller) and returns when all are done. */
-  parallel(fn: KernelFunction, parts: number[][]): void {
+  parallel<F extends KernelExportName>(fn: F, namedParts: Array<KernelExportArgs<F>>): void {
+    const parts = namedParts.map((args) => positionalArgs(fn, args));
     if (parts.length > this.threads) throw new Error(`${parts.length} parts for ${this.threads} threads`);
     if (parts.length === 1) {
-      this.call(fn, parts[0]);
+      this.exports[fn](...parts[0]);
       return;
     }
     const c = this.control;
-    const f = KERNEL_FUNCTIONS.indexOf(fn);
+    const f = KERNEL_EXPORT_NAMES.indexOf(fn);
     if (f < 0) throw new Error(`Unknown kernel ${fn}`);
     const generation = (this.generation = (this.generation % 0x3fffffff) + 1);
     for (let t = 1; t < parts.length; t++) {
@@ -186,12 +193,12 @@ export class KernelThreads {
     let ownError: unknown = null;
     let ownDone = 0;
     try {
-      this.call(fn, parts[0]);
+      this.exports[fn](...parts[0]);
       // Parts no helper has claimed yet run here.
       for (let t = 1; t < parts.length; t++) {
         if (Atomics.compareExchange(c, HEADER + t * SLOT + SLOT - 1, generation, 0) !== generation) continue;
         ownDone++;
-        this.call(fn, parts[t]);
+        this.exports[fn](...parts[t]);
       }
     } catch (error) {
       ownError = error;

@@ -1,14 +1,17 @@
-// The extension host's side of the inspector's worker thread: requests as promises.
+// The extension host's side of the inspector's worker thread: requests as promises, each
+// reply checked against the worker's contract.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TfjsSetting } from '../engine/backend';
 import type { InspectionSource } from './session';
-import type { FromInspectWorkerMessage, ToInspectWorkerMessage } from './workerProtocol';
+import { checkMessage } from '../../protocol/channel';
+import { RequestTracker } from '../../protocol/requests';
+import { FromInspectWorkerMessage, fromInspectWorker, ToInspectWorkerMessage } from './workerProtocol';
 
 type Reply<T extends FromInspectWorkerMessage['type']> = Extract<FromInspectWorkerMessage, { type: T }>;
-/** A request without its id (the client adds it). */
-type Request = ToInspectWorkerMessage extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
+/** A request without its requestId (the tracker adds it). */
+type Request = ToInspectWorkerMessage extends infer M ? (M extends { requestId: number } ? Omit<M, 'requestId'> : never) : never;
 
 /** The bundled worker sits beside the bundle (dist/inspectWorker.js); compiled tests use out/…/worker.js. */
 export function defaultInspectWorkerPath(): string {
@@ -18,35 +21,27 @@ export function defaultInspectWorkerPath(): string {
 
 export class InspectorClient {
   private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(m: FromInspectWorkerMessage): void; reject(e: Error): void }>();
-  private ended: Error | null = null;
+  private readonly requests = new RequestTracker<FromInspectWorkerMessage>();
 
-  constructor(workerPath = defaultInspectWorkerPath()) {
+  /** @param onProblem told of a malformed message from the worker (it is ignored). */
+  constructor(workerPath = defaultInspectWorkerPath(), onProblem: (text: string) => void = () => undefined) {
     this.worker = new Worker(workerPath);
-    this.worker.on('message', (message: FromInspectWorkerMessage) => {
-      const waiter = this.pending.get(message.id);
-      if (!waiter) return;
-      this.pending.delete(message.id);
-      if (message.type === 'failed') waiter.reject(new Error(message.message));
-      else waiter.resolve(message);
+    this.worker.on('message', (data: unknown) => {
+      let message: FromInspectWorkerMessage;
+      try {
+        message = checkMessage(fromInspectWorker, data);
+      } catch (error) {
+        onProblem(`the inspector's thread sent ${(error as Error).message}; ignored`);
+        return;
+      }
+      this.requests.settle(message, message.type === 'failed' ? message.message : undefined);
     });
-    const fail = (error: Error) => {
-      this.ended = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => fail(new Error(`the inspector's thread crashed: ${error.message}`)));
-    this.worker.on('exit', (code) => fail(new Error(`the inspector's thread exited (code ${code})`)));
+    this.worker.on('error', (error) => this.requests.end(new Error(`the inspector's thread crashed: ${error.message}`)));
+    this.worker.on('exit', (code) => this.requests.end(new Error(`the inspector's thread exited (code ${code})`)));
   }
 
   private request<T extends FromInspectWorkerMessage['type']>(message: Request): Promise<Reply<T>> {
-    if (this.ended) return Promise.reject(this.ended);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (m: FromInspectWorkerMessage) => void, reject });
-      this.worker.postMessage({ ...message, id } as ToInspectWorkerMessage);
-    });
+    return this.requests.send<Reply<T>>((requestId) => this.worker.postMessage({ ...message, requestId } as ToInspectWorkerMessage));
   }
 
   open(source: InspectionSource, backend: TfjsSetting, nodeModulePaths?: string[]): Promise<Reply<'opened'>> {

@@ -3,7 +3,7 @@
 // and only reload weights when a newer checkpoint appears, so a live view refreshing every
 // few seconds costs one forward pass per net.
 import { specFromRequest } from '../spec';
-import { RunFolder } from '../training/runStore';
+import { RunFolder } from '../training/runFolder';
 import type { NetPlan, RunConfig } from '../training/types';
 import { BlockProbe } from './probe';
 import { checkpointWeights, InspectionData, normalisedImage, probeWithWeights, responseImages, runInspectionData } from './sources';

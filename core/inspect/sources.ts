@@ -8,7 +8,7 @@ import { NamedWeight, ResNetModel } from '../engine/model';
 import { buildGraph } from '../graph';
 import { NetworkSpec, specFromRequest } from '../spec';
 import { loadRunData } from '../training/runData';
-import { CheckpointInfo, RunFolder, RunStoreError } from '../training/runStore';
+import { CheckpointInfo, RunFolder, RunStoreError } from '../training/runFolder';
 import type { DataPlan, NetPlan, RunConfig } from '../training/types';
 import { BlockProbe, WeightsOrigin } from './probe';
 import type { Thumbnail } from './types';

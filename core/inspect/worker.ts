@@ -23,15 +23,15 @@ async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorke
       // Following a run's latest weights, it refreshes while that run trains: one core, so a
       // refresh never holds both of the trainer's (the live view's duty cycle is per core).
       setKernelThreads(next.follows ? 1 : allCores);
-      return { type: 'opened', id: message.id, images: next.images(), backend, follows: next.follows, iterations: next.iterations };
+      return { type: 'opened', requestId: message.requestId, images: next.images(), backend, follows: next.follows, iterations: next.iterations };
     }
     case 'inspect': {
       if (!session) throw new Error('No inspection is open.');
-      return { type: 'inspected', id: message.id, ...session.inspect(message.imageIndex) };
+      return { type: 'inspected', requestId: message.requestId, ...session.inspect(message.imageIndex) };
     }
     case 'latestSteps':
       if (!session) throw new Error('No inspection is open.');
-      return { type: 'latestSteps', id: message.id, steps: session.latestSteps() };
+      return { type: 'latestSteps', requestId: message.requestId, steps: session.latestSteps() };
   }
 }
 
@@ -39,6 +39,6 @@ async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorke
 let queue = Promise.resolve();
 port.on('message', (message: ToInspectWorkerMessage) => {
   queue = queue.then(() =>
-    handle(message).then(reply, (error: unknown) => reply({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) })),
+    handle(message).then(reply, (error: unknown) => reply({ type: 'failed', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) })),
   );
 });

@@ -1,20 +1,24 @@
 // The messages between the extension host and the inspector's worker thread, declared once
-// and imported by both sides. Each request carries an id; the reply carries it back.
+// and imported by both sides. Each request carries a requestId; the reply carries it back.
+// What the worker sends is checked on arrival (core/inspect/client.ts).
+import { z } from 'zod';
 import type { TfjsSetting } from '../engine/backend';
 import type { InspectionSource } from './session';
-import type { InspectedImage, NetInspection, PickerImages } from './types';
+import { inspectedImage, netInspection, pickerImages } from './types';
 
 export type ToInspectWorkerMessage =
   /** Start (or replace) the session: choose the backend, load the weights and the images. */
-  | { type: 'open'; id: number; source: InspectionSource; backend: TfjsSetting; nodeModulePaths?: string[] }
+  | { type: 'open'; requestId: number; source: InspectionSource; backend: TfjsSetting; nodeModulePaths?: string[] }
   /** One image through every net of the session. */
-  | { type: 'inspect'; id: number; imageIndex: number }
+  | { type: 'inspect'; requestId: number; imageIndex: number }
   /** Each net's latest checkpoint step (for live refresh). */
-  | { type: 'latestSteps'; id: number };
+  | { type: 'latestSteps'; requestId: number };
 
-export type FromInspectWorkerMessage =
-  | { type: 'opened'; id: number; images: PickerImages; backend: string; follows: boolean; iterations: number | null }
-  | { type: 'inspected'; id: number; image: InspectedImage; nets: NetInspection[] }
-  | { type: 'latestSteps'; id: number; steps: Array<number | null> }
+export const fromInspectWorker = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('opened'), requestId: z.number(), images: pickerImages, backend: z.string(), follows: z.boolean(), iterations: z.number().nullable() }),
+  z.object({ type: z.literal('inspected'), requestId: z.number(), image: inspectedImage, nets: z.array(netInspection) }),
+  z.object({ type: z.literal('latestSteps'), requestId: z.number(), steps: z.array(z.number().nullable()) }),
   /** The request failed; the message names the problem. */
-  | { type: 'failed'; id: number; message: string };
+  z.object({ type: z.literal('failed'), requestId: z.number(), message: z.string() }),
+]);
+export type FromInspectWorkerMessage = z.infer<typeof fromInspectWorker>;

@@ -3,7 +3,7 @@
 // run folder comes back into a workspace like any run trained here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunFolder, writeFileAtomic } from '../training/runStore';
+import { RunFolder, writeFileAtomic } from '../training/runFolder';
 import type { RunConfig } from '../training/types';
 import { writeJob } from './job';
 import { trainerScript } from './python';

@@ -9,7 +9,7 @@ import { initialWeights } from '../engine/model';
 import { buildGraph, NetworkGraph } from '../graph';
 import { specFromRequest } from '../spec';
 import { loadRunData, RunData } from '../training/runData';
-import { RunFolder, writeFileAtomic } from '../training/runStore';
+import { RunFolder, writeFileAtomic } from '../training/runFolder';
 import type { NetPlan, RunConfig } from '../training/types';
 
 export const JOB_FORMAT = 'resnet-lab-job';

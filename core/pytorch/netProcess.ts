@@ -3,8 +3,7 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as readline from 'node:readline';
-import type { NetChannel, NetHandlers } from '../training/netChannel';
-import type { FromWorkerMessage } from '../training/workerProtocol';
+import { NetChannel, NetHandlers, receiveFromTrainer } from '../training/netChannel';
 import type { NetPlan } from '../training/types';
 import { MixedPrecision, PythonRuntime, trainerScript } from './python';
 
@@ -43,14 +42,14 @@ export function startPythonNet(options: PythonNetOptions, handlers: NetHandlers)
     handlers.log?.(line);
   });
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    let message: FromWorkerMessage;
+    let data: unknown;
     try {
-      message = JSON.parse(line) as FromWorkerMessage;
+      data = JSON.parse(line);
     } catch {
       handlers.log?.(line); // a library printing to stdout: not a protocol line
       return;
     }
-    handlers.message(message);
+    receiveFromTrainer(data, handlers);
   });
   child.on('error', (error) => handlers.failed(`could not start ${runtime.command}: ${error.message}`));
   child.stdin.on('error', () => undefined); // a process that died: its exit says why

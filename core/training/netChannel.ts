@@ -1,7 +1,8 @@
 // What a training session holds of each net it trains, whichever engine trains it: a TF.js
 // worker thread (here) or a PyTorch child process (core/pytorch/netProcess.ts).
 import { Worker } from 'node:worker_threads';
-import type { FromWorkerMessage, NetControlMessage, ProbeBackendMessage, StartNetMessage, WriteJobMessage } from './workerProtocol';
+import { checkMessage } from '../../protocol/channel';
+import { FromWorkerMessage, fromTrainer, NetControlMessage, ProbeBackendMessage, StartNetMessage, WriteJobMessage } from './workerProtocol';
 
 export interface NetHandlers {
   message(message: FromWorkerMessage): void;
@@ -9,8 +10,20 @@ export interface NetHandlers {
   failed(reason: string): void;
   /** It is gone. */
   exited(): void;
-  /** A line it printed that is not a protocol message (PyTorch's stderr). */
+  /** A line it printed that is not a protocol message (PyTorch's stderr), or a malformed message it sent. */
   log?(line: string): void;
+}
+
+/** Passes a trainer's message on if it has a declared shape; a malformed one is logged and ignored. */
+export function receiveFromTrainer(data: unknown, handlers: NetHandlers): void {
+  let message: FromWorkerMessage;
+  try {
+    message = checkMessage(fromTrainer, data);
+  } catch (error) {
+    handlers.log?.(`ignored ${(error as Error).message}`);
+    return;
+  }
+  handlers.message(message);
 }
 
 export interface NetChannel {
@@ -21,7 +34,7 @@ export interface NetChannel {
 
 export function startWorkerNet(workerPath: string, start: StartNetMessage, handlers: NetHandlers): NetChannel {
   const worker = new Worker(workerPath);
-  worker.on('message', handlers.message);
+  worker.on('message', (data: unknown) => receiveFromTrainer(data, handlers));
   worker.on('error', (error) => handlers.failed(`the training thread crashed: ${error.message}`));
   worker.on('exit', (code) => {
     handlers.failed(`the training thread exited unexpectedly (code ${code})`);
@@ -39,7 +52,8 @@ export function workerErrand(workerPath: string, message: ProbeBackendMessage | 
       resolve(answer);
       void worker.terminate();
     };
-    worker.on('message', (answer: FromWorkerMessage) => (answer.type === 'backend' || answer.type === 'data' || answer.type === 'failed') && done(answer));
+    const answers = (answer: FromWorkerMessage) => (answer.type === 'backend' || answer.type === 'data' || answer.type === 'failed') && done(answer);
+    worker.on('message', (data: unknown) => receiveFromTrainer(data, { message: answers, failed: () => undefined, exited: () => undefined }));
     worker.on('error', (error) => done({ type: 'failed', message: `the thread crashed: ${error.message}` }));
     worker.on('exit', (code) => done({ type: 'failed', message: `the thread ended without an answer (code ${code})` }));
     worker.postMessage(message);

@@ -10,7 +10,7 @@ import { buildGraph } from '../graph';
 import { specFromRequest } from '../spec';
 import { learningRateAt } from './plan';
 import { loadRunData } from './runData';
-import { NamedTensor, RunFolder } from './runStore';
+import { NamedTensor, RunFolder } from './runFolder';
 import type { FromWorkerMessage, StartNetMessage } from './workerProtocol';
 import type { MetricPoint } from './types';
 

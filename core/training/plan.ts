@@ -2,7 +2,7 @@
 // the budget, with logging, evaluation and checkpoint intervals that suit it.
 import { paperSchedule, paperUsesWarmup } from '../engine/train';
 import { ModelRequest, specFromRequest, SpecError } from '../spec';
-import { makeRunId } from './runStore';
+import { makeRunId } from './runFolder';
 import type { BackendSetting, DataPlan, NetPlan, RunConfig } from './types';
 
 export interface RunPreset {

@@ -10,7 +10,7 @@ import { startPythonNet } from '../pytorch/netProcess';
 import type { MixedPrecision, PythonRequest } from '../pytorch/python';
 import { chooseEngine, EngineChoice } from './engineChoice';
 import { NetChannel, startWorkerNet, workerErrand } from './netChannel';
-import { RunFolder, RunOutcome } from './runStore';
+import { RunFolder, RunOutcome } from './runFolder';
 import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
 import type { FromWorkerMessage, NetControlMessage, StartNetMessage } from './workerProtocol';
 
@@ -258,7 +258,7 @@ export class TrainingSession {
       detail = `finished ${this.config.iterations.toLocaleString('en-US')} iterations`;
     } else {
       status = 'stopped';
-      detail = `stopped${this.stopRequested ? ' by you' : ''} at step ${this.step.toLocaleString('en-US')}; the last checkpoint is kept, "Resume Training" continues from it`;
+      detail = `stopped${this.stopRequested ? ' by you' : ''} at step ${this.step.toLocaleString('en-US')}; the last checkpoint is kept, and resuming continues from it`;
     }
     if (status !== this.status || detail !== this.statusDetail) {
       this.status = status;

@@ -1,5 +1,6 @@
 // What a training run is and what it records: shared by the trainer, the run folder, the
 // CLI, the extension and the curves view.
+import { z } from 'zod';
 import type { BackendSetting } from '../engine/backend';
 import type { ModelRequest } from '../spec';
 
@@ -61,20 +62,24 @@ export interface RunConfig {
   checkpointEvery: number;
 }
 
-/** One line of metrics.jsonl. */
-export interface MetricPoint {
-  slot: NetPlan['slot'];
-  step: number;
-  epoch: number;
-  split: 'train' | 'test';
-  loss: number;
+/** A number as a trainer reports it: NaN or ±Infinity too (a diverging net), which z.number() refuses. */
+const reading = z.custom<number>((value) => typeof value === 'number', 'expected a number');
+
+/** One line of metrics.jsonl (checked when a trainer reports it). */
+export const metricPoint = z.object({
+  slot: z.enum(['a', 'b']),
+  step: z.number().int().nonnegative(),
+  epoch: z.number().nonnegative(),
+  split: z.enum(['train', 'test']),
+  loss: reading,
   /** Top-1 error in [0, 1]. */
-  error: number;
-  lr: number;
+  error: reading,
+  lr: reading,
   /** Training speed over the last interval (train points only). */
-  imagesPerSec?: number;
+  imagesPerSec: reading.optional(),
   /** Milliseconds since the Unix epoch. */
-  time: number;
-}
+  time: z.number(),
+});
+export type MetricPoint = z.infer<typeof metricPoint>;
 
 export type RunStatus = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';

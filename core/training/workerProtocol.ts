@@ -1,7 +1,8 @@
 // The messages between a training session (extension host or CLI) and the worker thread that
 // trains one net of a run. Declared once, imported by both sides.
 import type { TfjsSetting } from '../engine/backend';
-import type { MetricPoint, NetPlan, RunConfig } from './types';
+import { z } from 'zod';
+import { metricPoint, NetPlan, RunConfig } from './types';
 
 /** Train one net of the run; the worker writes its checkpoints into the run folder. */
 export interface StartNetMessage {
@@ -44,18 +45,21 @@ export interface WriteJobMessage {
 
 export type ToWorkerMessage = StartNetMessage | NetControlMessage | ProbeBackendMessage | WriteJobMessage;
 
-export type FromWorkerMessage =
+/** What a trainer (a worker thread, or a PyTorch process's JSON lines) reports; checked on arrival. */
+export const fromTrainer = z.discriminatedUnion('type', [
   /** The backend chosen, as the UI names it. */
-  | { type: 'backend'; kind: string; title: string }
+  z.object({ type: z.literal('backend'), kind: z.string(), title: z.string() }),
   /** The data loaded, as the UI says it. */
-  | { type: 'data'; description: string }
+  z.object({ type: z.literal('data'), description: z.string() }),
   /** Training started (or resumed) at this step. */
-  | { type: 'started'; step: number }
-  | { type: 'metrics'; points: MetricPoint[] }
-  | { type: 'checkpoint'; step: number; folder: string }
-  | { type: 'paused'; step: number }
-  | { type: 'resumed'; step: number }
+  z.object({ type: z.literal('started'), step: z.number() }),
+  z.object({ type: z.literal('metrics'), points: z.array(metricPoint) }),
+  z.object({ type: z.literal('checkpoint'), step: z.number(), folder: z.string() }),
+  z.object({ type: z.literal('paused'), step: z.number() }),
+  z.object({ type: z.literal('resumed'), step: z.number() }),
   /** Ended: all iterations done, or stopped on request (after a checkpoint). */
-  | { type: 'done'; reason: 'finished' | 'stopped'; step: number }
+  z.object({ type: z.literal('done'), reason: z.enum(['finished', 'stopped']), step: z.number() }),
   /** Failed with a message naming the problem; the last checkpoint stays. */
-  | { type: 'failed'; message: string };
+  z.object({ type: z.literal('failed'), message: z.string() }),
+]);
+export type FromWorkerMessage = z.infer<typeof fromTrainer>;

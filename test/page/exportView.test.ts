@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { ExportFileMessage } from '../../webview/protocol';
+import type { ExportFileMessage } from '../../protocol/architecture';
 import { eachArchitecturePage, named, PageSession, SCREENSHOT_DIR, showMessage } from './host';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */

@@ -9,8 +9,8 @@ import { after, afterEach, before, beforeEach } from 'node:test';
 import { Browser, chromium, Page } from 'playwright-core';
 import { ModelReport, reportForRequest } from '../../core/report';
 import type { ModelRequest } from '../../core/spec';
-import { makeNonce, webviewHtml } from '../../webview/html';
-import type { ArchitecturePanelState, FromWebviewMessage, ModelChoice, ShowArchitectureMessage, ToWebviewMessage } from '../../webview/protocol';
+import { makeNonce, webviewHtml } from '../../extension/panelHtml';
+import type { ArchitecturePanelState, FromArchitecturePage, ModelChoice, ShowArchitectureMessage, ToArchitecturePage } from '../../protocol/architecture';
 
 /** The repository root (this file runs from out/test/page/). */
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -77,7 +77,7 @@ export async function deliverMessage(page: Page, message: unknown): Promise<void
 }
 
 export function startHost(): Promise<Host> {
-  return startPageServer('webview', 'ResNet Lab: architecture');
+  return startPageServer('architecture', 'ResNet Lab: architecture');
 }
 
 export function launchBrowser(): Promise<Browser> {
@@ -241,7 +241,7 @@ export class WebviewPage<To, From extends { type: string }, State> {
 }
 
 /** The architecture page under test. */
-export class PageSession extends WebviewPage<ToWebviewMessage, FromWebviewMessage, ArchitecturePanelState> {
+export class PageSession extends WebviewPage<ToArchitecturePage, FromArchitecturePage, ArchitecturePanelState> {
   static open(browser: Browser, host: Host, theme: ThemeName = 'dark', viewport = { width: 1280, height: 900 }): Promise<PageSession> {
     return WebviewPage.load(browser, host, (page) => new PageSession(page), { theme, viewport });
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { ShowImagesMessage, ShowInspectionMessage } from '../../webview/inspectorProtocol';
+import type { ShowImagesMessage, ShowInspectionMessage } from '../../protocol/inspector';
 import { InspectorHost, InspectorPage, inspectPair, launchBrowser, startInspectorHost } from './inspectorHost';
 
 interface ShownView {
@@ -162,7 +162,7 @@ describe('block inspector page', () => {
       await session.page.locator(`.thumb[data-index="${index}"]`).click();
       await session.waitForPosted((m) => m.type === 'pickImage' && m.index === index);
       await session.send({ type: 'error', message: 'Run x: checkpoint missing' });
-      assert.equal(await session.page.locator('.inspector-error').textContent(), 'Run x: checkpoint missing');
+      assert.equal(await session.page.locator('.error-banner').textContent(), 'Run x: checkpoint missing');
       assert.deepEqual(await session.allProblems(), []);
     } finally {
       await session.close();

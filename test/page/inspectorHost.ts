@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { selectBackend } from '../../core/engine/backend';
 import { freshProbe, normalisedImage, responseImages, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
 import { plainTwin, requestFromSpec, specFromName } from '../../core/spec';
-import type { FromInspectorWebviewMessage, InspectorPanelState, ShowImagesMessage, ShowInspectionMessage, ToInspectorWebviewMessage } from '../../webview/inspectorProtocol';
+import type { FromInspectorPage, InspectorPanelState, ShowImagesMessage, ShowInspectionMessage, ToInspectorPage } from '../../protocol/inspector';
 import { Host, startPageServer, WebviewPage } from './host';
 
 export { launchBrowser } from './host';
@@ -18,7 +18,7 @@ export function startInspectorHost(): Promise<InspectorHost> {
 }
 
 /** The block-inspector page under test. */
-export class InspectorPage extends WebviewPage<ToInspectorWebviewMessage, FromInspectorWebviewMessage, InspectorPanelState> {
+export class InspectorPage extends WebviewPage<ToInspectorPage, FromInspectorPage, InspectorPanelState> {
   static open(browser: Browser, host: InspectorHost, viewport = { width: 1200, height: 1000 }): Promise<InspectorPage> {
     return WebviewPage.load(browser, host, (page) => new InspectorPage(page, true), { viewport });
   }

@@ -2,8 +2,8 @@
 // collapsing, sorting, filtering, copying as Markdown and CSV, and ResNet-1202 kept small.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatCount } from '../../core/costs';
-import type { CopyTextMessage } from '../../webview/protocol';
+import { formatCount } from '../../core/format';
+import type { CopyTextMessage } from '../../protocol/architecture';
 import { eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 /** RFC 4180 CSV: quoted fields may hold commas and doubled quotes. */

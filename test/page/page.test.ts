@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { formatCount } from '../../core/costs';
-import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../webview/html';
+import { formatCount } from '../../core/format';
+import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../extension/panelHtml';
 import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
 
 describe('architecture page', () => {

@@ -2,7 +2,7 @@
 // hover, the comparison as a second series, and the picker asking for another model.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatCount } from '../../core/costs';
+import { formatCount } from '../../core/format';
 import { COMPARE_CHOICES, eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 interface DrawnBar {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { RunView } from '../../webview/trainingProtocol';
+import type { RunView } from '../../protocol/training';
 import { frameStats, launchBrowser, startTrainingHost, testConfig, testError, testPoints, testRun, TrainingHost, TrainingPage } from './trainingHost';
 
 interface Curve {

@@ -5,7 +5,7 @@
 // they are not product numbers and not results of any training.
 import type { Browser } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
-import type { FromTrainingWebviewMessage, RunView, ToTrainingWebviewMessage, TrainingPanelState } from '../../webview/trainingProtocol';
+import type { FromTrainingPage, RunView, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
 import { Host, startPageServer, WebviewPage } from './host';
 
 export { launchBrowser } from './host';
@@ -52,7 +52,7 @@ export function frameStats(deltas: number[]): FrameStats {
 }
 
 /** One training page under test. */
-export class TrainingPage extends WebviewPage<ToTrainingWebviewMessage, FromTrainingWebviewMessage, TrainingPanelState> {
+export class TrainingPage extends WebviewPage<ToTrainingPage, FromTrainingPage, TrainingPanelState> {
   static open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }): Promise<TrainingPage> {
     return WebviewPage.load(browser, host, (page) => new TrainingPage(page, true), { viewport, initScript: FRAME_PROBE });
   }

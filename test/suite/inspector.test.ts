@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { planRun } from '../../core/training/plan';
-import { RUNS_FOLDER } from '../../core/training/runStore';
+import { RUNS_FOLDER } from '../../core/training/runFolder';
 import { TrainingSession } from '../../core/training/session';
 import { EXTENSION_ID, extensionApi, waitFor } from './helpers';
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExportResultMessage, ShowArchitectureMessage } from '../../webview/protocol';
+import type { ExportResultMessage, ShowArchitectureMessage } from '../../protocol/architecture';
 import { closeAllEditors, extensionApi } from './helpers';
 
 // A 2×1 RGBA PNG: a real image that decoders accept.
@@ -111,5 +111,32 @@ describe('ResNet Lab: messages from the page', () => {
     const reply = (await api.receiveFromPage('resnet20', { type: 'copyText', requestId: 46, format: 'markdown', text })) as ExportResultMessage;
     assert.equal(reply.ok, true);
     assert.equal(await vscode.env.clipboard.readText(), text);
+  });
+
+  it('logs and ignores a malformed or unknown message from a page, and goes on answering', async () => {
+    const api = await extensionApi();
+    const target = path.join(folder, 'never-written.svg');
+    api.useSaveDialog(async () => vscode.Uri.file(target));
+    const malformed: Array<[unknown, RegExp]> = [
+      [{ type: 'exportFile', requestId: 'seven', format: 'svg', view: 'diagram', data: SVG }, /architecture page \(resnet20\): ignored a malformed or unknown message \("exportFile"\) at requestId: .*expected number/],
+      [{ type: 'setCompare', request: 'plain20' }, /ignored a malformed or unknown message \("setCompare"\) at request: expected a model request/],
+      [{ type: 'formatDisk' }, /ignored a malformed or unknown message \("formatDisk"\)/],
+      ['ready', /ignored a malformed or unknown message \(without a type\)/],
+    ];
+    for (const [message, logged] of malformed) {
+      assert.equal(await api.receiveFromPage('resnet20', message), undefined, `no reply to ${JSON.stringify(message)}`);
+      assert.ok(api.recentLog().some((line) => line.startsWith('[warn]') && logged.test(line)), `the log says ${logged}; its last lines: ${api.recentLog().slice(-3).join(' | ')}`);
+    }
+    assert.equal(fs.existsSync(target), false, 'nothing was written for the malformed export');
+    assert.equal(api.openPanels()[0].compare, null);
+    const reply = (await api.receiveFromPage('resnet20', { type: 'ready' })) as ShowArchitectureMessage;
+    assert.equal(reply.primary.costs.model, 'resnet20', 'the panel still answers its page');
+  });
+
+  it('routes a page\'s log lines to the ResNet Lab log at their level', async () => {
+    const api = await extensionApi();
+    const text = `a note from the page ${Date.now()}`;
+    await api.receiveFromPage('resnet20', { type: 'log', level: 'error', message: text });
+    assert.ok(api.recentLog().includes(`[error] architecture page (resnet20): ${text}`));
   });
 });

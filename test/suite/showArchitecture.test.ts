@@ -2,6 +2,7 @@
 // input is refused with a message naming the problem, and the status bar follows the panel.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { ModelRequest } from '../../core/spec';
 import { activeTabLabel, architectureTabs, closeAllEditors, extensionApi, waitFor } from './helpers';
 
 const SHOW = 'resnetLab.showArchitecture';
@@ -49,20 +50,22 @@ describe('ResNet Lab: Show Architecture', () => {
   });
 
   it('refuses an unknown model name with an error naming it and the valid ones', async () => {
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(SHOW, 'resnet57')), /Unknown model "resnet57".*Valid models: resnet18/);
+    await assert.rejects((await extensionApi()).showArchitecture('resnet57'), /Unknown model "resnet57".*Valid models: resnet18/);
+    // The command tells the user once (a notification) and does not throw a second dialog at the workbench.
+    assert.equal(await vscode.commands.executeCommand(SHOW, 'resnet57'), undefined);
     assert.equal(architectureTabs().length, 0);
   });
 
   it('refuses invalid custom values with core\'s message', async () => {
     const request = { kind: 'custom', options: { blocks: [3, 0, 3], baseWidth: 16, blockType: 'basic', stem: 'cifar', inputSize: 32, classes: 10 } };
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(SHOW, request)), /Blocks per stage must be one or more whole numbers ≥ 1.*got 3,0,3/);
+    await assert.rejects((await extensionApi()).showArchitecture(request as ModelRequest), /Blocks per stage must be one or more whole numbers ≥ 1.*got 3,0,3/);
     const tooSmall = { kind: 'custom', options: { blocks: [2, 2, 2, 2], baseWidth: 64, blockType: 'basic', stem: 'imagenet', inputSize: 16, classes: 10 } };
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(SHOW, tooSmall)), /Input size must be a whole number from 32 to 1024/);
+    await assert.rejects((await extensionApi()).showArchitecture(tooSmall as ModelRequest), /Input size must be a whole number from 32 to 1024/);
     assert.equal(architectureTabs().length, 0);
   });
 
   it('refuses an argument that is neither a name nor a request', async () => {
-    await assert.rejects(Promise.resolve(vscode.commands.executeCommand(SHOW, { depth: 34 })), /expects a model name such as "resnet56" or a ModelRequest.*got \{"depth":34\}/);
+    await assert.rejects((await extensionApi()).showArchitecture({ depth: 34 } as unknown as ModelRequest), /expects a model name such as "resnet56" or a ModelRequest.*got \{"depth":34\}/);
   });
 
   it('names the active panel\'s model in the status bar and hides it when no panel is active', async () => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricPoint } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
-import { readTrainingSettings } from '../../extension/trainingSettings';
+import { readTrainingSettings } from '../../extension/training/trainingSettings';
 import { extensionApi, waitFor } from './helpers';
 
 const TINY = {

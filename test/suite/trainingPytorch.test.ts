@@ -11,9 +11,9 @@ import * as vscode from 'vscode';
 import { PythonError } from '../../core/pytorch/python';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
-import { settingToFix } from '../../extension/training';
-import { engineLines } from '../../extension/trainingRuns';
-import { SettingError } from '../../extension/trainingSettings';
+import { settingToFix } from '../../extension/errors';
+import { engineLines } from '../../extension/training/liveRun';
+import { SettingError } from '../../extension/training/trainingSettings';
 import { extensionApi, waitFor } from './helpers';
 
 /** Debian's python3-torch; the first python3 on PATH may lack torch (a pyenv one here). */

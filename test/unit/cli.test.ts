@@ -1,8 +1,15 @@
 // The resnet-lab command, run as a user runs it: the built bin in a child process.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import type { ModelRequest } from '../../core/spec';
+import { planRun } from '../../core/training/plan';
+import { claimRun, otherOwner } from '../../core/training/runLock';
+import { listRuns, RunFolder } from '../../core/training/runFolder';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const bin = path.join(repoRoot, 'bin', 'resnet-lab.js');
@@ -78,5 +85,91 @@ describe('resnet-lab CLI', () => {
     const option = resnetLab('summary', 'resnet20', '--depth', '3');
     assert.equal(option.code, 2);
     assert.match(option.stderr, /Unknown option '--depth'/);
+  });
+});
+
+/** A planned, untrained run of a tiny CIFAR net on TF.js's CPU backend (seconds to train). */
+function tinyRun(iterations: number): RunFolder {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-cli-runs-'));
+  const tiny: ModelRequest = { kind: 'custom', options: { blocks: [1, 1, 1], baseWidth: 4, blockType: 'basic', stem: 'cifar', inputSize: 32, classes: 10 } };
+  return RunFolder.create(root, planRun({ nets: [tiny], data: { kind: 'synthetic', trainSize: 32, testSize: 10 }, iterations, batchSize: 8, backend: 'cpu' }));
+}
+
+/** Starts `resnet-lab ARGS` in the background: the child, and its exit code and output once it ends. */
+function startResnetLab(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+  return { child, exited };
+}
+
+/** Polls `check` every 20 ms until it is true (true) or the child has exited (false). */
+async function until(child: ChildProcess, check: () => boolean): Promise<boolean> {
+  while (child.exitCode === null && child.signalCode === null) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+const ownerPid = (run: RunFolder) => {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(run.folder, 'owner.json'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+};
+
+describe('resnet-lab train and the run lock', { concurrency: false }, () => {
+  test('--resume refuses a run another live process trains, naming its pid; once that process died it resumes, holding the lock while it trains', async () => {
+    const run = tinyRun(4);
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    try {
+      claimRun(run.folder, sleeper.pid!);
+      const refused = resnetLab('train', '--resume', run.folder);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`another process of this machine \\(pid ${sleeper.pid}\\)`));
+      assert.equal(otherOwner(run.folder), sleeper.pid, "the other process's claim stays");
+      assert.equal(fs.existsSync(run.metricsFile), false, 'nothing of the run was touched');
+    } finally {
+      sleeper.kill();
+    }
+    await once(sleeper, 'exit');
+    assert.equal(otherOwner(run.folder), undefined, "a dead process's claim does not hold");
+
+    const resumed = startResnetLab(['train', '--resume', run.folder]);
+    const claimed = await until(resumed.child, () => ownerPid(run) === resumed.child.pid);
+    const { code, stdout, stderr } = await resumed.exited;
+    assert.equal(code, 0, stderr);
+    assert.ok(claimed, 'owner.json names the CLI process while it trains');
+    assert.match(stdout, /Run finished: finished 4 iterations/);
+    assert.equal(fs.existsSync(path.join(run.folder, 'owner.json')), false, 'the lock is released at the end');
+    assert.equal(listRuns(path.dirname(run.folder))[0].status, 'finished');
+  });
+
+  test('Ctrl-C stops a CLI run with its checkpoint and releases the lock; meanwhile `runs` says which process trains it', async () => {
+    const run = tinyRun(100_000);
+    const training = startResnetLab(['train', '--resume', run.folder]);
+    try {
+      // Metrics come after the Ctrl-C handler is in place.
+      assert.ok(await until(training.child, () => fs.existsSync(run.metricsFile) && ownerPid(run) === training.child.pid), 'it trains and holds the lock');
+      const listed = resnetLab('runs', '--out', path.dirname(run.folder));
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.match(listed.stdout, new RegExp(`^${run.id} .* training \\(pid ${training.child.pid}\\)$`, 'm'));
+      training.child.kill('SIGINT');
+    } finally {
+      setTimeout(() => training.child.kill('SIGKILL'), 60_000).unref();
+    }
+    const { code, stdout, stderr } = await training.exited;
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /Run stopped: stopped by you at step [\d,]+; the last checkpoint is kept/);
+    assert.doesNotMatch(stdout, /Resume Training/, "the CLI's texts name no VS Code command");
+    assert.match(stdout, /Resume with: resnet-lab train --resume /);
+    assert.equal(fs.existsSync(path.join(run.folder, 'owner.json')), false, 'the lock is released after Ctrl-C');
+    const [listing] = listRuns(path.dirname(run.folder));
+    assert.deepEqual([listing.finished, listing.status], [false, 'stopped']);
   });
 });

@@ -227,7 +227,8 @@ describe('wasm kernel threads', () => {
         for (let i = 0; i < input.length; i++) input[i] = i + round;
         const outOff = kt.alloc(size);
         kt.f32(outOff, size).fill(-1);
-        kt.parallel('sum_parts', [[outOff, partsOff, 2, size, 0, 8], [outOff, partsOff, 2, size, 8, 16], [outOff, partsOff, 2, size, 16, 24]]);
+        const part = (i0: number, i1: number) => ({ out: outOff, parts: partsOff, count: 2, size, i0, i1 });
+        kt.parallel('sum_parts', [part(0, 8), part(8, 16), part(16, 24)]);
         const out = kt.f32(outOff, size);
         for (let i = 0; i < size; i++) assert.equal(out[i], i + round + (i + size + round));
       }
@@ -276,15 +277,14 @@ describe('kernels.wasm builds', () => {
       try {
         // 2×9×9×12 → 3×3 conv, stride 1, pad 1 → 20 channels.
         const [n, h, w, cin, cout] = [2, 9, 9, 12, 20];
-        const geom = kt.alloc(16);
-        kt.i32(geom, 16).set([n, h, w, cin, h, w, cout, 3, 3, 1, 1, 1, 1, 1, 1, 0]);
+        const geom = kt.allocGeom({ n, h, w, cin, oh: h, ow: w, cout, kh: 3, kw: 3, sh: 1, sw: 1, pt: 1, pl: 1, dh: 1, dw: 1 });
         const x = kt.alloc(n * h * w * cin);
         kt.f32(x, n * h * w * cin).set(randomValues(n * h * w * cin, 'variant-x'));
         const f = kt.alloc(9 * cin * cout);
         kt.f32(f, 9 * cin * cout).set(randomValues(9 * cin * cout, 'variant-f'));
         const y = kt.alloc(n * h * w * cout);
         const chunk = 16;
-        kt.call('conv2d_forward', [geom, x, f, y, 0, n * h * w, kt.alloc(chunk * 9 * cin), chunk, 0, 0]);
+        kt.call('conv2d_forward', { g: geom, x, filter: f, y, m0: 0, m1: n * h * w, panel: kt.alloc(chunk * 9 * cin), chunk, bias: 0, relu: false });
         return Float32Array.from(kt.f32(y, n * h * w * cout));
       } finally {
         kt.dispose();

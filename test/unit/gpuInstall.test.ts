@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { CudaCheck } from '../../core/engine/cudaCheck';
-import { explainFailure, gpuBackendFolder, GpuInstallError, installGpuBackend, ON_CPU, tryLoadGpuBackend } from '../../extension/gpuInstall';
+import { explainFailure, gpuBackendFolder, GpuInstallError, installGpuBackend, ON_CPU, tryLoadGpuBackend } from '../../extension/training/gpuInstall';
 
 const NO_CUDA: CudaCheck = { nvidiaSmi: null, driverCuda: null, libcudart: null, cudartVersions: [], cudart11: null, cudnn8: null };
 const CUDART11 = '/usr/local/cuda/lib64/libcudart.so.11.0';

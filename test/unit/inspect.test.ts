@@ -15,7 +15,7 @@ import { RunInspector } from '../../core/inspect/runInspector';
 import { checkpointWeights, freshProbe, normalisedImage, probeWithWeights, responseImages, runInspectionData, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
 import { ModelRequest, specFromName } from '../../core/spec';
 import { planRun } from '../../core/training/plan';
-import { RunFolder } from '../../core/training/runStore';
+import { RunFolder } from '../../core/training/runFolder';
 import { TrainingSession } from '../../core/training/session';
 
 /** A reference outside the engine: each layer of a block written out with plain tf ops. */

@@ -20,7 +20,7 @@ import { PythonError, PythonProblem, TorchDeviceSetting, trainerScript } from '.
 import { ModelRequest, specFromRequest } from '../../core/spec';
 import { CLI_PYTHON_REQUEST } from '../../core/training/engineChoice';
 import { planRun, RunChoices } from '../../core/training/plan';
-import { listRuns, NamedTensor, RunFolder } from '../../core/training/runStore';
+import { listRuns, NamedTensor, RunFolder } from '../../core/training/runFolder';
 import { SessionOptions, TrainingSession } from '../../core/training/session';
 import type { MetricPoint } from '../../core/training/types';
 import { extractedCifar10, REPO_ROOT } from './dataSupport';

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { listRuns, makeRunId, RunFolder, RunStoreError } from '../../core/training/runStore';
+import { runStateText } from '../../core/training/runState';
+import { listRuns, makeRunId, RunFolder, RunStoreError } from '../../core/training/runFolder';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 
 function tempRoot(): string {
@@ -94,5 +95,25 @@ describe('run folder', () => {
     assert.deepEqual(runs.map((r) => r.id), ['20260303-000000-broken', '20260202-000000-b', '20260101-000000-a']);
     assert.match(runs[0].problem!, /config\.json: cannot be read as JSON/);
     assert.equal(runs[1].lastStep, 20, 'a comparison is as far as its slower net');
+  });
+
+  test('a run is finished when every net reached the end: a comparison whose faster net finished is stopped (resumable), a failed session failed', () => {
+    const root = tempRoot();
+    const at = new Date(0).toISOString();
+    const half = RunFolder.create(root, config('20260101-000000-half'));
+    half.appendMetrics([point('a', 100), point('b', 60)]);
+    half.writeOutcome({ status: 'stopped', detail: 'stopped by you at step 60', step: 60, at });
+    const failed = RunFolder.create(root, config('20260202-000000-failed'));
+    failed.appendMetrics([point('a', 100), point('b', 40)]);
+    failed.writeOutcome({ status: 'failed', detail: 'plain-20: out of memory', step: 40, at });
+    const done = RunFolder.create(root, config('20260303-000000-done'));
+    done.appendMetrics([point('a', 100), point('b', 100)]);
+    const [d, f, h] = listRuns(root);
+    assert.deepEqual([h.id, h.lastStep, h.finished, h.status], ['20260101-000000-half', 60, false, 'stopped'], 'only the residual net reached step 100');
+    assert.equal(runStateText(h.config!, h), 'not training: last logged step 60 of 100');
+    assert.deepEqual([f.lastStep, f.finished, f.status], [40, false, 'failed']);
+    assert.equal(runStateText(f.config!, f), 'failed at step 40 of 100: plain-20: out of memory');
+    assert.deepEqual([d.lastStep, d.finished, d.status], [100, true, 'finished'], 'finished without an outcome (its process died after the last step)');
+    assert.equal(runStateText(d.config!, d), 'finished 100 iterations');
   });
 });

@@ -12,7 +12,7 @@ import { BatchIterator, computeMeanImage } from '../../core/data/augment';
 import { exportRun, TRAINER_FILE } from '../../core/pytorch/export';
 import { planRun } from '../../core/training/plan';
 import { loadRunData } from '../../core/training/runData';
-import { listRuns, RunFolder } from '../../core/training/runStore';
+import { listRuns, RunFolder } from '../../core/training/runFolder';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 
 const PYTHON = '/usr/bin/python3';

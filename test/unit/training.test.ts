@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ModelRequest } from '../../core/spec';
 import { planRun, RunChoices } from '../../core/training/plan';
-import { RunFolder } from '../../core/training/runStore';
+import { RunFolder } from '../../core/training/runFolder';
 import { TrainingSession } from '../../core/training/session';
 import type { MetricPoint } from '../../core/training/types';
 import { extractedCifar10 } from './dataSupport';

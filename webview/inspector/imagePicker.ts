@@ -1,5 +1,5 @@
 // The image picker: thumbnails of the test images grouped by class; clicking one inspects it.
-import type { ShowImagesMessage } from '../inspectorProtocol';
+import type { ShowImagesMessage } from '../../protocol/inspector';
 import { base64Bytes, drawRgb } from './pixels';
 
 export interface ImagePicker {

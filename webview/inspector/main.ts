@@ -1,21 +1,19 @@
 // The block inspector page: one image through the residual net and its plain twin, block by
 // block. ←/→ step one block, Home/End jump to the ends; the strip, both columns and the
 // extension stay on the same block. Everything shown was computed by core's block probe.
-import type { ShowInspectionMessage, ToInspectorWebviewMessage } from '../inspectorProtocol';
-import { acquireInspectorApi } from './api';
+import type { FromInspectorPage, InspectorPanelState, ShowInspectionMessage, ToInspectorPage } from '../../protocol/inspector';
+import { errorBanner } from '../errorBanner';
+import { connectPage } from '../vscodeApi';
 import { blockStrip } from './blockStrip';
 import { fig7 } from './fig7';
 import { imagePicker } from './imagePicker';
 import { netColumn, NetColumn } from './netColumn';
 import { base64Bytes, drawRgb } from './pixels';
 
-const vscode = acquireInspectorApi();
-const post = vscode.postMessage.bind(vscode);
 const app = document.getElementById('app')!;
 app.replaceChildren();
 
 let inspection: ShowInspectionMessage | null = null;
-let blockIndex = vscode.getState()?.blockIndex ?? 0;
 
 const header = document.createElement('header');
 header.className = 'inspector-header';
@@ -34,13 +32,14 @@ hint.className = 'key-hint';
 hint.textContent = '← / → one block · Home / End first and last block';
 headerText.append(imageTitle, status, hint);
 header.append(preview, headerText);
-const errorBox = document.createElement('p');
-errorBox.className = 'inspector-error';
-errorBox.hidden = true;
 const body = document.createElement('div');
 body.className = 'inspector-body';
 body.hidden = true;
-app.append(header, errorBox, body);
+app.append(header);
+const problems = errorBanner(app);
+app.append(body);
+const vscode = connectPage<ToInspectorPage, FromInspectorPage, InspectorPanelState>('inspector page', problems);
+let blockIndex = vscode.getState()?.blockIndex ?? 0;
 
 const strip = blockStrip(body, (index) => goTo(index));
 const columnsRow = document.createElement('div');
@@ -50,7 +49,7 @@ const columns: NetColumn[] = [];
 const figure = fig7(body);
 const picker = imagePicker(app, (index) => {
   status.textContent = `Inspecting test image ${index}…`;
-  post({ type: 'pickImage', index });
+  vscode.post({ type: 'pickImage', index });
 });
 
 function render(): void {
@@ -78,7 +77,7 @@ function goTo(index: number): void {
   render();
   const blockId = inspection.nets[0].blocks[blockIndex].blockId;
   vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source });
-  post({ type: 'blockShown', blockIndex, blockId });
+  vscode.post({ type: 'blockShown', blockIndex, blockId });
 }
 
 function step(action: 'next' | 'previous' | 'first' | 'last'): void {
@@ -94,10 +93,10 @@ function show(message: ShowInspectionMessage): void {
     return;
   }
   const sameBlocks = message.nets.every((n) => n.blocks.length === first.blocks.length);
-  if (!sameBlocks) post({ type: 'log', level: 'warn', message: `Inspector: the nets have different block counts (${message.nets.map((n) => n.blocks.length).join(' vs ')}).` });
+  if (!sameBlocks) vscode.log('warn', `Inspector: the nets have different block counts (${message.nets.map((n) => n.blocks.length).join(' vs ')}).`);
   inspection = message;
   if (message.blockIndex !== undefined) blockIndex = message.blockIndex;
-  errorBox.hidden = true;
+  problems.clear();
   body.hidden = false;
   const image = message.image;
   drawRgb(preview, base64Bytes(image.pixels), image.width, image.height);
@@ -109,12 +108,11 @@ function show(message: ShowInspectionMessage): void {
   render();
   figure.update(message.nets);
   vscode.setState({ blockIndex, imageIndex: image.index, source: message.source });
-  post({ type: 'blockShown', blockIndex, blockId: first.blocks[blockIndex].blockId });
+  vscode.post({ type: 'blockShown', blockIndex, blockId: first.blocks[blockIndex].blockId });
 }
 
 function showError(message: string): void {
-  errorBox.textContent = message;
-  errorBox.hidden = false;
+  problems.show(message);
   status.textContent = 'The inspection failed.';
 }
 
@@ -128,9 +126,8 @@ document.addEventListener('keydown', (event) => {
   step(action);
 });
 
-window.addEventListener('message', (event: MessageEvent<ToInspectorWebviewMessage>) => {
-  const message = event.data;
-  switch (message?.type) {
+vscode.onMessage((message) => {
+  switch (message.type) {
     case 'showImages':
       picker.update(message);
       if (!inspection) status.textContent = 'Pick an image to inspect.';
@@ -144,10 +141,7 @@ window.addEventListener('message', (event: MessageEvent<ToInspectorWebviewMessag
     case 'error':
       showError(message.message);
       break;
-    default:
-      break;
   }
 });
 
-window.addEventListener('error', (event) => post({ type: 'log', level: 'error', message: `Inspector page: ${event.message}` }));
-post({ type: 'ready' });
+vscode.post({ type: 'ready' });

@@ -1,8 +1,8 @@
 // What the error and loss charts share: the frame (svg, axes, labels), curves joined by
 // series key, per-pixel downsampling, and the hover rule with its read-out.
 import { axisBottom, axisLeft, format, line, pointer, ScaleContinuousNumeric, select, Selection } from 'd3';
-import { formatCount } from '../format';
-import type { CurvePoint, Series } from './runStore';
+import { formatCount } from '../../core/format';
+import type { CurvePoint, Series } from './curveStore';
 
 export type Div = Selection<HTMLDivElement, unknown, null, undefined>;
 export type Svg = Selection<SVGSVGElement, unknown, null, undefined>;

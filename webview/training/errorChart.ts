@@ -3,7 +3,7 @@
 import { scaleLinear, select } from 'd3';
 import type { ScheduleMilestone } from '../../core/training/types';
 import { createFrame, drawCurves, formatIterations, Frame, HoverReadout, layoutFrame, Margin, readoutRows, Scale, valueExtent } from './chartParts';
-import type { CurvePoint, Series } from './runStore';
+import type { CurvePoint, Series } from './curveStore';
 
 export interface ErrorChartData {
   /** Series to draw (hidden ones already left out). */

@@ -1,8 +1,8 @@
 // The legend of both charts: a colour per net (titles from the run's config), the run's
 // name when runs are overlaid, and a toggle per series (train / test of each net).
 import { select } from 'd3';
-import type { RunEntry, Series } from './runStore';
-import { runLabel } from './runStore';
+import type { RunEntry, Series } from './curveStore';
+import { runLabel } from './curveStore';
 
 export interface LegendData {
   runs: readonly RunEntry[];

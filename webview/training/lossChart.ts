@@ -2,7 +2,7 @@
 // log-scale strip below on the same x axis; one hover rule across both.
 import { curveStepAfter, line, scaleLinear, scaleLog, select } from 'd3';
 import { createFrame, drawCurves, Frame, HoverReadout, layoutFrame, Margin, readoutRows, ReadoutRow, Scale, valueExtent } from './chartParts';
-import type { CurvePoint, Series } from './runStore';
+import type { CurvePoint, Series } from './curveStore';
 
 export interface LossChartData {
   series: readonly Series[];

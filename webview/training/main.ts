@@ -1,20 +1,21 @@
 // The training-curves page: receives runs and metric points from the extension, keeps them
-// in a RunStore and redraws at most once per animation frame (and at least once a second,
+// in a CurveStore and redraws at most once per animation frame (and at least once a second,
 // even when the panel is hidden and frames stop).
-import type { ToTrainingWebviewMessage } from '../trainingProtocol';
+import type { FromTrainingPage, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
+import { errorBanner } from '../errorBanner';
+import { connectPage } from '../vscodeApi';
 import { errorChart } from './errorChart';
 import { legend } from './legend';
 import { lossChart } from './lossChart';
 import { runHeader } from './runHeader';
-import { lastStep, RunStore, runLabel, Series } from './runStore';
-import { acquireTrainingApi } from './trainingApi';
+import { lastStep, CurveStore, runLabel, Series } from './curveStore';
 
-const vscode = acquireTrainingApi();
-const post = vscode.postMessage.bind(vscode);
 const app = document.getElementById('app')!;
 app.replaceChildren();
+const problems = errorBanner(app);
+const vscode = connectPage<ToTrainingPage, FromTrainingPage, TrainingPanelState>('training page', problems);
 
-const store = new RunStore();
+const store = new CurveStore();
 const hidden = new Set<string>();
 let zoomed = false;
 let redraws = 0;
@@ -27,7 +28,7 @@ const charts = document.createElement('section');
 charts.className = 'charts';
 app.append(headerSlot, emptyState, charts);
 
-const header = runHeader(headerSlot, post);
+const header = runHeader(headerSlot, vscode.post);
 const toolbar = document.createElement('div');
 toolbar.className = 'chart-toolbar';
 charts.append(toolbar);
@@ -136,13 +137,10 @@ function scheduleRedraw(): void {
   pendingTimer = setTimeout(run, 1000);
 }
 
-function warn(message: string): void {
-  post({ type: 'log', level: 'warn', message });
-}
+const warn = (text: string) => vscode.log('warn', text);
 
-window.addEventListener('message', (event: MessageEvent<ToTrainingWebviewMessage>) => {
-  const message = event.data;
-  switch (message?.type) {
+vscode.onMessage((message) => {
+  switch (message.type) {
     case 'showRuns':
       received = true;
       store.replace(message.runs);
@@ -160,12 +158,9 @@ window.addEventListener('message', (event: MessageEvent<ToTrainingWebviewMessage
       if (!store.setStatus(message)) warn(`Status for run ${message.runId}, which this page does not show.`);
       scheduleRedraw();
       break;
-    default:
-      break;
   }
 });
 
-window.addEventListener('error', (event) => post({ type: 'log', level: 'error', message: `Training page: ${event.message}` }));
 new ResizeObserver(() => scheduleRedraw()).observe(app);
 redraw();
-post({ type: 'ready' });
+vscode.post({ type: 'ready' });

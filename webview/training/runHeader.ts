@@ -2,9 +2,9 @@
 // backend; its status, speed and progress; and the buttons that act on it.
 import { select } from 'd3';
 import type { RunStatus } from '../../core/training/types';
-import type { FromTrainingWebviewMessage } from '../trainingProtocol';
-import { formatCount } from '../format';
-import { lastStep, RunEntry, runLabel, runTitle } from './runStore';
+import type { FromTrainingPage } from '../../protocol/training';
+import { formatCount } from '../../core/format';
+import { lastStep, RunEntry, runLabel, runTitle } from './curveStore';
 
 export interface RunHeaderData {
   main: RunEntry;
@@ -43,7 +43,7 @@ export function backendText(run: RunEntry): string {
   return run.status === 'starting' ? `chosen when the run starts (setting: ${run.config.backend})` : `not reported (setting: ${run.config.backend})`;
 }
 
-export function runHeader(parent: HTMLElement, post: (message: FromTrainingWebviewMessage) => void): RunHeader {
+export function runHeader(parent: HTMLElement, post: (message: FromTrainingPage) => void): RunHeader {
   const root = select(parent).append('header').attr('class', 'run-header');
   const titleRow = root.append('div').attr('class', 'title-row');
   const title = titleRow.append('h1').attr('class', 'run-title');

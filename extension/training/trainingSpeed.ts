@@ -1,0 +1,131 @@
+// Training speed as measured on this machine, kept in the extension's global state per net and
+// backend setting: from the last run's logged images/s, or from a short probe (a few real
+// training steps in a throw-away run folder). Time estimates for a budget come from these.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatDuration } from '../../core/format';
+import { planRun, RunChoices } from '../../core/training/plan';
+import { SessionOptions, TrainingSession } from '../../core/training/session';
+import type { BackendSetting, MetricPoint, RunConfig } from '../../core/training/types';
+import { shortBackendName } from './trainingStatusBar';
+
+const KEY = 'resnetLab.trainingSpeed';
+
+export interface SpeedRecord {
+  /** Training images per second of one net (one worker thread). */
+  imagesPerSec: number;
+  batchSize: number;
+  /** The backend that was in use, as the worker named it. */
+  backend: string;
+  /** ISO time of the measurement. */
+  measuredAt: string;
+  source: 'probe' | 'run';
+}
+
+export const speedKey = (netTitle: string, backend: BackendSetting) => `${netTitle}|${backend}`;
+
+/** The median of the later half of a net's logged speeds (the first steps include warm-up). */
+export function steadySpeed(points: MetricPoint[], slot: MetricPoint['slot']): number | undefined {
+  const speeds = points.filter((p) => p.slot === slot && p.split === 'train' && p.imagesPerSec !== undefined).map((p) => p.imagesPerSec!);
+  const later = speeds.slice(Math.floor(speeds.length / 2));
+  if (later.length === 0) return undefined;
+  const sorted = [...later].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export class SpeedMemory {
+  constructor(private readonly memento: vscode.Memento) {}
+
+  get(netTitle: string, backend: BackendSetting): SpeedRecord | undefined {
+    return this.all()[speedKey(netTitle, backend)];
+  }
+
+  /** Records the steady speed of each net of a run (or probe) that logged some. */
+  recordRun(config: RunConfig, points: MetricPoint[], backendTitle: string, source: SpeedRecord['source']): void {
+    const all = this.all();
+    for (const net of config.nets) {
+      const imagesPerSec = steadySpeed(points, net.slot);
+      if (imagesPerSec === undefined) continue;
+      all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source };
+    }
+    void this.memento.update(KEY, all);
+  }
+
+  private all(): Record<string, SpeedRecord> {
+    return { ...(this.memento.get<Record<string, SpeedRecord>>(KEY) ?? {}) };
+  }
+}
+
+/** How long a run will take at the measured speeds: the nets train side by side, so the slower one decides. */
+export function estimateSeconds(config: RunConfig, speeds: ReadonlyMap<string, number>): number {
+  const evaluations = Math.ceil(config.iterations / config.evalEvery);
+  let slowest = 0;
+  for (const net of config.nets) {
+    const speed = speeds.get(net.slot);
+    if (!speed) throw new Error(`No measured speed for ${net.title}.`);
+    // An evaluation is a forward pass only: about a third of a training step's work per image.
+    const seconds = (config.iterations * config.batchSize) / speed + (evaluations * config.data.testSize) / (3 * speed);
+    slowest = Math.max(slowest, seconds);
+  }
+  return slowest;
+}
+
+export function describeEstimate(seconds: number): string {
+  return `about ${formatDuration(seconds)}`;
+}
+
+/** The speeds to estimate with: stored ones, or undefined for a net never measured at this setting. */
+export function storedSpeeds(memory: SpeedMemory, config: RunConfig): { speeds: Map<string, number>; records: SpeedRecord[] } | undefined {
+  const speeds = new Map<string, number>();
+  const records: SpeedRecord[] = [];
+  for (const net of config.nets) {
+    const record = memory.get(net.title, config.backend);
+    if (!record) return undefined;
+    speeds.set(net.slot, record.imagesPerSec);
+    records.push(record);
+  }
+  return { speeds, records };
+}
+
+/** "measured 412 images/s (ResNet-20) and 430 (plain-20) at batch 128 on WebAssembly, in your run of 24 Nov" */
+export function describeSource(config: RunConfig, records: SpeedRecord[]): string {
+  const parts = config.nets.map((net, i) => `${records[i].imagesPerSec.toFixed(0)} images/s for ${net.title}`);
+  const first = records[0];
+  const when = new Date(first.measuredAt).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const source = first.source === 'probe' ? 'a speed probe' : 'your last run';
+  return `from ${parts.join(' and ')} measured at batch ${first.batchSize} on ${shortBackendName(first.backend)} (${source}, ${when})`;
+}
+
+export const PROBE_STEPS = 3;
+
+/**
+ * Measures each net's speed with PROBE_STEPS real training steps at the run's batch size, in a
+ * throw-away run folder under `scratch` (deleted afterwards), on the engine a run would use
+ * (`options`: the settings' Python, device and precision). Resolves undefined when cancelled.
+ * An engine that cannot run (a PythonError) rejects with its own message, before anything trains.
+ */
+export async function probeSpeed(
+  choices: RunChoices,
+  scratch: string,
+  options: SessionOptions,
+  token: vscode.CancellationToken,
+): Promise<{ points: MetricPoint[]; backend: string; config: RunConfig } | undefined> {
+  const batchSize = choices.batchSize ?? 128;
+  // Synthetic images of the same size cost the same to train on: no data to load for a probe.
+  const config = planRun({ ...choices, data: { kind: 'synthetic', trainSize: Math.max(batchSize, 10), testSize: 10 }, iterations: PROBE_STEPS, epochs: undefined, batchSize });
+  fs.mkdirSync(scratch, { recursive: true });
+  const session = await TrainingSession.start({ ...config, id: `probe-${config.id}` }, scratch, { ...options, lowPriority: true });
+  const points: MetricPoint[] = [];
+  session.addListener({ onMetrics: (p) => points.push(...p) });
+  const cancel = token.onCancellationRequested(() => void session.stop());
+  try {
+    const status = await session.finished;
+    if (token.isCancellationRequested) return undefined;
+    if (status !== 'finished') throw new Error(`The speed probe ${status}: ${session.statusDetail}`);
+    return { points, backend: session.backend, config };
+  } finally {
+    cancel.dispose();
+    fs.rmSync(path.join(scratch, `probe-${config.id}`), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,89 @@
+// The architecture page's contract (webview/architecture/ ↔ extension/architecture/architecturePanel.ts).
+// The page renders what core computed; it never computes costs.
+import { z } from 'zod';
+import type { ModelReport } from '../core/report';
+import type { ModelRequest } from '../core/spec';
+import { logMessage, readyMessage, Request } from './channel';
+
+/** A model the user may pick as the comparison in the per-stage charts. */
+export interface ModelChoice {
+  label: string;
+  description: string;
+  request: ModelRequest;
+}
+
+/** What the page saves with vscode.setState, and the serializer revives from. */
+export interface ArchitecturePanelState {
+  model: ModelRequest;
+  compare: ModelRequest | null;
+}
+
+// ---- extension → page ----------------------------------------------------------------
+
+/** Render this model (and the optional comparison); replaces whatever is shown. */
+export interface ShowArchitectureMessage {
+  type: 'showArchitecture';
+  primary: ModelReport;
+  compare: ModelReport | null;
+  /** Models offered in the comparison picker. */
+  compareChoices: ModelChoice[];
+}
+
+/** The reply to an export or copy: the saved file's path, or why not ("cancelled" when the user cancelled). */
+export interface ExportResultMessage extends Request {
+  type: 'exportResult';
+  ok: boolean;
+  detail: string;
+}
+
+/** Highlight a block (from a command or another view); null clears. */
+export interface HighlightBlockMessage {
+  type: 'highlightBlock';
+  blockId: string | null;
+}
+
+export type ToArchitecturePage = ShowArchitectureMessage | ExportResultMessage | HighlightBlockMessage;
+
+// ---- page → extension (checked on arrival) ---------------------------------------------
+
+/** A model request as the page sends it back; core's specFromRequest checks its values. */
+const modelRequest = z.custom<ModelRequest>((value) => typeof value === 'object' && value !== null && ['named', 'custom'].includes((value as { kind?: unknown }).kind as string), 'expected a model request');
+
+/** Show a comparison model beside the primary one (null removes it). */
+const setCompareMessage = z.object({ type: z.literal('setCompare'), request: modelRequest.nullable() });
+
+/** Save an exported view (a request): the extension asks where with a save dialog and writes the file. */
+const exportFileMessage = z.object({
+  type: z.literal('exportFile'),
+  requestId: z.number(),
+  format: z.enum(['svg', 'png']),
+  /** Which view, used for the suggested file name: "diagram" or "charts". */
+  view: z.string(),
+  /** SVG text, or a PNG as a base64 data URL. */
+  data: z.string(),
+});
+export type ExportFileMessage = z.infer<typeof exportFileMessage>;
+
+/** Put text on the clipboard (a request: the table as Markdown or CSV). */
+const copyTextMessage = z.object({ type: z.literal('copyText'), requestId: z.number(), format: z.enum(['markdown', 'csv']), text: z.string() });
+export type CopyTextMessage = z.infer<typeof copyTextMessage>;
+
+/** The user selected a block in a view; null clears. */
+const blockSelectedMessage = z.object({ type: z.literal('blockSelected'), blockId: z.string().nullable() });
+
+/** Open the block inspector on this block of the model shown (the diagram's "Inspect block"). */
+const inspectBlockMessage = z.object({ type: z.literal('inspectBlock'), blockId: z.string() });
+
+export const fromArchitecturePage = z.discriminatedUnion('type', [readyMessage, logMessage, setCompareMessage, exportFileMessage, copyTextMessage, blockSelectedMessage, inspectBlockMessage]);
+export type FromArchitecturePage = z.infer<typeof fromArchitecturePage>;
+
+/**
+ * The context VS Code passes to "Inspect This Block" from the diagram's right-click menu: the
+ * data-vscode-context of the block and of the diagram above it, merged (VS Code adds `webview`).
+ */
+export interface DiagramBlockContext {
+  webviewSection: 'block';
+  blockId: string;
+  /** The model shown, as JSON of its ModelRequest (context values are kept flat). */
+  modelRequest: string;
+}

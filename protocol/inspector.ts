@@ -1,0 +1,68 @@
+// The block inspector page's contract (webview/inspector/ ↔ extension/inspector/inspectorPanel.ts).
+// The page draws what core's block probe computed; it computes nothing.
+import { z } from 'zod';
+import type { InspectedImage, NetInspection, PickerImages } from '../core/inspect/types';
+import type { ModelRequest } from '../core/spec';
+import { logMessage, readyMessage } from './channel';
+
+export type { InspectedImage };
+
+/** Whose weights the inspector shows: a run (latest, or the checkpoint at `step`), or an untrained net. */
+export type InspectorSourceState = { runFolder: string; step?: number } | { model: ModelRequest };
+
+/** What the page saves with setState so a reload revives it (the serializer reopens the source). */
+export interface InspectorPanelState {
+  blockIndex: number;
+  imageIndex: number | null;
+  source?: InspectorSourceState;
+}
+
+// ---- extension → page ----------------------------------------------------------------
+
+/** The images to pick from, grouped by class, and where they come from. */
+export interface ShowImagesMessage extends PickerImages {
+  type: 'showImages';
+}
+
+/**
+ * One image through the residual net and (when the run has one) its plain twin, block by
+ * block. Replaces what is shown; the page keeps its current block unless blockIndex is given.
+ */
+export interface ShowInspectionMessage {
+  type: 'showInspection';
+  image: InspectedImage;
+  /** The residual net first, then its plain twin; both have the same blocks in the same order. */
+  nets: NetInspection[];
+  /** True while a run is training and the view refreshes from its latest weights. */
+  live: boolean;
+  /** Go to this block (a block picked in the diagram, or the one a revived panel was on). */
+  blockIndex?: number;
+  /** Saved in the page's state so a window reload reopens the same weights. */
+  source: InspectorSourceState;
+}
+
+/** Move the current block (from the Next/Previous Block commands and their keybindings). */
+export interface StepBlockMessage {
+  type: 'step';
+  action: 'next' | 'previous' | 'first' | 'last';
+}
+
+/** Something went wrong computing the view; the page shows the message. */
+export interface InspectorErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+export type ToInspectorPage = ShowImagesMessage | ShowInspectionMessage | StepBlockMessage | InspectorErrorMessage;
+
+// ---- page → extension (checked on arrival) ---------------------------------------------
+
+export const fromInspectorPage = z.discriminatedUnion('type', [
+  readyMessage,
+  logMessage,
+  /** The user picked an image to inspect. */
+  z.object({ type: z.literal('pickImage'), index: z.number().int().nonnegative() }),
+  /** The current block changed (keyboard, click or a step message); the extension tracks it. */
+  z.object({ type: z.literal('blockShown'), blockIndex: z.number().int().nonnegative(), blockId: z.string() }),
+]);
+export type FromInspectorPage = z.infer<typeof fromInspectorPage>;

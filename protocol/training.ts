@@ -1,0 +1,63 @@
+// The training-curves page's contract (webview/training/ ↔ extension/training/trainingPanel.ts).
+import { z } from 'zod';
+import type { MetricPoint, RunConfig, RunStatus } from '../core/training/types';
+import { logMessage, readyMessage } from './channel';
+
+/** A run as the curves view shows it. */
+export interface RunView {
+  config: RunConfig;
+  status: RunStatus;
+  /** Backend in use, e.g. "wasm (WebAssembly, SIMD)"; empty before it starts. */
+  backend: string;
+  /** A human sentence for stopped/failed runs (the error, or "stopped by you at step 120"). */
+  statusDetail: string;
+  metrics: MetricPoint[];
+}
+
+/** What the page saves with setState so a reload revives it. */
+export interface TrainingPanelState {
+  runIds: string[];
+}
+
+// ---- extension → page ----------------------------------------------------------------
+
+/** Everything about the runs shown, replacing what the page has (on open and after a reload). */
+export interface ShowRunsMessage {
+  type: 'showRuns';
+  /** The first is the live or main run; others are overlays. */
+  runs: RunView[];
+}
+
+/** New metric points of one run, appended in order. */
+export interface AppendMetricsMessage {
+  type: 'appendMetrics';
+  runId: string;
+  points: MetricPoint[];
+}
+
+/** The run's status changed (paused, resumed, finished, failed…). */
+export interface RunStatusMessage {
+  type: 'runStatus';
+  runId: string;
+  status: RunStatus;
+  backend: string;
+  statusDetail: string;
+}
+
+export type ToTrainingPage = ShowRunsMessage | AppendMetricsMessage | RunStatusMessage;
+
+// ---- page → extension (checked on arrival) ---------------------------------------------
+
+export const fromTrainingPage = z.discriminatedUnion('type', [
+  readyMessage,
+  logMessage,
+  /** Pause, resume or stop the live run. */
+  z.object({ type: z.literal('control'), runId: z.string(), action: z.enum(['pause', 'resume', 'stop']) }),
+  /** Save the run's metrics as CSV (the extension asks where). */
+  z.object({ type: z.literal('exportCsv'), runId: z.string() }),
+  /** Open the block inspector on the run's latest weights (refreshed while it trains). */
+  z.object({ type: z.literal('inspect'), runId: z.string() }),
+  /** Add another past run to the chart (the extension shows a picker). */
+  z.object({ type: z.literal('addOverlay') }),
+]);
+export type FromTrainingPage = z.infer<typeof fromTrainingPage>;

@@ -1,0 +1,96 @@
+// Matrix products on 4-row panels, for the convolutions of im2col.c and winograd.c.
+#include "kernels.h"
+
+// C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N], B row-major (leading dimension ldb), and A
+// given as A(r, k) = a[r + k·ska]: its rows are adjacent (a packed panel has ska = 4, the
+// transposed im2col matrix of the filter gradient has ska = K). Rows come in groups of 4: the
+// caller pads A so that reading up to 3 rows past M stays in bounds (those rows are not
+// stored). 4×8 register tiles of f32x4 (8 accumulators), then 4-wide and scalar column tails.
+static inline void store_rows(float* c, int ldc, int mr, f4 s0, f4 s1, f4 s2, f4 s3, int accumulate) {
+  if (accumulate) {
+    s0 = wasm_f32x4_add(s0, ld(c));
+    if (mr > 1) s1 = wasm_f32x4_add(s1, ld(c + ldc));
+    if (mr > 2) s2 = wasm_f32x4_add(s2, ld(c + 2 * ldc));
+    if (mr > 3) s3 = wasm_f32x4_add(s3, ld(c + 3 * ldc));
+  }
+  st(c, s0);
+  if (mr > 1) st(c + ldc, s1);
+  if (mr > 2) st(c + 2 * ldc, s2);
+  if (mr > 3) st(c + 3 * ldc, s3);
+}
+
+static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate) {
+  int j = 0;
+  for (; j + 8 <= N; j += 8) {
+    f4 s00 = splat(0), s01 = splat(0), s10 = splat(0), s11 = splat(0);
+    f4 s20 = splat(0), s21 = splat(0), s30 = splat(0), s31 = splat(0);
+    const float* ap = a;
+    const float* b = B + j;
+    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+      f4 b0 = ld(b), b1 = ld(b + 4);
+      f4 v = ldsplat(ap);
+      s00 = madd(s00, v, b0); s01 = madd(s01, v, b1);
+      v = ldsplat(ap + 1);
+      s10 = madd(s10, v, b0); s11 = madd(s11, v, b1);
+      v = ldsplat(ap + 2);
+      s20 = madd(s20, v, b0); s21 = madd(s21, v, b1);
+      v = ldsplat(ap + 3);
+      s30 = madd(s30, v, b0); s31 = madd(s31, v, b1);
+    }
+    store_rows(c + j, ldc, mr, s00, s10, s20, s30, accumulate);
+    store_rows(c + j + 4, ldc, mr, s01, s11, s21, s31, accumulate);
+  }
+  for (; j + 4 <= N; j += 4) {
+    f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+    const float* ap = a;
+    const float* b = B + j;
+    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+      f4 b0 = ld(b);
+      s0 = madd(s0, ldsplat(ap), b0);
+      s1 = madd(s1, ldsplat(ap + 1), b0);
+      s2 = madd(s2, ldsplat(ap + 2), b0);
+      s3 = madd(s3, ldsplat(ap + 3), b0);
+    }
+    store_rows(c + j, ldc, mr, s0, s1, s2, s3, accumulate);
+  }
+  for (; j < N; j++) {
+    for (int r = 0; r < mr; r++) {
+      float s = 0;
+      for (int k = 0; k < K; k++) s += a[r + k * ska] * B[k * ldb + j];
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
+    }
+  }
+}
+
+// Packs rows [0, mc) of a row-major A (leading dimension lda, K columns) into panels of 4 rows,
+// [mc/4][K][4] (the last one zero-padded), with 4×4 transposes.
+static void pack_rows(const float* A, int lda, int mc, int K, float* panel) {
+  for (int i = 0; i < mc; i += 4) {
+    int mr = mc - i < 4 ? mc - i : 4;
+    float* p = panel + i * K;
+    const float* a0 = A + i * lda;
+    if (mr == 4 && (K & 3) == 0) {
+      const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+      for (int k = 0; k < K; k += 4, p += 16) {
+        f4 r0 = ld(a0 + k), r1 = ld(a1 + k), r2 = ld(a2 + k), r3 = ld(a3 + k);
+        f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        f4 t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        st(p, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+        st(p + 4, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+        st(p + 8, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+        st(p + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+      }
+    } else {
+      for (int k = 0; k < K; k++)
+        for (int r = 0; r < 4; r++) p[k * 4 + r] = r < mr ? a0[r * lda + k] : 0;
+    }
+  }
+}
+
+// C rows [0, mc) = A·B with A packed by pack_rows.
+static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate) {
+  for (int i = 0; i < mc; i += 4) {
+    int mr = mc - i < 4 ? mc - i : 4;
+    gemm_panel(mr, N, K, panel + i * K, 4, B, ldb, C + i * ldc, ldc, accumulate);
+  }
+}

@@ -1,0 +1,61 @@
+// ResNet Lab's training kernels for TF.js's wasm backend: the shared header of gemm.c, im2col.c,
+// batchnorm.c and winograd.c, which wasm/build.sh compiles as one translation unit into
+// wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
+// module, one per worker thread, work on disjoint parts of one call (core/engine/wasmThreads.ts).
+// So the code keeps no static data and no arrays on the stack: every buffer is passed in by the
+// caller, and each function touches only the rows it is given. Each export's parameters are
+// listed in core/engine/kernelExports.ts (test/unit/kernelExports.test.ts checks they agree).
+//
+// Layouts (TF.js's): x, y NHWC; filter [kh, kw, cin, cout] (HWIO). A convolution is an
+// implicit matrix product: rows are output pixels (n, oh, ow), K = kh·kw·cin, columns cout.
+// 3×3 stride-1 convolutions (and their gradients) use Winograd F(2×2, 3×3) instead (winograd.c).
+#ifndef RESNETLAB_KERNELS_H
+#define RESNETLAB_KERNELS_H
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+typedef v128_t f4;
+
+static inline f4 ld(const float* p) { return wasm_v128_load(p); }
+static inline void st(float* p, f4 v) { wasm_v128_store(p, v); }
+static inline f4 splat(float v) { return wasm_f32x4_splat(v); }
+static inline f4 ldsplat(const float* p) { return wasm_v128_load32_splat(p); }
+// acc + a·b. Built twice (wasm/build.sh): with plain SIMD (a multiply and an add), and with
+// relaxed SIMD, whose f32x4.relaxed_madd is one fused multiply-add on x86 with FMA and ARM:
+// ~1.3× the speed of the matrix products under V8.
+#ifdef RESNETLAB_RELAXED_SIMD
+static inline f4 madd(f4 acc, f4 a, f4 b) { return __builtin_wasm_relaxed_madd_f32x4(a, b, acc); }
+#else
+static inline f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
+
+static inline void copy_floats(float* dst, const float* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) st(dst + i, ld(src + i));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+static inline void zero_floats(float* dst, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) st(dst + i, splat(0));
+  for (; i < n; i++) dst[i] = 0;
+}
+
+static inline void add_floats(float* dst, const float* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) st(dst + i, wasm_f32x4_add(ld(dst + i), ld(src + i)));
+  for (; i < n; i++) dst[i] += src[i];
+}
+
+// The geometry of one convolution, written by the caller as 16 int32s (core/engine/
+// kernelExports.ts: GEOM_FIELDS, checked against this struct by test/unit/kernelExports.test.ts).
+typedef struct {
+  int n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl, dh, dw, pad_;
+} Geom;
+
+// The matrix products of gemm.c, used by the convolutions of im2col.c and winograd.c.
+static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate);
+static void pack_rows(const float* A, int lda, int mc, int K, float* panel);
+static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate);
+
+#endif
