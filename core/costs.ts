@@ -43,7 +43,7 @@ export const BYTES_PER_VALUE = 4;
 const volume = (shape: Shape) => shape[0] * shape[1] * shape[2];
 const zero = (): Cost => ({ params: 0, nonTrainable: 0, flops: 0, activations: 0 });
 
-export function layerCost(layer: LayerNode): Cost {
+function layerCost(layer: LayerNode): Cost {
   const out = volume(layer.outputShape);
   const cost: Cost = { ...zero(), activations: out };
   switch (layer.kind) {

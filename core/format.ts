@@ -6,7 +6,7 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** Paper-style rounding: 1.8 G, 40.6 M, 0.27M-style figures use formatMillions. */
+/** Paper-style rounding: 1.8 G, 40.6 M. */
 export function formatFlops(n: number, digits = 3): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(digits)} G`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(digits > 2 ? 2 : digits)} M`;

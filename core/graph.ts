@@ -5,7 +5,6 @@ import { BOTTLENECK_EXPANSION, NetworkSpec } from './spec';
 /** Height, width, channels of one image's tensor (NHWC without the batch). */
 export type Shape = readonly [number, number, number];
 
-export type LayerKind = 'conv' | 'batchnorm' | 'relu' | 'add' | 'maxpool' | 'avgpool' | 'zeropad' | 'fc' | 'softmax';
 /** Where a layer sits: on the residual branch F(x), on the shortcut, or elsewhere. */
 export type LayerRole = 'stem' | 'branch' | 'shortcut' | 'merge' | 'head';
 /** identity: x itself; zeropad: option A; projection: 1×1 conv + BN (options B, C); none: plain net. */

@@ -40,7 +40,7 @@ export interface NetworkSpec {
 export const BOTTLENECK_EXPANSION = 4;
 
 /** Blocks per stage of the ImageNet nets (Table 1). */
-export const IMAGENET_STAGE_BLOCKS: Readonly<Record<number, { blockType: BlockType; blocks: number[] }>> = {
+const IMAGENET_STAGE_BLOCKS: Readonly<Record<number, { blockType: BlockType; blocks: number[] }>> = {
   18: { blockType: 'basic', blocks: [2, 2, 2, 2] },
   34: { blockType: 'basic', blocks: [3, 4, 6, 3] },
   50: { blockType: 'bottleneck', blocks: [3, 4, 6, 3] },
@@ -50,7 +50,7 @@ export const IMAGENET_STAGE_BLOCKS: Readonly<Record<number, { blockType: BlockTy
 const IMAGENET_WIDTHS = [64, 128, 256, 512];
 
 /** The CIFAR-10 depths of the paper (section 4.2): 6n+2. */
-export const CIFAR_DEPTHS = [20, 32, 44, 56, 110, 1202];
+const CIFAR_DEPTHS = [20, 32, 44, 56, 110, 1202];
 const CIFAR_WIDTHS = [16, 32, 64];
 
 export interface CustomSpecOptions {
@@ -204,7 +204,7 @@ export function listModels(): ModelEntry[] {
   return entries;
 }
 
-export const MODEL_NAME_HELP =
+const MODEL_NAME_HELP =
   'Valid models: resnet18, resnet34, resnet50, resnet101, resnet152, resnet20, resnet32, resnet44, resnet56, resnet110, resnet1202, ' +
   'the plain twins plain18 … plain152 and plain20 … plain1202, and resnet-cifar-nN / plain-cifar-nN for any n ≥ 1 (depth 6n+2).';
 

@@ -8,7 +8,7 @@ import { errorMessage, log } from './log';
 import { NoWorkspaceError } from './training/runLocations';
 import { SettingError, SETTING_PYTHON, SETTING_TORCH_DEVICE } from './training/trainingSettings';
 
-export const SHOW_LOG = 'Show Log';
+const SHOW_LOG = 'Show Log';
 const OPEN_SETTINGS = 'Open Settings';
 const OPEN_FOLDER = 'Open Folder…';
 
@@ -67,7 +67,7 @@ export function settingToFix(error: unknown): string | undefined {
  * the User tab hides machine-overridable settings such as resnetLab.python.path (a Python of
  * this machine): the Remote tab shows them.
  */
-export function openSetting(setting: string): Thenable<unknown> {
+function openSetting(setting: string): Thenable<unknown> {
   if (setting === SETTING_PYTHON && vscode.env.remoteName) return vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query: setting });
   return vscode.commands.executeCommand('workbench.action.openSettings', setting);
 }

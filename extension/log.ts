@@ -2,7 +2,7 @@
 // The last lines are also kept in memory, for the API's recentLog() (tests read what was logged).
 import * as vscode from 'vscode';
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface Log extends vscode.Disposable {
   trace(text: string): void;

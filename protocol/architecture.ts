@@ -76,14 +76,3 @@ const inspectBlockMessage = z.object({ type: z.literal('inspectBlock'), blockId:
 
 export const fromArchitecturePage = z.discriminatedUnion('type', [readyMessage, logMessage, setCompareMessage, exportFileMessage, copyTextMessage, blockSelectedMessage, inspectBlockMessage]);
 export type FromArchitecturePage = z.infer<typeof fromArchitecturePage>;
-
-/**
- * The context VS Code passes to "Inspect This Block" from the diagram's right-click menu: the
- * data-vscode-context of the block and of the diagram above it, merged (VS Code adds `webview`).
- */
-export interface DiagramBlockContext {
-  webviewSection: 'block';
-  blockId: string;
-  /** The model shown, as JSON of its ModelRequest (context values are kept flat). */
-  modelRequest: string;
-}

@@ -35,7 +35,6 @@ import sys
 import threading
 import time
 
-MIN_TORCH = (1, 12)
 FORMAT = "resnet-lab-job"
 INTERVAL_TENSOR = "trainer/interval"
 MOMENTUM_SUFFIX = "/momentum"
@@ -407,7 +406,7 @@ def build_model(torch, graph):
                     fan_in = layer["inputShape"][0] * layer["inputShape"][1] * layer["inputShape"][2]
                     self.fcs[key] = nn.Linear(fan_in, layer["units"])
 
-        def forward(self, x, capture=()):
+        def forward(self, x):
             outputs = {}
             for layer in self.layers:
                 kind = layer["kind"]
@@ -547,7 +546,7 @@ class Trainer:
         self.scaler = torch.cuda.amp.GradScaler() if amp == "fp16" and device.type == "cuda" else None
         self.forward_model = self.model  # the DistributedDataParallel wrapper under torchrun
 
-    def distribute(self, dist, sync_bn):
+    def distribute(self, sync_bn):
         """Wraps the model for torchrun: DDP averages the gradients (and broadcasts rank 0's weights now)."""
         torch = self.torch
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model) if sync_bn else self.model
@@ -676,7 +675,7 @@ class Dist:
             import torch.distributed  # noqa: F401 - not imported by `import torch` everywhere
             torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
-    def shard(self, np, plan_step):
+    def shard(self, plan_step):
         """This process's part of the global batch: a contiguous, as-equal-as-possible slice."""
         if not self.active:
             return plan_step
@@ -802,7 +801,7 @@ def train(args):
         for _, tensor, role in trainer.table:
             if role in TRAINABLE:
                 dist.broadcast(torch, trainer.optimizer.state[tensor]["momentum_buffer"])
-        trainer.distribute(dist, args.sync_bn)
+        trainer.distribute(args.sync_bn)
     out({"type": "started", "step": step})
     if standalone and dist.main:
         log("%s: %s, from step %s of %s" % (net["title"], title, format_count(step), format_count(config["iterations"])))
@@ -858,7 +857,7 @@ def train(args):
         lr = learning_rate_at(config["schedule"], step)
         global_step = plan.at(step)
         global_size = len(global_step[0])
-        x, y = make_batch(torch, trainer, images, labels, mean, dist.shard(np, global_step), device)
+        x, y = make_batch(torch, trainer, images, labels, mean, dist.shard(global_step), device)
         loss, wrong = trainer.train_step(x, y, lr)
         # Weighted by this process's share, so the sum over processes is the global batch's mean.
         loss_acc += loss.double() * (len(y) / global_size)

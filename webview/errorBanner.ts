@@ -1,4 +1,4 @@
-// The one place a page shows a problem: a banner (role="alert") at the top of the page.
+// The one place a page shows a problem: a banner (role="alert") at the top of the page (styled in page.css).
 export interface ErrorBanner {
   show(text: string): void;
   clear(): void;

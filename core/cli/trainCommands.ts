@@ -25,7 +25,7 @@ export interface CommandIo {
 }
 
 /** Where downloaded CIFAR-10 is cached: outside any workspace. */
-export function defaultDataCache(): string {
+function defaultDataCache(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'resnet-lab', 'cifar-10');
 }

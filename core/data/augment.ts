@@ -36,13 +36,13 @@ const EPOCH_STREAM = 1;
 const AUGMENT_STREAM = 2;
 
 /** The crop and flip of the image at position `position` of step `step`'s batch. */
-export function drawAugmentation(key: number, step: number, position: number, padding = CROP_PADDING): Augmentation {
+function drawAugmentation(key: number, step: number, position: number, padding = CROP_PADDING): Augmentation {
   const draw = (k: number) => counterHash(key, AUGMENT_STREAM, step, 3 * position + k);
   return { offsetY: drawInt(draw(0), 2 * padding + 1), offsetX: drawInt(draw(1), 2 * padding + 1), flip: draw(2) >>> 31 === 1 };
 }
 
 /** Fisher–Yates shuffle of 0..n-1 for an epoch, each swap drawn by counterHash. */
-export function epochOrder(key: number, epoch: number, n: number): Uint32Array {
+function epochOrder(key: number, epoch: number, n: number): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -4,14 +4,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CIFAR10_CLASSES, DataError, LabeledImages } from './types';
 
-export const CIFAR10_SIDE = 32;
-export const CIFAR10_CHANNELS = 3;
-export const CIFAR10_PIXEL_BYTES = CIFAR10_SIDE * CIFAR10_SIDE * CIFAR10_CHANNELS;
+const CIFAR10_SIDE = 32;
+const CIFAR10_CHANNELS = 3;
+const CIFAR10_PIXEL_BYTES = CIFAR10_SIDE * CIFAR10_SIDE * CIFAR10_CHANNELS;
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_PIXEL_BYTES;
 export const CIFAR10_RECORDS_PER_FILE = 10_000;
 export const CIFAR10_FOLDER_NAME = 'cifar-10-batches-bin';
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
-export const CIFAR10_TEST_FILE = 'test_batch.bin';
+const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
+const CIFAR10_TEST_FILE = 'test_batch.bin';
 export const CIFAR10_META_FILE = 'batches.meta.txt';
 export const CIFAR10_BIN_FILES = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE] as const;
 
@@ -28,19 +28,6 @@ export const CIFAR10_MD5: Readonly<Record<string, string>> = {
 export interface ReadOptions {
   /** Check each .bin file against its official MD5 (default true; about 0.1 s per file). */
   verifyChecksums?: boolean;
-}
-
-/** Decodes whole records (any count) into HWC bytes; `file` names the source in errors. */
-export function decodeCifar10Records(bytes: Uint8Array, file: string): LabeledImages {
-  const count = wholeRecords(bytes, file);
-  const images = new Uint8Array(count * CIFAR10_PIXEL_BYTES);
-  const labels = new Uint8Array(count);
-  decodeInto(bytes, file, images, labels, 0);
-  return {
-    images, labels, count,
-    height: CIFAR10_SIDE, width: CIFAR10_SIDE, channels: CIFAR10_CHANNELS,
-    classNames: CIFAR10_CLASSES, source: `CIFAR-10 ${path.basename(file)}`,
-  };
 }
 
 function wholeRecords(bytes: Uint8Array, file: string): number {

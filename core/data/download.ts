@@ -233,7 +233,7 @@ export async function extractCifar10Archive(archive: string, cacheDir: string, o
  * Checks that a folder holds the six .bin files with their official MD5s and the class names.
  * Errors name the file as `<label>/<file>` (label: the folder, or the archive it came from).
  */
-export async function verifyCifar10Folder(folder: string, options: FetchOptions = {}, label = folder): Promise<void> {
+async function verifyCifar10Folder(folder: string, options: FetchOptions = {}, label = folder): Promise<void> {
   const { signal, onProgress } = options;
   const name = (file: string): string => (label === folder ? path.join(folder, file) : `${CIFAR10_FOLDER_NAME}/${file} (in ${label})`);
   const total = CIFAR10_BIN_FILES.length * BIN_FILE_BYTES;

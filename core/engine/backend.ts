@@ -23,7 +23,7 @@ export type BackendKind = Exclude<TfjsSetting, 'auto'>;
 export const BACKEND_SETTINGS: readonly BackendSetting[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'pytorch'];
 export const BACKEND_ORDER: readonly BackendKind[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
-export const BACKEND_TITLES: Readonly<Record<BackendKind, string>> = {
+const BACKEND_TITLES: Readonly<Record<BackendKind, string>> = {
   'tensorflow-gpu': 'TensorFlow with CUDA (tfjs-node-gpu)',
   tensorflow: 'TensorFlow on the CPU (tfjs-node)',
   wasm: 'WebAssembly (tfjs-backend-wasm + ResNet Lab SIMD kernels, multi-threaded)',
@@ -81,7 +81,7 @@ export function parseBackendSetting(value: string): BackendSetting {
 }
 
 /** The folder of the .wasm files: beside the bundle (dist/), else the package's dist/. */
-export function findWasmDir(explicit?: string): string {
+function findWasmDir(explicit?: string): string {
   const candidates: string[] = [];
   if (explicit) candidates.push(explicit);
   candidates.push(__dirname);

@@ -32,7 +32,7 @@ const matMulGrad = (dy: Tensor, a: Tensor, b: Tensor, ta: boolean, tb: boolean):
   return { a: tf.matMul(b, dy, true, true), b: tf.matMul(dy, a, true, true) };
 };
 
-export const TRAINING_GRADIENTS: readonly GradConfig[] = [
+const TRAINING_GRADIENTS: readonly GradConfig[] = [
   binary('Add', (dy) => [dy, dy]),
   binary('Sub', (dy) => [dy, tf.neg(dy)]),
   binary('Multiply', (dy, a, b) => [tf.mul(dy, b), tf.mul(dy, a)]),

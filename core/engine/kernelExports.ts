@@ -4,7 +4,7 @@
 // are the C ones.
 
 /** How a parameter is passed: a byte offset into the kernels' memory (0 for none), an int32, or an int 0/1. */
-export type ParamKind = 'ptr' | 'int' | 'flag';
+type ParamKind = 'ptr' | 'int' | 'flag';
 
 /** Each export's parameters, in the order the C function takes them. */
 export const KERNEL_EXPORTS = {

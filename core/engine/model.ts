@@ -11,7 +11,7 @@ import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from './kernelNames';
  * moving = 0.9·moving + 0.1·batch (PyTorch's momentum 0.1), epsilon 1e-5, and the moving
  * variance takes the unbiased batch variance while training normalises with the biased one.
  */
-export const BN_MOMENTUM = 0.9;
+const BN_MOMENTUM = 0.9;
 export const BN_EPSILON = 1e-5;
 
 export type WeightRole = 'convKernel' | 'gamma' | 'beta' | 'movingMean' | 'movingVariance' | 'fcKernel' | 'fcBias';

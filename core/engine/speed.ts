@@ -35,7 +35,7 @@ export interface SpeedResult {
 }
 
 /** Deterministic pseudo-random images (cost is the same as real ones) and cycling labels. */
-export function syntheticBatch(size: number, h: number, w: number, c: number, classes: number): Batch {
+function syntheticBatch(size: number, h: number, w: number, c: number, classes: number): Batch {
   const x = new Float32Array(size * h * w * c);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 12.9898) * 0.5;
   const y = new Int32Array(size);

@@ -9,12 +9,12 @@ import { SGD_MOMENTUM } from './kernelNames';
 import { releaseTapeEarly } from './tapeRelease';
 
 /** The paper's CIFAR-10 schedule: lr 0.1, ÷10 at 32k and 48k, stop at 64k iterations. */
-export const PAPER_ITERATIONS = 64_000;
-export const PAPER_MILESTONES = [32_000, 48_000] as const;
-export const PAPER_LEARNING_RATE = 0.1;
+const PAPER_ITERATIONS = 64_000;
+const PAPER_MILESTONES = [32_000, 48_000] as const;
+const PAPER_LEARNING_RATE = 0.1;
 /** ResNet-110: "0.01 to warm up the training until the training error is below 80% (about 400 iterations)". */
-export const PAPER_WARMUP_LEARNING_RATE = 0.01;
-export const PAPER_WARMUP_ITERATIONS = 400;
+const PAPER_WARMUP_LEARNING_RATE = 0.01;
+const PAPER_WARMUP_ITERATIONS = 400;
 
 export interface ScheduleOptions {
   /**

@@ -88,7 +88,7 @@ function copyOut(kt: KernelThreads, backend: BackendWasm, offset: number, out: T
 }
 
 /** Splits [0, total) into at most `parts` ranges, each boundary a multiple of `align`. */
-export function splitRange(total: number, parts: number, align: number): Array<[number, number]> {
+function splitRange(total: number, parts: number, align: number): Array<[number, number]> {
   const units = Math.ceil(total / align);
   const n = Math.max(1, Math.min(parts, units));
   const ranges: Array<[number, number]> = [];
@@ -484,7 +484,7 @@ function avgPoolGradWasm(args: KernelArgs): TensorInfo {
   return dx;
 }
 
-export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAIN, backendName: WASM, kernelFunc: batchNormTrainWasm as unknown as KernelFunc },
   { kernelName: BATCH_NORM_GRAD, backendName: WASM, kernelFunc: batchNormGradWasm as unknown as KernelFunc },
   { kernelName: Identity, backendName: WASM, kernelFunc: identityWasm as unknown as KernelFunc },
@@ -500,7 +500,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
  * (the convolution's output), y (the next layer's input, kept by it too; the ReLU's mask when
  * fused), γ and the two per-channel statistics: no activation-sized tensor of its own.
  */
-export const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
+const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'gamma'],
   outputsToSave: [true, true, true],

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { Geom, geomInt32s, GEOM_FIELDS, KERNEL_EXPORT_NAMES, KernelExportArgs, KernelExportName, positionalArgs } from './kernelExports';
 
 /** The file name beside a bundle (dist/) and in the repository (wasm/). */
-export const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
+const KERNELS_WASM_DIST_NAME = 'resnetlab-kernels.wasm';
 const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
 
 type Exports = Record<KernelExportName, (...args: number[]) => void>;

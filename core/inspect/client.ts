@@ -14,7 +14,7 @@ type Reply<T extends FromInspectWorkerMessage['type']> = Extract<FromInspectWork
 type Request = ToInspectWorkerMessage extends infer M ? (M extends { requestId: number } ? Omit<M, 'requestId'> : never) : never;
 
 /** The bundled worker sits beside the bundle (dist/inspectWorker.js); compiled tests use out/…/worker.js. */
-export function defaultInspectWorkerPath(): string {
+function defaultInspectWorkerPath(): string {
   const bundled = path.join(__dirname, 'inspectWorker.js');
   return fs.existsSync(bundled) ? bundled : path.join(__dirname, 'worker.js');
 }

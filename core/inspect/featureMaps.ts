@@ -3,16 +3,16 @@
 import type { ChannelStats, FeatureMap, ValueStats } from './types';
 
 /** At most this many channels are sent as tiles (statistics cover all channels). */
-export const MAX_SHOWN_CHANNELS = 64;
+const MAX_SHOWN_CHANNELS = 64;
 /** Tiles are average-pooled to at most this many pixels per side. */
-export const MAX_TILE_SIDE = 32;
+const MAX_TILE_SIDE = 32;
 
 /** The pooling factor that brings `side` to at most MAX_TILE_SIDE. */
 export function tileFactor(side: number): number {
   return Math.max(1, Math.ceil(side / MAX_TILE_SIDE));
 }
 
-export function channelStats(values: Float32Array, height: number, width: number, channels: number): ChannelStats {
+function channelStats(values: Float32Array, height: number, width: number, channels: number): ChannelStats {
   const n = height * width;
   const sum = new Float64Array(channels);
   const sumSq = new Float64Array(channels);
@@ -33,7 +33,7 @@ export function channelStats(values: Float32Array, height: number, width: number
   return { mean, std, min, max };
 }
 
-export function valueStats(values: Float32Array): ValueStats {
+function valueStats(values: Float32Array): ValueStats {
   let sum = 0;
   let sumSq = 0;
   let min = Infinity;
@@ -49,7 +49,7 @@ export function valueStats(values: Float32Array): ValueStats {
   return { mean, std: Math.sqrt(Math.max(0, sumSq / values.length - mean * mean)), min, max };
 }
 
-export function l2Norm(values: Float32Array): number {
+function l2Norm(values: Float32Array): number {
   let sumSq = 0;
   for (let i = 0; i < values.length; i++) sumSq += values[i] * values[i];
   return Math.sqrt(sumSq);

@@ -22,7 +22,7 @@ export interface BlockTaps {
 }
 
 /** Where each block's x, F(x), shortcut and y are in the graph. */
-export function blockTaps(graph: NetworkGraph): BlockTaps[] {
+function blockTaps(graph: NetworkGraph): BlockTaps[] {
   const byId = new Map(graph.layers.map((l) => [l.id, l]));
   return graph.blocks.map((block) => {
     const first = byId.get(block.branch[0]);
@@ -35,7 +35,7 @@ export function blockTaps(graph: NetworkGraph): BlockTaps[] {
 }
 
 /** Fig. 7's layers: every conv layer with the BatchNorm that follows it, in layer order. */
-export function responseLayers(graph: NetworkGraph): Array<{ conv: LayerNode; bn: LayerNode }> {
+function responseLayers(graph: NetworkGraph): Array<{ conv: LayerNode; bn: LayerNode }> {
   const bnAfter = new Map<string, LayerNode>();
   for (const layer of graph.layers) if (layer.kind === 'batchnorm') bnAfter.set(layer.inputs[0], layer);
   return graph.layers

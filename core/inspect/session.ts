@@ -15,7 +15,7 @@ export type InspectionSource =
   | { kind: 'fresh'; model: ModelRequest; seed: number };
 
 /** Thumbnails per class in the picker. */
-export const THUMBNAILS_PER_CLASS = 8;
+const THUMBNAILS_PER_CLASS = 8;
 
 export class InspectionSession {
   private constructor(

@@ -75,7 +75,7 @@ export async function runInspectionData(config: RunConfig): Promise<InspectionDa
   return dataForPlan(config.data, config.seed);
 }
 
-export async function dataForPlan(plan: DataPlan, seed: number): Promise<InspectionData> {
+async function dataForPlan(plan: DataPlan, seed: number): Promise<InspectionData> {
   const data = await loadRunData(plan, seed);
   return { images: data.test, mean: computeMeanImage(data.train), description: data.description };
 }

@@ -104,16 +104,8 @@ const thumbnail = z.object({
 });
 export type Thumbnail = z.infer<typeof thumbnail>;
 
-/** The image being inspected, as the page shows it. */
-export const inspectedImage = z.object({
-  index: z.number(),
-  label: z.number(),
-  className: z.string(),
-  /** Base64 of the image's bytes (height × width × channels, RGB). */
-  pixels: z.string(),
-  height: z.number(),
-  width: z.number(),
-});
+/** The image being inspected, as the page shows it: a thumbnail's fields and its size. */
+export const inspectedImage = thumbnail.extend({ height: z.number(), width: z.number() });
 export type InspectedImage = z.infer<typeof inspectedImage>;
 
 /** The images an inspector picks from, as the page shows them. */

@@ -13,7 +13,7 @@ import { RunFolder, writeFileAtomic } from '../training/runFolder';
 import type { NetPlan, RunConfig } from '../training/types';
 
 export const JOB_FORMAT = 'resnet-lab-job';
-export const JOB_FILE = 'job.json';
+const JOB_FILE = 'job.json';
 const SYNTHETIC_FILE = 'synthetic.bin';
 
 /** The run's job could not be written (its data could not be read, …); the message says why. */

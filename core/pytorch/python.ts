@@ -11,7 +11,7 @@ export const TORCH_DEVICE_SETTINGS: readonly TorchDeviceSetting[] = ['auto', 'cu
 export type MixedPrecision = 'off' | 'bf16' | 'fp16';
 export const MIXED_PRECISION_SETTINGS: readonly MixedPrecision[] = ['off', 'bf16', 'fp16'];
 /** The oldest torch the trainer supports (Apple MPS, channels-last and foreach SGD). */
-export const MIN_TORCH: readonly [number, number] = [1, 12];
+const MIN_TORCH: readonly [number, number] = [1, 12];
 
 /** Where the Python came from, as the message names it: "resnetLab.python.path", "--python", … */
 export interface PythonCandidate {
@@ -81,7 +81,7 @@ export function trainerScript(): string {
 }
 
 /** Every python3 and python on PATH, in PATH order, without duplicates of one file. */
-export function pathPythons(env: NodeJS.ProcessEnv = process.env): PythonCandidate[] {
+function pathPythons(env: NodeJS.ProcessEnv = process.env): PythonCandidate[] {
   const seen = new Set<string>();
   const out: PythonCandidate[] = [];
   const names = process.platform === 'win32' ? ['python.exe', 'python3.exe'] : ['python3', 'python'];

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runState, RunState } from './runState';
-import type { MetricPoint, NetPlan, RunConfig } from './types';
+import type { MetricPoint, NetPlan, RunConfig, RunOutcome } from './types';
 
 export const RUNS_FOLDER = path.join('.resnet-lab', 'runs');
 
@@ -57,18 +57,6 @@ export function makeRunId(nets: NetPlan[], now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const names = nets.map((n) => n.title.toLowerCase().replace(/[^a-z0-9]+/g, '')).join('-vs-');
   return `${stamp}-${names}`;
-}
-
-/** How a session of the run ended (outcome.json), so past-run views tell a failure from a stop. */
-export interface RunOutcome {
-  status: 'finished' | 'stopped' | 'failed';
-  detail: string;
-  /** The lowest step the nets reached. */
-  step: number;
-  /** ISO time it ended. */
-  at: string;
-  /** The engine and device that trained in that session, as it named itself (e.g. "PyTorch 2.4.0 on CUDA: NVIDIA H200"). */
-  backend?: string;
 }
 
 export class RunFolder {

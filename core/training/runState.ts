@@ -1,8 +1,7 @@
 // A run's state from its folder, one definition for the CLI and the extension: how far it got
 // (a comparison is as far as its slower net), finished (every net reached the end), and when
 // not, whether its last session failed or it stopped (either way a resume continues it).
-import type { RunOutcome } from './runFolder';
-import type { MetricPoint, RunConfig } from './types';
+import type { MetricPoint, RunConfig, RunOutcome } from './types';
 
 export type PastRunStatus = 'finished' | 'stopped' | 'failed';
 

@@ -10,8 +10,8 @@ import { startPythonNet } from '../pytorch/netProcess';
 import type { MixedPrecision, PythonRequest } from '../pytorch/python';
 import { chooseEngine, EngineChoice } from './engineChoice';
 import { NetChannel, startWorkerNet, workerErrand } from './netChannel';
-import { RunFolder, RunOutcome } from './runFolder';
-import type { MetricPoint, NetPlan, RunConfig, RunStatus } from './types';
+import { RunFolder } from './runFolder';
+import type { MetricPoint, NetPlan, RunConfig, RunOutcome, RunStatus } from './types';
 import type { FromWorkerMessage, NetControlMessage, StartNetMessage } from './workerProtocol';
 
 export interface SessionListener {
@@ -36,7 +36,7 @@ interface NetWorker {
 }
 
 /** The bundled worker sits beside the bundle (dist/trainWorker.js); compiled tests use out/…/worker.js. */
-export function defaultWorkerPath(): string {
+function defaultWorkerPath(): string {
   const bundled = path.join(__dirname, 'trainWorker.js');
   return fs.existsSync(bundled) ? bundled : path.join(__dirname, 'worker.js');
 }

@@ -83,3 +83,15 @@ export const metricPoint = z.object({
 export type MetricPoint = z.infer<typeof metricPoint>;
 
 export type RunStatus = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+
+/** How a session of the run ended (outcome.json), so past-run views tell a failure from a stop. */
+export interface RunOutcome {
+  status: 'finished' | 'stopped' | 'failed';
+  detail: string;
+  /** The lowest step the nets reached. */
+  step: number;
+  /** ISO time it ended. */
+  at: string;
+  /** The engine and device that trained in that session, as it named itself (e.g. "PyTorch 2.4.0 on CUDA: NVIDIA H200"). */
+  backend?: string;
+}

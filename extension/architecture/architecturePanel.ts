@@ -172,7 +172,7 @@ export class ArchitecturePanel implements HostedPanel {
 }
 
 /** The bytes to write for an export: SVG text, or the PNG inside a base64 data URL. */
-export function exportBytes(message: Pick<ExportFileMessage, 'format' | 'data'>): Uint8Array {
+function exportBytes(message: Pick<ExportFileMessage, 'format' | 'data'>): Uint8Array {
   if (message.format === 'svg') {
     if (!/<svg[\s>]/.test(message.data)) throw new Error('The page sent no SVG to export (no <svg> element in the data).');
     return Buffer.from(message.data, 'utf8');

@@ -15,9 +15,6 @@ import {
   StemKind,
 } from '../../core/spec';
 
-/** What `resnetLab.showArchitecture` accepts as its argument. */
-export type ModelArgument = string | ModelRequest;
-
 /** Turns a command argument into a request, checking it with core; throws SpecError naming the problem. */
 export function requestFromArgument(argument: unknown): ModelRequest {
   let request: ModelRequest;
@@ -144,7 +141,7 @@ async function pickShortcut(defaultOption: ShortcutOption, family: string, model
 const PROVISIONAL: CustomSpecOptions = { blocks: [2, 2], baseWidth: 16, blockType: 'basic', stem: 'cifar', inputSize: 1024, classes: 10 };
 
 /** The SpecError core raises for these options, or undefined when they are valid. */
-export function customProblem(options: CustomSpecOptions): string | undefined {
+function customProblem(options: CustomSpecOptions): string | undefined {
   try {
     customSpec(options);
     return undefined;
@@ -154,14 +151,14 @@ export function customProblem(options: CustomSpecOptions): string | undefined {
   }
 }
 
-export function parseBlocks(text: string): number[] | string {
+function parseBlocks(text: string): number[] | string {
   const parts = text.split(/[\s,x×]+/).filter((part) => part.length > 0);
   const bad = parts.find((part) => !/^\d+$/.test(part));
   if (bad !== undefined) return `Blocks per stage must be whole numbers separated by commas (e.g. 3,4,6,3); "${bad}" is not one.`;
   return parts.map(Number);
 }
 
-export function parseWholeNumber(text: string, what: string): number | string {
+function parseWholeNumber(text: string, what: string): number | string {
   const trimmed = text.trim();
   if (!/^\d+$/.test(trimmed)) return `${what} must be a whole number; got "${trimmed}".`;
   return Number(trimmed);

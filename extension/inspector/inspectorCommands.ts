@@ -18,8 +18,8 @@ import { readBackendSetting } from '../training/trainingSettings';
 import { tfjsSettingFor } from '../../core/engine/backend';
 
 export const INSPECT_COMMAND = 'resnetLab.inspectBlocks';
-export const NEXT_BLOCK_COMMAND = 'resnetLab.nextBlock';
-export const PREVIOUS_BLOCK_COMMAND = 'resnetLab.previousBlock';
+const NEXT_BLOCK_COMMAND = 'resnetLab.nextBlock';
+const PREVIOUS_BLOCK_COMMAND = 'resnetLab.previousBlock';
 /** "Inspect This Block": the diagram's context action and its Inspect block button. */
 export const INSPECT_BLOCK_COMMAND = 'resnetLab.inspectBlock';
 
@@ -38,7 +38,10 @@ export interface InspectArguments {
   blockIndex?: number;
 }
 
-/** What "Inspect This Block" accepts: the diagram's context (DiagramBlockContext) or a model and block. */
+/**
+ * What "Inspect This Block" accepts: the context of the diagram's right-click menu (the
+ * data-vscode-context of the block and of the diagram above it, merged) or a model and block.
+ */
 export interface InspectBlockArguments {
   blockId: string;
   /** The model shown in the diagram: a ModelRequest, a model name, or the request as JSON text. */

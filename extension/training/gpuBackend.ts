@@ -4,6 +4,7 @@
 // output in the log. Where it cannot run on a GPU (macOS, arm, no CUDA 11 / cuDNN 8), it offers PyTorch first.
 import * as vscode from 'vscode';
 import { checkCuda, describeCuda, tfjsGpuProblem } from '../../core/engine/cudaCheck';
+import { showProblem } from '../errors';
 import { log } from '../log';
 import { GPU_PACKAGE, gpuBackendFolder, GpuInstallError, installGpuBackend, ON_CPU, tryLoadGpuBackend } from './gpuInstall';
 import { SETTING_BACKEND } from './trainingSettings';
@@ -52,7 +53,6 @@ export async function installGpuBackendCommand(globalStorage: vscode.Uri, option
     }
     if (answer !== anyway) return { ok: false, message: `cancelled (${problem})`, folder };
   }
-  const showLog = 'Show Log';
   try {
     const entry = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `ResNet Lab: installing ${GPU_PACKAGE}`, cancellable: true },
@@ -74,8 +74,7 @@ export async function installGpuBackendCommand(globalStorage: vscode.Uri, option
     if (loadProblem) {
       const why = loadProblem === ON_CPU ? `loads, but ${ON_CPU}: ${problem ?? 'it found no usable GPU'}` : `does not load: ${loadProblem}. ${describeCuda(cuda)}`;
       const message = `${GPU_PACKAGE} is installed in ${folder} but ${why}. Training skips it (setting "${SETTING_BACKEND}" = auto); the setting "pytorch" trains with PyTorch instead.`;
-      log().error(`GPU backend: ${message}`);
-      void vscode.window.showErrorMessage(`ResNet Lab: ${message}`, showLog).then((choice) => choice === showLog && log().show());
+      showProblem(message);
       return { ok: false, message, folder };
     }
     const message = `${GPU_PACKAGE} is installed and loads: new runs with "${SETTING_BACKEND}" = auto or tensorflow-gpu train on the GPU.`;
@@ -85,8 +84,7 @@ export async function installGpuBackendCommand(globalStorage: vscode.Uri, option
   } catch (error) {
     const reason = error instanceof GpuInstallError ? error.message : (error as Error).message;
     const message = `Could not install the GPU backend: ${reason}.`;
-    log().error(`GPU backend: ${message}`);
-    void vscode.window.showErrorMessage(`ResNet Lab: ${message} npm's output is in the ResNet Lab log.`, showLog).then((choice) => choice === showLog && log().show());
+    showProblem(`${message} npm's output is in the ResNet Lab log.`);
     return { ok: false, message, folder };
   }
 }

@@ -9,6 +9,7 @@ import { RunFolder } from '../../core/training/runFolder';
 import { SessionOptions, TrainingSession } from '../../core/training/session';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { RunView } from '../../protocol/training';
+import { showProblem } from '../errors';
 import { errorMessage, log } from '../log';
 import type { TrainingPanels } from './trainingPanel';
 import type { TrainingStatusBar } from './trainingStatusBar';
@@ -81,7 +82,7 @@ export class LiveRun implements vscode.Disposable {
   control(runId: string, action: 'pause' | 'resume' | 'stop'): void {
     const s = this.session;
     if (!s || s.id !== runId) {
-      void vscode.window.showWarningMessage(`ResNet Lab: run ${runId} is not training in this window, so it cannot ${action}.`);
+      showProblem(`Run ${runId} is not training in this window, so it cannot ${action}.`, [], 'warning');
       return;
     }
     if (action === 'pause') s.pause();
@@ -229,8 +230,7 @@ export class LiveRun implements vscode.Disposable {
     } else if (status === 'stopped') {
       void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)} ${shownDetail(session)}. Run folder: ${where}.`);
     } else {
-      log().error(`run ${config.id}: failed: ${session.statusDetail}`);
-      void vscode.window.showErrorMessage(`ResNet Lab: ${title(config)} failed: ${session.statusDetail}. The last checkpoint is kept in ${where}; "ResNet Lab: Resume Training" continues from it.`);
+      showProblem(`${title(config)} failed: ${session.statusDetail}. The last checkpoint is kept in ${where}; "ResNet Lab: Resume Training" continues from it.`);
     }
   }
 

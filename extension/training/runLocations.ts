@@ -51,7 +51,7 @@ interface RunItem extends vscode.QuickPickItem {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-export function runItem(run: RunListing): RunItem {
+function runItem(run: RunListing): RunItem {
   const c = run.config;
   if (!c) return { label: run.id, description: 'unreadable', detail: run.problem ?? '', run };
   const failed = run.status === 'failed' ? ` · failed: ${run.outcome?.detail}` : '';

@@ -75,14 +75,14 @@ async function pickData(settings: TrainingSettings, cacheDir: string): Promise<R
 
 // ---- budget ------------------------------------------------------------------------------
 
-export interface BudgetOption {
+interface BudgetOption {
   label: string;
   iterations?: number;
   epochs?: number;
   trainSize: number;
 }
 
-export const BUDGETS: Record<'synthetic' | 'cifar10', BudgetOption[]> = {
+const BUDGETS: Record<'synthetic' | 'cifar10', BudgetOption[]> = {
   synthetic: [
     { label: 'Quick look', iterations: 200, trainSize: 2000 },
     { label: 'Short', iterations: 1000, trainSize: 5000 },

@@ -22,11 +22,11 @@ import { readEngineSettings, readTrainingSettings } from './trainingSettings';
 import { SpeedMemory } from './trainingSpeed';
 import { SHOW_TRAINING_COMMAND, TrainingStatusBar } from './trainingStatusBar';
 
-export const TRAIN_COMMAND = 'resnetLab.trainResNet';
-export const RESUME_COMMAND = 'resnetLab.resumeTraining';
-export const OPEN_RUN_COMMAND = 'resnetLab.openRun';
-export const STOP_COMMAND = 'resnetLab.stopTraining';
-export const INSTALL_GPU_COMMAND = 'resnetLab.installGpuBackend';
+const TRAIN_COMMAND = 'resnetLab.trainResNet';
+const RESUME_COMMAND = 'resnetLab.resumeTraining';
+const OPEN_RUN_COMMAND = 'resnetLab.openRun';
+const STOP_COMMAND = 'resnetLab.stopTraining';
+const INSTALL_GPU_COMMAND = 'resnetLab.installGpuBackend';
 
 /** The training part of the extension's API (for tests and other extensions). */
 export interface TrainingApi {

@@ -18,7 +18,7 @@ import { HostedPanel, PanelCollection, PanelHost, panelOptions } from '../panelH
 
 export const TRAINING_VIEW_TYPE = 'resnetLab.training';
 /** Live points are sent in batches at this interval (the page redraws at least once a second). */
-export const METRICS_FLUSH_MS = 250;
+const METRICS_FLUSH_MS = 250;
 
 /** What a panel needs of the runs training in this window. */
 export interface LiveRunSource {
@@ -53,7 +53,7 @@ export interface TrainingPanelInfo {
 }
 
 /** A past run as the page shows it: finished when its metrics reached the end, else how its last session ended. */
-export function pastRunView(folder: string): RunView {
+function pastRunView(folder: string): RunView {
   const run = RunFolder.open(folder);
   const config = run.readConfig();
   const metrics = run.readMetrics();

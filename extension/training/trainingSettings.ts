@@ -7,11 +7,11 @@ import { BACKEND_SETTINGS, BackendSetting } from '../../core/engine/backend';
 import { MIXED_PRECISION_SETTINGS, MixedPrecision, PythonCandidate, PythonRequest, TORCH_DEVICE_SETTINGS, TorchDeviceSetting } from '../../core/pytorch/python';
 
 export const SETTING_BACKEND = 'resnetLab.training.backend';
-export const SETTING_CIFAR_URL = 'resnetLab.cifar10.url';
-export const SETTING_CIFAR_FOLDER = 'resnetLab.cifar10.folder';
+const SETTING_CIFAR_URL = 'resnetLab.cifar10.url';
+const SETTING_CIFAR_FOLDER = 'resnetLab.cifar10.folder';
 export const SETTING_PYTHON = 'resnetLab.python.path';
 export const SETTING_TORCH_DEVICE = 'resnetLab.pytorch.device';
-export const SETTING_MIXED_PRECISION = 'resnetLab.pytorch.mixedPrecision';
+const SETTING_MIXED_PRECISION = 'resnetLab.pytorch.mixedPrecision';
 
 /** A setting whose value cannot be used; the message names the setting. */
 export class SettingError extends Error {
@@ -42,7 +42,7 @@ export function readBackendSetting(): BackendSetting {
   return value as BackendSetting;
 }
 
-export function readCifarUrl(): string {
+function readCifarUrl(): string {
   const value = raw(SETTING_CIFAR_URL) ?? CIFAR10_URL;
   if (typeof value !== 'string' || value.trim() === '') throw new SettingError(SETTING_CIFAR_URL, `is ${JSON.stringify(value)}; it must be the http(s) or file URL of cifar-10-binary.tar.gz (default ${CIFAR10_URL}).`);
   let url: URL;
@@ -57,7 +57,7 @@ export function readCifarUrl(): string {
   return value.trim();
 }
 
-export function readCifarFolder(): string | null {
+function readCifarFolder(): string | null {
   const value = raw(SETTING_CIFAR_FOLDER) ?? '';
   if (typeof value !== 'string') throw new SettingError(SETTING_CIFAR_FOLDER, `is ${JSON.stringify(value)}; it must be the path of a folder holding CIFAR-10's binary files, or empty.`);
   const folder = value.trim();

@@ -23,10 +23,10 @@ export interface SpeedRecord {
   source: 'probe' | 'run';
 }
 
-export const speedKey = (netTitle: string, backend: BackendSetting) => `${netTitle}|${backend}`;
+const speedKey = (netTitle: string, backend: BackendSetting) => `${netTitle}|${backend}`;
 
 /** The median of the later half of a net's logged speeds (the first steps include warm-up). */
-export function steadySpeed(points: MetricPoint[], slot: MetricPoint['slot']): number | undefined {
+function steadySpeed(points: MetricPoint[], slot: MetricPoint['slot']): number | undefined {
   const speeds = points.filter((p) => p.slot === slot && p.split === 'train' && p.imagesPerSec !== undefined).map((p) => p.imagesPerSec!);
   const later = speeds.slice(Math.floor(speeds.length / 2));
   if (later.length === 0) return undefined;

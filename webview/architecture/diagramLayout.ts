@@ -3,16 +3,15 @@
 import type { BlockNode, LayerNode, NetworkGraph, ShortcutKind, StageNode } from '../../core/graph';
 import { formatShape } from '../../core/graph';
 
-export const BOX_W = 86;
-export const BOX_H = 62;
-export const GAP = 28;
+const BOX_W = 86;
+const BOX_H = 62;
+const GAP = 28;
 /** Room above a row for the shortcut arcs. */
-export const ARC_SPACE = 34;
-export const ROW_GAP = 20;
-export const LANE_GAP = 30;
-export const LANE_LABEL_X = 16;
-export const ITEMS_X = 176;
-export const ITEMS_PER_ROW = 12;
+const ARC_SPACE = 34;
+const ROW_GAP = 20;
+const LANE_GAP = 30;
+const ITEMS_X = 176;
+const ITEMS_PER_ROW = 12;
 const TOP = 34;
 const ROW_H = ARC_SPACE + BOX_H + ROW_GAP;
 const COLLAPSED_W = 2 * BOX_W + GAP;
@@ -73,7 +72,7 @@ export interface DiagramLayout {
 const DRAWN_LAYER_KINDS: ReadonlySet<LayerNode['kind']> = new Set(['conv', 'maxpool', 'avgpool', 'fc', 'softmax']);
 
 /** "conv 7×7, 64, /2" → ["conv", "7×7, 64, /2"]; "global average pool" → ["global", "average pool"]. */
-export function layerLines(name: string): string[] {
+function layerLines(name: string): string[] {
   const split = /^([^\d]+?) (\d.*)$/.exec(name);
   if (split) return [split[1], split[2]];
   const words = name.split(' ');
@@ -83,7 +82,7 @@ export function layerLines(name: string): string[] {
 
 const convText = (layer: LayerNode) => layer.name.replace(/^conv /, '');
 
-export function shortcutText(kind: ShortcutKind): string {
+function shortcutText(kind: ShortcutKind): string {
   switch (kind) {
     case 'identity':
       return 'identity shortcut';

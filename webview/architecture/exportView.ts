@@ -37,14 +37,14 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_CANVAS_SIDE = 8192;
 const MAX_CANVAS_PIXELS = 40e6;
 
-export interface SerializedSvg {
+interface SerializedSvg {
   text: string;
   width: number;
   height: number;
 }
 
 /** A standalone SVG of `svg`: every element's computed style inlined, zoom removed. */
-export function serializeSvg(svg: SVGSVGElement, contentSize?: { width: number; height: number }): SerializedSvg {
+function serializeSvg(svg: SVGSVGElement, contentSize?: { width: number; height: number }): SerializedSvg {
   const clone = svg.cloneNode(true) as SVGSVGElement;
   const originals = [svg, ...Array.from(svg.querySelectorAll('*'))];
   const copies = [clone, ...Array.from(clone.querySelectorAll('*'))];
@@ -82,7 +82,7 @@ export function serializeSvg(svg: SVGSVGElement, contentSize?: { width: number; 
 }
 
 /** Draws an SVG to a canvas and returns a PNG data URL. */
-export async function svgToPngDataUrl({ text, width, height }: SerializedSvg): Promise<string> {
+async function svgToPngDataUrl({ text, width, height }: SerializedSvg): Promise<string> {
   const image = new Image();
   image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
   await image.decode();

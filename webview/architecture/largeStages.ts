@@ -2,7 +2,7 @@
 import type { NetworkGraph } from '../../core/graph';
 
 /** Stages with more blocks than this start collapsed (ResNet-1202 has 200 per stage). */
-export const COLLAPSE_BLOCKS_ABOVE = 24;
+const COLLAPSE_BLOCKS_ABOVE = 24;
 
 export function stagesCollapsedByDefault(graph: NetworkGraph): Set<string> {
   return new Set(graph.stages.filter((s) => s.blockIds.length > COLLAPSE_BLOCKS_ABOVE).map((s) => s.id));

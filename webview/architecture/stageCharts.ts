@@ -7,7 +7,7 @@ import type { ModelRequest } from '../../core/spec';
 import type { ModelChoice } from '../../protocol/architecture';
 import { formatActivationBytes, formatCount, formatFlops } from '../../core/format';
 
-export type ChartMetric = 'flops' | 'params' | 'activations';
+type ChartMetric = 'flops' | 'params' | 'activations';
 
 const METRICS: Array<{ key: ChartMetric; label: string; axis: string }> = [
   { key: 'flops', label: 'Multiply-adds', axis: 'multiply-adds (conv + fc)' },
@@ -16,7 +16,7 @@ const METRICS: Array<{ key: ChartMetric; label: string; axis: string }> = [
 ];
 
 /** One bar: a stage of one model. */
-export interface StageBar {
+interface StageBar {
   series: 'primary' | 'compare';
   model: string;
   stage: GroupCostRow;
@@ -24,7 +24,7 @@ export interface StageBar {
   total: number;
 }
 
-export function metricValue(cost: { params: number; flops: number; activations: number }, metric: ChartMetric): number {
+function metricValue(cost: { params: number; flops: number; activations: number }, metric: ChartMetric): number {
   return cost[metric];
 }
 

@@ -20,11 +20,11 @@ export interface Margin {
 export const formatIterations = (step: number): string => (step >= 1000 ? `${format('~s')(step)}` : `${step}`);
 
 /** Class names that give a curve its colour (per net of each run) and its style (split, overlay). */
-export function seriesClasses(series: Series): string {
+function seriesClasses(series: Series): string {
   return `series-line color-${series.colorIndex % 8} split-${series.split}${series.runIndex > 0 ? ' overlay' : ''}`;
 }
 
-export function nearestIndex(points: readonly CurvePoint[], step: number): number {
+function nearestIndex(points: readonly CurvePoint[], step: number): number {
   let low = 0;
   let high = points.length - 1;
   if (high < 0) return -1;
@@ -43,7 +43,7 @@ export function nearestIndex(points: readonly CurvePoint[], step: number): numbe
  * train curve keeps its envelope). The last point is always kept so the curve ends where
  * the run is.
  */
-export function drawablePoints(points: readonly CurvePoint[], x: Scale, value: (p: CurvePoint) => number, pixelWidth: number): CurvePoint[] {
+function drawablePoints(points: readonly CurvePoint[], x: Scale, value: (p: CurvePoint) => number, pixelWidth: number): CurvePoint[] {
   if (points.length <= 2 * Math.max(1, pixelWidth)) return points.slice();
   const out: CurvePoint[] = [];
   let column = Number.NaN;

@@ -41,9 +41,9 @@ export interface RunEntry {
   pointCount: number;
 }
 
-export const SPLITS: readonly Split[] = ['train', 'test'];
+const SPLITS: readonly Split[] = ['train', 'test'];
 
-export function seriesKey(runId: string, slot: Slot, split: Split): string {
+function seriesKey(runId: string, slot: Slot, split: Split): string {
   return `${runId}/${slot}/${split}`;
 }
 

@@ -27,7 +27,7 @@ const MARGIN: Margin = { top: 16, right: 16, bottom: 40, left: 52 };
 const HEIGHT = 320;
 const errorPercent = (p: CurvePoint) => p.error * 100;
 
-export const formatPercent = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)}%`;
+const formatPercent = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)}%`;
 
 export function errorChart(parent: HTMLElement): ErrorChart {
   const root = select(parent).append('div').attr('class', 'chart error-chart');

@@ -26,8 +26,8 @@ const LR_HEIGHT = 140;
 const lossValue = (p: CurvePoint) => p.loss;
 const lrValue = (p: CurvePoint) => p.lr;
 
-export const formatLoss = (v: number): string => v.toFixed(v < 1 ? 3 : 2);
-export const formatLr = (v: number): string => `${Number(v.toPrecision(3))}`;
+const formatLoss = (v: number): string => v.toFixed(v < 1 ? 3 : 2);
+const formatLr = (v: number): string => `${Number(v.toPrecision(3))}`;
 
 export function lossChart(parent: HTMLElement): LossChart {
   const root = select(parent).append('div').attr('class', 'chart loss-chart');
@@ -100,14 +100,14 @@ export function lossChart(parent: HTMLElement): LossChart {
 }
 
 /** 0.1, 0.01, … within [low, high]: the learning-rate axis's ticks (a log axis's own are crowded). */
-export function powersOfTen(low: number, high: number): number[] {
+function powersOfTen(low: number, high: number): number[] {
   const values: number[] = [];
   for (let e = Math.ceil(Math.log10(low)); e <= Math.floor(Math.log10(high)); e += 1) values.push(Number(`1e${e}`));
   return values;
 }
 
 /** The points where the learning rate changes, and the last one (a few points per run). */
-export function lrChanges(points: readonly CurvePoint[]): CurvePoint[] {
+function lrChanges(points: readonly CurvePoint[]): CurvePoint[] {
   const out: CurvePoint[] = [];
   for (const point of points) {
     if (!Number.isFinite(point.lr) || point.lr <= 0) continue;

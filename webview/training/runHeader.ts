@@ -27,18 +27,18 @@ const STATUS_TEXT: Record<RunStatus, string> = {
 
 const isLive = (status: RunStatus) => status === 'starting' || status === 'running' || status === 'paused';
 
-export function budgetText(run: RunEntry): string {
+function budgetText(run: RunEntry): string {
   const c = run.config;
   return `${formatCount(c.iterations)} iterations · batch ${c.batchSize} · seed ${c.seed} · momentum ${c.momentum} · weight decay ${c.weightDecay} · logged every ${formatCount(c.logEvery)}, tested every ${formatCount(c.evalEvery)} iterations`;
 }
 
-export function speedText(run: RunEntry): string {
+function speedText(run: RunEntry): string {
   const parts = run.config.nets.filter((net) => run.imagesPerSec.has(net.slot)).map((net) => `${net.title} ${formatCount(run.imagesPerSec.get(net.slot)!)} images/s`);
   if (parts.length > 0) return parts.join(' · ');
   return run.status === 'starting' || run.status === 'running' ? 'measured after the first logged steps' : 'no speed was logged';
 }
 
-export function backendText(run: RunEntry): string {
+function backendText(run: RunEntry): string {
   if (run.backend) return run.backend;
   return run.status === 'starting' ? `chosen when the run starts (setting: ${run.config.backend})` : `not reported (setting: ${run.config.backend})`;
 }
