@@ -79,7 +79,7 @@ async function trainingSpeed(modelName: string, iterations: number, backend: Tfj
         await client.open({ kind: 'run', runFolder: session.run.folder }, backend);
         opened = true;
       }
-      const steps = JSON.stringify(await client.latestSteps());
+      const steps = JSON.stringify((await client.progress()).steps);
       if (steps === inspected) continue;
       inspected = steps;
       const t0 = performance.now();

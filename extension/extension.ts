@@ -47,8 +47,11 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
 
   const training = registerTraining(context, () => saveDialog);
   // Diagrams of the inspected nets highlight the block the inspector is on.
-  const inspector = registerInspector(context, (blockId, modelNames) => {
-    for (const panel of panels.all()) if (modelNames.includes(panel.spec.name)) panel.highlightBlock(blockId);
+  const inspector = registerInspector(context, (netBlocks) => {
+    for (const panel of panels.all()) {
+      const shown = netBlocks.find((b) => b.modelName === panel.spec.name);
+      if (shown) panel.highlightBlock(shown.blockId);
+    }
   });
 
   context.subscriptions.push(

@@ -31,11 +31,14 @@ export interface ShowImagesMessage extends PickerImages {
 export interface ShowInspectionMessage {
   type: 'showInspection';
   image: InspectedImage;
-  /** The residual net first, then its plain twin; both have the same blocks in the same order. */
+  /**
+   * The residual net first, then its plain twin. Their depths may differ (plain-20 beside
+   * plain-56): the page aligns their blocks by stage and relative depth.
+   */
   nets: NetInspection[];
-  /** True while a run is training and the view refreshes from its latest weights. */
+  /** True while the run trains (its lock is held) and the view refreshes from its latest weights. */
   live: boolean;
-  /** Go to this block (a block picked in the diagram, or the one a revived panel was on). */
+  /** Go to this block: an index into the blocks of the deepest net (the first of them on a tie). */
   blockIndex?: number;
   /** Saved in the page's state so a window reload reopens the same weights. */
   source: InspectorSourceState;
@@ -62,7 +65,15 @@ export const fromInspectorPage = z.discriminatedUnion('type', [
   logMessage,
   /** The user picked an image to inspect. */
   z.object({ type: z.literal('pickImage'), index: z.number().int().nonnegative() }),
-  /** The current block changed (keyboard, click or a step message); the extension tracks it. */
-  z.object({ type: z.literal('blockShown'), blockIndex: z.number().int().nonnegative(), blockId: z.string() }),
+  /**
+   * The current block changed (keyboard, click or a step message); the extension tracks it.
+   * blockIndex and blockId are the deepest net's; netBlocks has each net's aligned block.
+   */
+  z.object({
+    type: z.literal('blockShown'),
+    blockIndex: z.number().int().nonnegative(),
+    blockId: z.string(),
+    netBlocks: z.array(z.object({ modelName: z.string(), blockId: z.string() })),
+  }),
 ]);
 export type FromInspectorPage = z.infer<typeof fromInspectorPage>;

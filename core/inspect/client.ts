@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TfjsSetting } from '../engine/backend';
 import type { InspectionSource } from './session';
+import type { RunProgress } from './types';
 import { checkMessage } from '../../protocol/channel';
 import { RequestTracker } from '../../protocol/requests';
 import { FromInspectWorkerMessage, fromInspectWorker, ToInspectWorkerMessage } from './workerProtocol';
@@ -52,8 +53,9 @@ export class InspectorClient {
     return this.request<'inspected'>({ type: 'inspect', imageIndex });
   }
 
-  latestSteps(): Promise<Array<number | null>> {
-    return this.request<'latestSteps'>({ type: 'latestSteps' }).then((m) => m.steps);
+  /** Each net's latest checkpoint step, and whether the run trains now. */
+  progress(): Promise<RunProgress> {
+    return this.request<'progress'>({ type: 'progress' }).then((m) => m.progress);
   }
 
   dispose(): Promise<number> {

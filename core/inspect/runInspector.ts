@@ -6,7 +6,7 @@ import { specFromRequest } from '../spec';
 import { RunFolder } from '../training/runFolder';
 import type { NetPlan, RunConfig } from '../training/types';
 import { BlockProbe } from './probe';
-import { checkpointWeights, InspectionData, normalisedImage, probeWithWeights, responseImages, runInspectionData } from './sources';
+import { checkpointWeights, chooseCheckpoint, InspectionData, normalisedImage, probeWithWeights, responseImages, runInspectionData } from './sources';
 import type { NetInspection } from './types';
 
 /** How many test images Fig. 7's standard deviations are taken over, by default. */
@@ -36,7 +36,7 @@ export class RunInspector {
     return new Map(this.config.nets.map((n) => [n.slot, this.run.latestCheckpoint(n.slot)?.step ?? null]));
   }
 
-  /** Test image `imageIndex` through every net of the run at its latest checkpoint, or at `step`. */
+  /** Test image `imageIndex` through every net of the run at its latest checkpoint, or at `step` (or each net's nearest to it). */
   inspect(imageIndex: number, step?: number): NetInspection[] {
     const image = normalisedImage(this.data, imageIndex);
     return this.nets.map((net) => {
@@ -46,10 +46,10 @@ export class RunInspector {
   }
 
   private probeAt(slot: NetPlan['slot'], step?: number): BlockProbe {
-    const wanted = step ?? this.run.latestCheckpoint(slot)?.step;
+    const chosen = chooseCheckpoint(this.run, slot, step);
     const held = this.probes.get(slot);
-    if (held && held.step === wanted) return held.probe;
-    const weights = checkpointWeights(this.run, slot, step);
+    if (held && held.step === chosen.info.step) return held.probe;
+    const weights = checkpointWeights(this.run, slot, chosen);
     if (held) {
       held.probe.setWeights(weights.weights, weights.origin);
       held.step = weights.origin.step!;

@@ -2,10 +2,11 @@
 // initialised net and its plain twin on the embedded images) and the images to pick from.
 // Runs in the inspector's worker thread (worker.ts); no thread code here, so tests use it directly.
 import { NetworkSpec, ModelRequest, plainTwin, specFromRequest } from '../spec';
+import { trainingPid } from '../training/runLock';
 import { BlockProbe } from './probe';
 import { DEFAULT_FIGURE_IMAGES, RunInspector } from './runInspector';
 import { freshProbe, InspectionData, normalisedImage, responseImages, syntheticInspectionData, thumbnails } from './sources';
-import type { InspectedImage, NetInspection, PickerImages } from './types';
+import type { InspectedImage, NetInspection, PickerImages, RunProgress } from './types';
 
 /** Where an inspection's weights come from. */
 export type InspectionSource =
@@ -45,21 +46,20 @@ export class InspectionSession {
     return this.source.kind === 'run' && this.source.step === undefined;
   }
 
-  /** The run's iteration budget; null for fresh nets. */
-  get iterations(): number | null {
-    return this.run?.config.iterations ?? null;
-  }
 
   images(): PickerImages {
     const { images, description } = this.data;
     return { thumbnails: thumbnails(images, THUMBNAILS_PER_CLASS), classNames: [...images.classNames], height: images.height, width: images.width, dataDescription: description };
   }
 
-  /** Each net's latest checkpoint step, in the order inspect() returns them; null entries before a first checkpoint; [] for fresh nets. */
-  latestSteps(): Array<number | null> {
-    if (!this.run) return [];
+  /**
+   * Each net's latest checkpoint step, in the order inspect() returns them (null before a first
+   * checkpoint; [] for fresh nets), and whether a live process trains the run now (its lock).
+   */
+  progress(): RunProgress {
+    if (!this.run) return { steps: [], training: false };
     const steps = this.run.latestSteps();
-    return this.run.nets.map((n) => steps.get(n.slot) ?? null);
+    return { steps: this.run.nets.map((n) => steps.get(n.slot) ?? null), training: trainingPid(this.run.run.folder) !== undefined };
   }
 
   inspect(imageIndex: number): { image: InspectedImage; nets: NetInspection[] } {

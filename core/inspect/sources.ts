@@ -20,27 +20,40 @@ export interface NetWeights {
   origin: WeightsOrigin;
 }
 
-/** A net's weights from a run's checkpoint: the given step, or the latest. */
-export function checkpointWeights(run: RunFolder, slot: NetPlan['slot'], step?: number): NetWeights {
+/** The checkpoint a net is inspected at: the latest, the one at `step`, or, where the net has none at `step`, its nearest. */
+export interface ChosenCheckpoint {
+  info: CheckpointInfo;
+  /** How it was chosen, for the view: "checkpoint at step 34 (the nearest to step 102; it has none there)". */
+  description: string;
+}
+
+export function chooseCheckpoint(run: RunFolder, slot: NetPlan['slot'], step?: number): ChosenCheckpoint {
   const config = run.readConfig();
   const net = config.nets.find((n) => n.slot === slot);
   if (!net) throw new RunStoreError(run.configFile, `run ${config.id} has no net in slot "${slot}" (it has ${config.nets.map((n) => `${n.slot}: ${n.title}`).join(', ')})`);
-  let info: CheckpointInfo | null;
+  const checkpoints = run.listCheckpoints(slot);
+  if (checkpoints.length === 0) throw new RunStoreError(run.checkpointsFolder, `${net.title} of run ${config.id} has no checkpoint yet`);
+  const at = (info: CheckpointInfo) => `checkpoint at step ${info.step.toLocaleString('en-US')}`;
   if (step === undefined) {
-    info = run.latestCheckpoint(slot);
-    if (!info) throw new RunStoreError(run.checkpointsFolder, `${net.title} of run ${config.id} has no checkpoint yet`);
-  } else {
-    info = run.listCheckpoints(slot).find((c) => c.step === step) ?? null;
-    if (!info) {
-      const steps = run.listCheckpoints(slot).map((c) => c.step);
-      throw new RunStoreError(run.checkpointsFolder, `${net.title} of run ${config.id} has no checkpoint at step ${step} (it has ${steps.length ? steps.join(', ') : 'none'})`);
-    }
+    const latest = checkpoints[checkpoints.length - 1];
+    return { info: latest, description: at(latest) };
   }
+  const exact = checkpoints.find((c) => c.step === step);
+  if (exact) return { info: exact, description: at(exact) };
+  // The nearest; on a tie the earlier (weights the net really had before that step).
+  const nearest = checkpoints.reduce((best, c) => (Math.abs(c.step - step) < Math.abs(best.step - step) ? c : best));
+  return { info: nearest, description: `${at(nearest)} (the nearest to step ${step.toLocaleString('en-US')}; it has none there)` };
+}
+
+/** A net's weights from a run's checkpoint (chooseCheckpoint's). */
+export function checkpointWeights(run: RunFolder, slot: NetPlan['slot'], chosen: ChosenCheckpoint): NetWeights {
+  const config = run.readConfig();
+  const net = config.nets.find((n) => n.slot === slot)!;
   return {
     spec: specFromRequest(net.request),
     title: net.title,
-    weights: run.readCheckpoint(info),
-    origin: { source: `run ${config.id}, checkpoint at step ${info.step.toLocaleString('en-US')}`, step: info.step },
+    weights: run.readCheckpoint(chosen.info),
+    origin: { source: `run ${config.id}, ${chosen.description}`, step: chosen.info.step },
   };
 }
 

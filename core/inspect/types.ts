@@ -118,3 +118,7 @@ export const pickerImages = z.object({
   dataDescription: z.string(),
 });
 export type PickerImages = z.infer<typeof pickerImages>;
+
+/** How far a run's nets are, and whether a live process trains it now (the inspector's live state). */
+export const runProgress = z.object({ steps: z.array(z.number().nullable()), training: z.boolean() });
+export type RunProgress = z.infer<typeof runProgress>;

@@ -23,15 +23,15 @@ async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorke
       // Following a run's latest weights, it refreshes while that run trains: one core, so a
       // refresh never holds both of the trainer's (the live view's duty cycle is per core).
       setKernelThreads(next.follows ? 1 : allCores);
-      return { type: 'opened', requestId: message.requestId, images: next.images(), backend, follows: next.follows, iterations: next.iterations };
+      return { type: 'opened', requestId: message.requestId, images: next.images(), backend, follows: next.follows, progress: next.progress() };
     }
     case 'inspect': {
       if (!session) throw new Error('No inspection is open.');
       return { type: 'inspected', requestId: message.requestId, ...session.inspect(message.imageIndex) };
     }
-    case 'latestSteps':
+    case 'progress':
       if (!session) throw new Error('No inspection is open.');
-      return { type: 'latestSteps', requestId: message.requestId, steps: session.latestSteps() };
+      return { type: 'progress', requestId: message.requestId, progress: session.progress() };
   }
 }
 

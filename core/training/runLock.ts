@@ -34,16 +34,22 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The pid of another live process of this machine that trains the run, or undefined. */
-export function otherOwner(runFolder: string): number | undefined {
+/** The pid of the live process of this machine that trains the run (this one included), or undefined. */
+export function trainingPid(runFolder: string): number | undefined {
   let record: OwnerRecord;
   try {
     record = JSON.parse(fs.readFileSync(ownerFile(runFolder), 'utf8')) as OwnerRecord;
   } catch {
     return undefined;
   }
-  if (record.host !== os.hostname() || record.pid === process.pid) return undefined;
-  return alive(record.pid) ? record.pid : undefined;
+  if (record.host !== os.hostname()) return undefined;
+  return record.pid === process.pid || alive(record.pid) ? record.pid : undefined;
+}
+
+/** The pid of another live process of this machine that trains the run, or undefined. */
+export function otherOwner(runFolder: string): number | undefined {
+  const pid = trainingPid(runFolder);
+  return pid === process.pid ? undefined : pid;
 }
 
 /** Records `pid` (this process by default) as the one that trains the run. */

@@ -8,7 +8,7 @@ import { RunFolder } from '../../core/training/runFolder';
 import { backendModulePaths } from '../training/gpuBackend';
 import type { InspectorPanelState, InspectorSourceState } from '../../protocol/inspector';
 import { ModelRequest, requestFromSpec, specFromRequest } from '../../core/spec';
-import { BlockTarget, INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo } from './inspectorPanel';
+import { BlockTarget, INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo, NetBlock } from './inspectorPanel';
 import { errorMessage, log } from '../log';
 import { pickModel, requestFromArgument } from '../architecture/modelPicker';
 import { workspaceRuns } from '../training/runLocations';
@@ -124,22 +124,33 @@ async function pickArguments(): Promise<InspectArguments | undefined> {
     return request ? { model: request } : undefined;
   }
   const run = RunFolder.open(picked.folder!);
-  const steps = run.listCheckpoints('a').map((c) => c.step);
+  const nets = run.readConfig().nets;
+  const stepsOf = new Map(nets.map((n) => [n.slot, run.listCheckpoints(n.slot).map((c) => c.step)]));
+  const steps = [...new Set([...stepsOf.values()].flat())].sort((a, b) => b - a);
   if (steps.length === 0) throw new Error(`Run ${run.id} has no checkpoint yet; the inspector needs one (the first comes within an epoch).`);
+  const count = (n: number) => n.toLocaleString('en-US');
+  // Nets of different speed checkpoint at different steps: say which weights each will show.
+  const eachAt = (step: number) =>
+    nets
+      .map((n) => {
+        const own = stepsOf.get(n.slot)!;
+        if (own.includes(step)) return `${n.title}: step ${count(step)}`;
+        if (own.length === 0) return `${n.title}: no checkpoint yet`;
+        const nearest = own.reduce((best, s) => (Math.abs(s - step) < Math.abs(best - step) ? s : best));
+        return `${n.title}: its nearest, step ${count(nearest)}`;
+      })
+      .join(' · ');
   type StepItem = vscode.QuickPickItem & { step?: number };
   const stepItems: StepItem[] = [
-    { label: 'Latest weights', detail: 'The latest checkpoint, refreshed every few seconds while the run trains' },
-    ...steps.reverse().map((s) => ({ label: `Checkpoint at step ${s.toLocaleString('en-US')}`, step: s })),
+    { label: 'Latest weights', detail: 'Each net\'s latest checkpoint, refreshed every few seconds while the run trains' },
+    ...steps.map((s) => ({ label: `Checkpoint at step ${count(s)}`, detail: eachAt(s), step: s })),
   ];
   const stepPicked = await vscode.window.showQuickPick(stepItems, { title: 'ResNet Lab: Inspect Blocks', placeHolder: 'Which weights of the run?' });
   return stepPicked ? { runFolder: run.folder, step: stepPicked.step } : undefined;
 }
 
-/**
- * @param onBlockShown told the inspector's current block and its nets' model names, so open
- *   architecture diagrams of those models highlight it.
- */
-export function registerInspector(context: vscode.ExtensionContext, onBlockShown?: (blockId: string, modelNames: string[]) => void): InspectorApi {
+/** @param onBlockShown told each inspected net's current block, so open architecture diagrams of those models highlight it. */
+export function registerInspector(context: vscode.ExtensionContext, onBlockShown?: (netBlocks: NetBlock[]) => void): InspectorApi {
   let panel: InspectorPanel | undefined;
   let client: InspectorClient | undefined;
 
@@ -149,7 +160,7 @@ export function registerInspector(context: vscode.ExtensionContext, onBlockShown
     client ??= new InspectorClient(path.join(context.extensionUri.fsPath, 'dist', 'inspectWorker.js'), (text) => log().warn(`Inspect Blocks: ${text}`));
     const opened = await client.open(source, tfjsSettingFor(readBackendSetting()), backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath));
     log().info(`inspector: ${opened.backend}`);
-    const inspection = { client, images: opened.images, follows: opened.follows, iterations: opened.iterations, source: saved };
+    const inspection = { client, images: opened.images, follows: opened.follows, progress: opened.progress, source: saved };
     const imageIndex = args.imageIndex ?? 0;
     if (panel) {
       panel.setSource(inspection, imageIndex, targetOf(args));

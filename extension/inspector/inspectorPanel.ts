@@ -4,8 +4,9 @@
 // page's requests back, and, while a run trains, refreshes from its newest checkpoint.
 import * as vscode from 'vscode';
 import type { InspectorClient } from '../../core/inspect/client';
+import { deepestIndexFor, deepestNet } from '../../core/inspect/alignment';
 import { LIVE_CHECK_MS, liveRefreshDelay } from '../../core/inspect/live';
-import type { NetInspection, PickerImages } from '../../core/inspect/types';
+import type { NetInspection, PickerImages, RunProgress } from '../../core/inspect/types';
 import type { LogMessage } from '../../protocol/channel';
 import { fromInspectorPage, FromInspectorPage, InspectorSourceState, StepBlockMessage, ToInspectorPage } from '../../protocol/inspector';
 import { errorMessage, log } from '../log';
@@ -13,14 +14,20 @@ import { HostedPanel, PanelHost } from '../panelHost';
 
 export const INSPECTOR_VIEW_TYPE = 'resnetLab.inspector';
 
-/** What the worker opened: the images, and whether the view follows a run's latest checkpoint. */
+/** What the worker opened: the images, whether the view follows a run's latest checkpoint, and how far the run is. */
 export interface OpenedInspection {
   client: InspectorClient;
   images: PickerImages;
   follows: boolean;
-  iterations: number | null;
+  progress: RunProgress;
   /** Saved in the page's state so a window reload reopens the same weights. */
   source: InspectorSourceState;
+}
+
+/** A net's current block, as the page reports it. */
+export interface NetBlock {
+  modelName: string;
+  blockId: string;
 }
 
 /** The block to show first: one picked in the diagram (by id), or the one a revived panel was on. */
@@ -34,6 +41,8 @@ export interface InspectorPanelInfo {
   /** The block the page shows (as it last said), and its id. */
   blockIndex: number;
   blockId: string | null;
+  /** Each net's current block (nets of different depth show different blocks). */
+  netBlocks: NetBlock[];
   nets: Array<{ title: string; step: number | null; weightsSource: string }>;
   live: boolean;
   /** How many inspections were sent to the page. */
@@ -44,10 +53,12 @@ export class InspectorPanel implements HostedPanel {
   readonly host: PanelHost<ToInspectorPage, FromInspectorPage>;
   private blockIndex = 0;
   private blockId: string | null = null;
+  private netBlocks: NetBlock[] = [];
   private nets: NetInspection[] = [];
   private inspectionsSent = 0;
   private liveTimer: ReturnType<typeof setTimeout> | undefined;
-  private shownSteps = '';
+  /** The steps and training state last shown (a change re-inspects). */
+  private shownProgress = '';
   /** Bumped by every new source or image, so a late reply for an old one is dropped. */
   private generation = 0;
 
@@ -57,8 +68,8 @@ export class InspectorPanel implements HostedPanel {
     private imageIndex: number,
     extensionUri: vscode.Uri,
     private target?: BlockTarget,
-    /** Told the current block and the nets' model names (the architecture diagrams follow it). */
-    private readonly onBlockShown?: (blockId: string, modelNames: string[]) => void,
+    /** Told each net's current block (the architecture diagrams of those models follow it). */
+    private readonly onBlockShown?: (netBlocks: NetBlock[]) => void,
   ) {
     this.host = new PanelHost(panel, { extensionUri, page: 'inspector', label: () => 'inspector page', contract: fromInspectorPage, handle: (message) => this.handleMessage(message) });
     this.host.onDidDispose(() => clearTimeout(this.liveTimer));
@@ -70,15 +81,15 @@ export class InspectorPanel implements HostedPanel {
     this.opened = opened;
     this.imageIndex = imageIndex;
     this.target = target;
-    this.shownSteps = '';
+    this.shownProgress = '';
     this.post({ type: 'showImages', ...opened.images });
     void this.refresh();
     this.scheduleLive(LIVE_CHECK_MS);
   }
 
+  /** Following the latest weights of a run that a live process trains now. */
   get live(): boolean {
-    const { follows, iterations } = this.opened;
-    return follows && iterations !== null && this.nets.some((n) => n.step !== null && n.step < iterations);
+    return this.opened.follows && this.opened.progress.training;
   }
 
   info(): InspectorPanelInfo {
@@ -88,6 +99,7 @@ export class InspectorPanel implements HostedPanel {
       imageIndex: this.imageIndex,
       blockIndex: this.blockIndex,
       blockId: this.blockId,
+      netBlocks: this.netBlocks,
       nets: this.nets.map((n) => ({ title: n.title, step: n.step, weightsSource: n.weightsSource })),
       live: this.live,
       inspectionsSent: this.inspectionsSent,
@@ -111,7 +123,8 @@ export class InspectorPanel implements HostedPanel {
       case 'blockShown':
         this.blockIndex = message.blockIndex;
         this.blockId = message.blockId;
-        this.onBlockShown?.(message.blockId, this.nets.map((n) => n.modelName));
+        this.netBlocks = message.netBlocks;
+        this.onBlockShown?.(message.netBlocks);
         break;
     }
   }
@@ -123,7 +136,7 @@ export class InspectorPanel implements HostedPanel {
       const { image, nets } = await this.opened.client.inspect(this.imageIndex);
       if (generation !== this.generation || this.host.disposed) return;
       this.nets = nets;
-      this.shownSteps = JSON.stringify(nets.map((n) => n.step));
+      this.shownProgress = JSON.stringify({ steps: nets.map((n) => n.step), training: this.opened.progress.training });
       const blockIndex = this.targetIndex(nets);
       this.post({ type: 'showInspection', image, nets, live: this.live, blockIndex, source: this.opened.source });
       this.inspectionsSent += 1;
@@ -135,18 +148,25 @@ export class InspectorPanel implements HostedPanel {
     }
   }
 
-  /** The index of the block asked for (once: later refreshes keep the block the user is on). */
+  /**
+   * The block asked for, as an index into the deepest net's blocks (the page's position): found
+   * in the deepest net, else in another net and mapped to the deepest net's aligned block. Once:
+   * later refreshes keep the block the user is on.
+   */
   private targetIndex(nets: NetInspection[]): number | undefined {
     const target = this.target;
     this.target = undefined;
     if (!target) return undefined;
-    const blocks = nets[0]?.blocks ?? [];
-    const index = 'blockId' in target ? blocks.findIndex((b) => b.blockId === target.blockId) : target.blockIndex;
-    if (index < 0 || index >= blocks.length) {
-      log().warn(`Inspect Blocks: ${nets[0]?.title ?? 'the net'} has no block ${'blockId' in target ? target.blockId : `#${target.blockIndex}`}; showing the current one.`);
-      return undefined;
+    const deepest = nets[deepestNet(nets.map((n) => n.blocks))]?.blocks ?? [];
+    if ('blockIndex' in target) return target.blockIndex >= 0 && target.blockIndex < deepest.length ? target.blockIndex : undefined;
+    const own = deepest.findIndex((b) => b.blockId === target.blockId);
+    if (own >= 0) return own;
+    for (const net of nets) {
+      const index = net.blocks.findIndex((b) => b.blockId === target.blockId);
+      if (index >= 0) return deepestIndexFor(deepest, net.blocks, index);
     }
-    return index;
+    log().warn(`Inspect Blocks: ${nets.map((n) => n.title).join(' and ')} have no block ${target.blockId}; showing the current one.`);
+    return undefined;
   }
 
   /**
@@ -163,8 +183,10 @@ export class InspectorPanel implements HostedPanel {
       let next = LIVE_CHECK_MS;
       if (this.panel.visible) {
         try {
-          const latest = JSON.stringify(await opened.client.latestSteps());
-          if (latest !== this.shownSteps && opened === this.opened) {
+          const progress = await opened.client.progress();
+          const latest = JSON.stringify(progress);
+          if (latest !== this.shownProgress && opened === this.opened) {
+            opened.progress = progress;
             const began = performance.now();
             await this.refresh();
             next = liveRefreshDelay(performance.now() - began);

@@ -1,11 +1,15 @@
 // The block inspector page in a real Chromium, fed real core-computed inspections of
 // ResNet-56 and plain-56: stepping by keyboard keeps both columns, the strip and the
 // extension on the same block; Fig. 7 has one point per conv layer; a screenshot is saved.
+// And of plain-20 beside plain-56 (depths differ): every plain-56 block is reachable, each
+// column shows its own block aligned by stage and relative depth, Fig. 7 has each net's own
+// layers, and the page says the depths differ. The alignment rule is checked on its own first.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { ShowImagesMessage, ShowInspectionMessage } from '../../protocol/inspector';
-import { InspectorHost, InspectorPage, inspectPair, launchBrowser, startInspectorHost } from './inspectorHost';
+import { alignedIndex, alignedIndices, deepestIndexFor, deepestNet } from '../../core/inspect/alignment';
+import { InspectorHost, InspectorPage, inspectModels, inspectPair, launchBrowser, startInspectorHost } from './inspectorHost';
 
 interface ShownView {
   appBlock: string | undefined;
@@ -32,14 +36,63 @@ function shownView(session: InspectorPage): Promise<ShownView> {
   });
 }
 
+/** Blocks named like a CIFAR net's: `counts[s]` blocks in stage conv{s+2}. */
+function stagedBlocks(counts: number[]): { stageId: string; blockId: string }[] {
+  return counts.flatMap((count, s) => Array.from({ length: count }, (_, k) => ({ stageId: `conv${s + 2}`, blockId: `conv${s + 2}_${k + 1}` })));
+}
+
+describe('block alignment (nets of different depths)', () => {
+  const plain20 = stagedBlocks([3, 3, 3]);
+  const plain56 = stagedBlocks([9, 9, 9]);
+
+  test('the deepest net is the one with most blocks, the first on a tie', () => {
+    assert.equal(deepestNet([plain20, plain56]), 1);
+    assert.equal(deepestNet([plain56, plain20]), 0);
+    assert.equal(deepestNet([plain56, stagedBlocks([9, 9, 9])]), 0);
+  });
+
+  test('equal depths align block for block', () => {
+    for (let p = 0; p < 27; p++) assert.deepEqual(alignedIndices([plain56, stagedBlocks([9, 9, 9])], p), [p, p]);
+  });
+
+  test('9 blocks beside 27: floor((p + 0.5)·m/n) within each stage', () => {
+    // Stage position q of 9 → floor((q + 0.5)·3/9): 0,0,0,1,1,1,2,2,2 in the same stage.
+    const expected = ['conv2_1', 'conv2_1', 'conv2_1', 'conv2_2', 'conv2_2', 'conv2_2', 'conv2_3', 'conv2_3', 'conv2_3'];
+    const all = ['conv2', 'conv3', 'conv4'].flatMap((stage) => expected.map((id) => id.replace('conv2', stage)));
+    assert.deepEqual(plain56.map((_, p) => plain20[alignedIndex(plain56, p, plain20)].blockId), all);
+    // Block 12 of 27 (conv3_3) stands beside plain-20's conv3_1 (4 of 9).
+    assert.deepEqual(alignedIndices([plain20, plain56], 11), [3, 11]);
+    // A shallower net's block goes to the first deepest-net block aligned with it.
+    assert.deepEqual(plain20.map((_, j) => deepestIndexFor(plain56, plain20, j)), [0, 3, 6, 9, 12, 15, 18, 21, 24]);
+  });
+
+  test('uneven stages, a missing stage, and a stage where the shallower net has more blocks', () => {
+    // [6, 2] (the deeper, 8 blocks) beside [2, 5]: conv2 positions q of 6 → floor((q + 0.5)·2/6) = 0,0,0,1,1,1;
+    // conv3 positions q of 2 (5 in the other) → floor((q + 0.5)·5/2) = 1, 3, after the other's 2 conv2 blocks.
+    const a = stagedBlocks([6, 2]);
+    const b = stagedBlocks([2, 5]);
+    assert.equal(deepestNet([b, a]), 1);
+    assert.deepEqual(a.map((_, p) => alignedIndex(a, p, b)), [0, 0, 0, 1, 1, 1, 2 + 1, 2 + 3]);
+    assert.deepEqual(alignedIndices([b, a], 7), [5, 7]);
+    // b's blocks go to the first of a's aligned with them; b's conv3_1, conv3_3 and conv3_5 have none: the nearest in conv3.
+    assert.deepEqual(b.map((_, j) => deepestIndexFor(a, b, j)), [0, 3, 6, 6, 6, 7, 7]);
+    // A net without the stage falls back to relative depth over the whole net: floor((p + 0.5)·3/6).
+    const short = [{ stageId: 'stem' }, { stageId: 'stem' }, { stageId: 'stem' }];
+    const deep = stagedBlocks([2, 2, 2]);
+    assert.deepEqual(deep.map((_, p) => alignedIndex(deep, p, short)), [0, 0, 1, 1, 2, 2]);
+  });
+});
+
 describe('block inspector page', () => {
   let browser: Browser;
   let host: InspectorHost;
   let images: ShowImagesMessage;
   let inspection: ShowInspectionMessage;
+  let uneven: ShowInspectionMessage;
 
   before(async () => {
     ({ images, inspection } = await inspectPair('resnet56', 3));
+    ({ inspection: uneven } = await inspectModels(['plain20', 'plain56'], 3));
     host = await startInspectorHost();
     browser = await launchBrowser();
   });
@@ -140,13 +193,122 @@ describe('block inspector page', () => {
       const target = inspection.nets[0].blocks[12].blockId;
       await session.send({ ...inspection, blockIndex: 12 });
       await session.page.waitForFunction((id) => document.getElementById('app')?.dataset.block === id, target);
-      assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockShown'), { type: 'blockShown', blockIndex: 12, blockId: target });
+      assert.deepEqual(await session.waitForPosted((m) => m.type === 'blockShown'), {
+        type: 'blockShown',
+        blockIndex: 12,
+        blockId: target,
+        netBlocks: [
+          { modelName: 'resnet56', blockId: target },
+          { modelName: 'plain56', blockId: target },
+        ],
+      });
       assert.deepEqual((await shownView(session)).columnBlocks, [target, target]);
       const state = await session.state();
       assert.deepEqual(state, { blockIndex: 12, imageIndex: 3, source: inspection.source });
       await session.page.keyboard.press('ArrowRight');
       await session.page.waitForFunction(() => document.getElementById('app')?.dataset.blockIndex === '13');
       assert.equal((await session.state())?.blockIndex, 13);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('plain-20 beside plain-56: every plain-56 block is reachable, each column shows its own aligned block, and the page says the depths differ', async () => {
+    const session = await InspectorPage.open(browser, host);
+    try {
+      await session.send(images);
+      await session.send(uneven);
+      await session.page.waitForFunction(() => document.getElementById('app')?.dataset.block === 'conv2_1');
+      const [shallow, deep] = uneven.nets;
+      assert.equal(shallow.modelName, 'plain20');
+      assert.equal(shallow.blocks.length, 9);
+      assert.equal(deep.blocks.length, 27);
+
+      const note = session.page.locator('.depth-note');
+      assert.ok(await note.isVisible(), 'the mismatch is said in the page');
+      assert.equal(await note.textContent(), 'plain-20 has 9 blocks, plain-56 has 27: each column shows its own block, aligned by stage and relative depth.');
+
+      // The rule, written out for plain-20 (3 per stage) beside plain-56 (9 per stage):
+      // plain-56's convS_k stands beside plain-20's convS_{floor((k − 1 + 0.5)·3/9) + 1}.
+      const alignedId = (id: string) => {
+        const [, stage, k] = /^(conv\d+)_(\d+)$/.exec(id)!;
+        return `${stage}_${Math.floor(((Number(k) - 1 + 0.5) * 3) / 9) + 1}`;
+      };
+      const expectBlock = async (k: number) => {
+        const view = await shownView(session);
+        const id = deep.blocks[k].blockId;
+        const j = shallow.blocks.findIndex((b) => b.blockId === alignedId(id));
+        assert.ok(j >= 0, id);
+        assert.equal(view.appBlock, id, `block ${k}`);
+        assert.deepEqual(view.columnBlocks, [shallow.blocks[j].blockId, id]);
+        assert.equal(view.headings[0], `Block ${shallow.blocks[j].blockId} (${j + 1} of 9)`);
+        assert.equal(view.headings[1], `Block ${id} (${k + 1} of 27)`);
+        assert.deepEqual(view.currentCells, [id], 'the block cells follow plain-56');
+        assert.deepEqual(view.currentBars, [shallow.blocks[j].blockId, id], 'each row highlights its own block');
+        assert.deepEqual(view.ratios, [shallow.blocks[j].residualRatio, deep.blocks[k].residualRatio]);
+        assert.deepEqual(view.inputNorms, [shallow.blocks[j].input.norm, deep.blocks[k].input.norm]);
+        return j;
+      };
+      assert.equal(await session.page.locator('.block-cell').count(), 27);
+      assert.equal(await session.page.locator('.ratio-row[data-net="plain20"] .ratio-bar').count(), 9);
+      assert.equal(await session.page.locator('.ratio-row[data-net="plain56"] .ratio-bar').count(), 27);
+
+      await session.page.keyboard.press('End');
+      await expectBlock(26);
+      const headings = (await shownView(session)).headings;
+      assert.ok(headings[1].endsWith('(27 of 27)') && headings[0].endsWith('(9 of 9)'), headings.join(' | '));
+
+      await session.page.keyboard.press('Home');
+      await expectBlock(0);
+      await session.clearPosted();
+      const visited = [deep.blocks[0].blockId];
+      for (let k = 1; k < 27; k++) {
+        await session.page.keyboard.press('ArrowRight');
+        await expectBlock(k);
+        visited.push((await shownView(session)).appBlock ?? '');
+      }
+      assert.deepEqual(visited, deep.blocks.map((b) => b.blockId), 'all 27 plain-56 blocks, in order');
+      const shown = (await session.posted()).filter((m) => m.type === 'blockShown');
+      assert.equal(shown.length, 26);
+      assert.deepEqual(shown[10], {
+        type: 'blockShown',
+        blockIndex: 11,
+        blockId: 'conv3_3',
+        netBlocks: [
+          { modelName: 'plain20', blockId: 'conv3_1' },
+          { modelName: 'plain56', blockId: 'conv3_3' },
+        ],
+      });
+
+      // Block 12 of 27 (conv3_3): plain-20 shows conv3_1, its 4th of 9.
+      await session.send({ type: 'step', action: 'first' });
+      for (let k = 0; k < 11; k++) await session.send({ type: 'step', action: 'next' });
+      assert.equal(await expectBlock(11), 3);
+      assert.deepEqual((await shownView(session)).headings, ['Block conv3_1 (4 of 9)', 'Block conv3_3 (12 of 27)']);
+      assert.equal((await session.state())?.blockIndex, 11, 'the saved index is plain-56’s');
+
+      // Clicking plain-56's 21st bar goes to its block 21; plain-20's 6th bar (conv3_3) to the first plain-56 block beside it (conv3_7).
+      await session.page.locator('.ratio-row[data-net="plain56"] .ratio-bar').nth(20).click();
+      await expectBlock(20);
+      assert.equal((await shownView(session)).headings[1], `Block ${deep.blocks[20].blockId} (21 of 27)`);
+      await session.page.locator('.ratio-row[data-net="plain20"] .ratio-bar').nth(5).click();
+      assert.equal(await expectBlock(15), 5);
+      assert.equal(deep.blocks[15].blockId, 'conv3_7');
+
+      // Fig. 7: each net over its own conv layers; the x axis spans the longer.
+      assert.equal(shallow.responses.length, 19);
+      assert.equal(deep.responses.length, 55);
+      for (const [net, count] of [['plain20', 19], ['plain56', 55]] as const) {
+        for (const chart of ['layer', 'sorted']) assert.equal(await session.page.locator(`.fig7-${chart} .fig7-series[data-net="${net}"] .fig7-point`).count(), count, `${chart}: ${net}`);
+      }
+      assert.equal(await session.page.locator('.fig7-note').textContent(), `Over ${shallow.responseImages} test images; plain-20: 19 conv layers, plain-56: 55 conv layers.`);
+      const lastX = (net: string) => session.page.locator(`.fig7-layer .fig7-series[data-net="${net}"] .fig7-point`).last().evaluate((n) => Number(n.getAttribute('cx')));
+      assert.ok((await lastX('plain20')) < (await lastX('plain56')), 'plain-20’s last layer is left of plain-56’s');
+
+      await session.page.keyboard.press('Home');
+      await session.page.keyboard.press('ArrowRight');
+      await session.screenshot('inspector-plain20-plain56');
+      assert.deepEqual(await session.allProblems(), []);
     } finally {
       await session.close();
     }

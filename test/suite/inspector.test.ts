@@ -98,4 +98,37 @@ describe('Inspect Blocks', function () {
     const commands = await vscode.commands.getCommands(true);
     assert.ok(commands.includes('resnetLab.inspectBlock'));
   });
+
+  it('nets of different depth (plain-20 beside plain-56): every block of the deeper net is reached, each net at its own block, the state truthful', async () => {
+    const api = await extensionApi();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('the inspector to close', () => api.inspectorPanel() === undefined);
+    const workspace = vscode.workspace.workspaceFolders![0];
+    const extensionPath = vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath;
+    const plain = (name: string) => ({ kind: 'named' as const, name, plain: true });
+    const session = await TrainingSession.start(
+      planRun({ nets: [plain('resnet20'), plain('resnet56')], data: { kind: 'synthetic', trainSize: 32, testSize: 16 }, iterations: 2, batchSize: 16, seed: 6, backend: 'wasm' }),
+      path.join(workspace.uri.fsPath, RUNS_FOLDER),
+      { workerPath: path.join(extensionPath, 'dist', 'trainWorker.js') },
+    );
+    assert.equal(await session.finished, 'finished', session.statusDetail);
+
+    await api.inspectBlocks({ runFolder: session.run.folder });
+    const first = await waitFor('the page to show the first blocks', () => {
+      const info = api.inspectorPanel();
+      return info && info.inspectionsSent > 0 && info.netBlocks.length === 2 ? info : undefined;
+    }, 60_000);
+    assert.deepEqual(first.nets.map((n) => n.title), ['plain-20', 'plain-56']);
+    assert.equal(first.live, false, 'the run has finished: nothing trains it, so the view is not live');
+    assert.deepEqual(first.netBlocks, [{ modelName: 'plain20', blockId: 'conv2_1' }, { modelName: 'plain56', blockId: 'conv2_1' }]);
+    const seen = new Set<string>([first.blockId!]);
+    for (let i = 1; i < 27; i++) {
+      await vscode.commands.executeCommand('resnetLab.nextBlock');
+      const info = await waitFor(`block ${i + 1} of 27`, () => (api.inspectorPanel()?.blockIndex === i ? api.inspectorPanel() : undefined));
+      seen.add(info.blockId!);
+    }
+    assert.equal(seen.size, 27, 'Next Block visits every block of plain-56');
+    const last = api.inspectorPanel()!;
+    assert.deepEqual(last.netBlocks, [{ modelName: 'plain20', blockId: 'conv4_3' }, { modelName: 'plain56', blockId: 'conv4_9' }], 'the last blocks stand side by side');
+  });
 });

@@ -77,15 +77,15 @@ parentPort.once('message', () => {
   test('the inspector client ignores a malformed reply (saying so) and resolves with the well-formed one', async () => {
     const script = workerScript(`
 parentPort.on('message', (request) => {
-  parentPort.postMessage({ type: 'latestSteps', requestId: request.requestId, steps: 'many' });
-  parentPort.postMessage({ type: 'latestSteps', requestId: request.requestId, steps: [120, null] });
+  parentPort.postMessage({ type: 'progress', requestId: request.requestId, progress: { steps: 'many', training: true } });
+  parentPort.postMessage({ type: 'progress', requestId: request.requestId, progress: { steps: [120, null], training: true } });
 });`);
     const problems: string[] = [];
     const client = new InspectorClient(script, (text) => problems.push(text));
     try {
-      assert.deepEqual(await client.latestSteps(), [120, null]);
+      assert.deepEqual(await client.progress(), { steps: [120, null], training: true });
       assert.equal(problems.length, 1);
-      assert.match(problems[0], /the inspector's thread sent a malformed or unknown message \("latestSteps"\) at steps: .*; ignored/);
+      assert.match(problems[0], /the inspector's thread sent a malformed or unknown message \("progress"\) at progress\.steps: .*; ignored/);
     } finally {
       await client.dispose();
     }

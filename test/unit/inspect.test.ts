@@ -11,8 +11,10 @@ import { selectBackend } from '../../core/engine/backend';
 import { BN_EPSILON, NamedWeight } from '../../core/engine/model';
 import { LayerNode } from '../../core/graph';
 import { BlockProbe } from '../../core/inspect/probe';
+import { InspectionSession } from '../../core/inspect/session';
 import { RunInspector } from '../../core/inspect/runInspector';
-import { checkpointWeights, freshProbe, normalisedImage, probeWithWeights, responseImages, runInspectionData, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
+import { claimRun, releaseRun } from '../../core/training/runLock';
+import { checkpointWeights, chooseCheckpoint, freshProbe, normalisedImage, probeWithWeights, responseImages, runInspectionData, syntheticInspectionData, thumbnails } from '../../core/inspect/sources';
 import { ModelRequest, specFromName } from '../../core/spec';
 import { planRun } from '../../core/training/plan';
 import { RunFolder } from '../../core/training/runFolder';
@@ -96,7 +98,7 @@ describe('block probe', () => {
     const data = await runInspectionData(run.readConfig());
     const image = normalisedImage(data, 3);
     for (const slot of ['a', 'b'] as const) {
-      const net = checkpointWeights(run, slot);
+      const net = checkpointWeights(run, slot, chooseCheckpoint(run, slot));
       assert.equal(net.origin.step, 6);
       // Trained: the moving statistics have left their initial 0 and 1.
       assert.ok(net.weights.find((w) => w.name === 'conv2_1.bn1/movingMean')!.data.some((v) => v !== 0));
@@ -128,7 +130,34 @@ describe('block probe', () => {
     } finally {
       inspector.dispose();
     }
-    assert.throws(() => checkpointWeights(run, 'a', 1), /no checkpoint at step 1 \(it has [0-9, ]*6\)/);
+    // Live means a live process trains the run now (its lock), not that steps remain.
+    const inspection = await InspectionSession.open({ kind: 'run', runFolder: run.folder });
+    try {
+      assert.deepEqual(inspection.progress(), { steps: [6, 6], training: false });
+      claimRun(run.folder);
+      assert.equal(inspection.progress().training, true);
+      releaseRun(run.folder);
+      assert.equal(inspection.progress().training, false);
+    } finally {
+      inspection.dispose();
+    }
+    // A step one net has no checkpoint at: each net at its own nearest, and the view says so.
+    const [first, last] = run.listCheckpoints('b').slice(-2);
+    assert.ok(first && first.step < last.step, 'the run has two checkpoints or more per net');
+    fs.rmSync(last.folder, { recursive: true });
+    const nearest = chooseCheckpoint(run, 'b', last.step);
+    assert.equal(nearest.info.step, first.step);
+    assert.equal(nearest.description, `checkpoint at step ${first.step} (the nearest to step ${last.step}; it has none there)`);
+    const atStep = await RunInspector.open(run.folder, 4);
+    try {
+      const [residual, plain] = atStep.inspect(3, last.step);
+      assert.equal(residual.step, last.step);
+      assert.match(residual.weightsSource, new RegExp(`checkpoint at step ${last.step}$`));
+      assert.equal(plain.step, first.step, 'the plain twin loaded its nearest checkpoint, not a missing one');
+      assert.match(plain.weightsSource, /the nearest to step \d+; it has none there/);
+    } finally {
+      atStep.dispose();
+    }
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -200,7 +229,7 @@ describe('inspector worker thread', () => {
       assert.equal(image.index, 4);
       assert.deepEqual(nets.map((n) => n.title), ['ResNet-20', 'plain-20']);
       assert.equal(nets[0].blocks.length, 9);
-      assert.deepEqual(await client.latestSteps(), []);
+      assert.deepEqual(await client.progress(), { steps: [], training: false });
       await assert.rejects(client.open({ kind: 'fresh', model: { kind: 'named', name: 'resnet18' }, seed: 1 }, 'wasm'), /ResNet-18.*takes 224×224×3 images of 1000 classes; .*pick a CIFAR-10 net/);
       await assert.rejects(client.inspect(10_000), /Image 10000 does not exist/);
     } finally {

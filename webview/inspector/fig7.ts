@@ -1,6 +1,7 @@
 // The paper's Fig. 7: the standard deviation of each conv layer's response (after BN, before
 // the add or ReLU), in layer order and sorted by magnitude, for the residual net and its plain
-// twin. One point per layer per net.
+// twin. One point per layer per net, each net over its own layers (the x axis spans the
+// longest net when the depths differ).
 import { axisBottom, axisLeft, line, max, min, scaleLinear, scaleLog, select } from 'd3';
 import type { LayerResponse, NetInspection } from '../../core/inspect/types';
 import { formatValue } from './pixels';
@@ -81,7 +82,9 @@ export function fig7(parent: HTMLElement): Fig7 {
 
   function update(nets: NetInspection[]): void {
     const images = nets[0].responseImages;
-    note.textContent = `Over ${images} test image${images === 1 ? '' : 's'}; ${nets[0].responses.length} conv layers.`;
+    const counts = nets.map((n) => n.responses.length);
+    const layers = counts.every((c) => c === counts[0]) ? `${counts[0]} conv layers` : nets.map((n, i) => `${n.title}: ${counts[i]} conv layers`).join(', ');
+    note.textContent = `Over ${images} test image${images === 1 ? '' : 's'}; ${layers}.`;
     legend.replaceChildren(
       ...nets.map((net, i) => {
         const item = document.createElement('span');

@@ -1,9 +1,13 @@
 // The block inspector page: one image through the residual net and its plain twin, block by
-// block. ←/→ step one block, Home/End jump to the ends; the strip, both columns and the
+// block. ←/→ step one block, Home/End jump to the ends, through all of the deepest net's
+// blocks; when the depths differ (plain-20 beside plain-56) every other net shows its block
+// aligned by stage and relative depth (alignment.ts). The strip, the columns and the
 // extension stay on the same block. Everything shown was computed by core's block probe.
+import type { NetInspection } from '../../core/inspect/types';
 import type { FromInspectorPage, InspectorPanelState, ShowInspectionMessage, ToInspectorPage } from '../../protocol/inspector';
 import { errorBanner } from '../errorBanner';
 import { connectPage } from '../vscodeApi';
+import { alignedIndices, deepestNet } from '../../core/inspect/alignment';
 import { blockStrip } from './blockStrip';
 import { fig7 } from './fig7';
 import { imagePicker } from './imagePicker';
@@ -42,6 +46,11 @@ const vscode = connectPage<ToInspectorPage, FromInspectorPage, InspectorPanelSta
 let blockIndex = vscode.getState()?.blockIndex ?? 0;
 
 const strip = blockStrip(body, (index) => goTo(index));
+const depthNote = document.createElement('p');
+depthNote.className = 'depth-note';
+depthNote.setAttribute('role', 'note');
+depthNote.hidden = true;
+body.append(depthNote);
 const columnsRow = document.createElement('div');
 columnsRow.className = 'net-columns';
 body.append(columnsRow);
@@ -52,48 +61,69 @@ const picker = imagePicker(app, (index) => {
   vscode.post({ type: 'pickImage', index });
 });
 
+/** The deepest net's blocks: the current position indexes them. */
+function deepestBlocks(message: ShowInspectionMessage): NetInspection['blocks'] {
+  return message.nets[deepestNet(message.nets.map((n) => n.blocks))].blocks;
+}
+
 function render(): void {
   if (!inspection) return;
   const nets = inspection.nets;
-  const count = nets[0].blocks.length;
-  blockIndex = Math.max(0, Math.min(count - 1, blockIndex));
+  const blocks = deepestBlocks(inspection);
+  blockIndex = Math.max(0, Math.min(blocks.length - 1, blockIndex));
+  const aligned = alignedIndices(nets.map((n) => n.blocks), blockIndex);
   while (columns.length < nets.length) columns.push(netColumn(columnsRow));
   columns.forEach((column, i) => {
     column.element.hidden = i >= nets.length;
-    if (i < nets.length) column.update(nets[i], blockIndex);
+    if (i < nets.length) column.update(nets[i], aligned[i]);
   });
-  strip.update(nets, blockIndex);
-  const blockId = nets[0].blocks[blockIndex].blockId;
-  app.dataset.block = blockId;
+  strip.update(nets, blockIndex, aligned);
+  app.dataset.block = blocks[blockIndex].blockId;
   app.dataset.blockIndex = String(blockIndex);
+}
+
+/** Tells the extension (and the saved state) where the view is. */
+function announce(): void {
+  if (!inspection) return;
+  const nets = inspection.nets;
+  const aligned = alignedIndices(nets.map((n) => n.blocks), blockIndex);
+  vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source });
+  vscode.post({
+    type: 'blockShown',
+    blockIndex,
+    blockId: deepestBlocks(inspection)[blockIndex].blockId,
+    netBlocks: nets.map((net, i) => ({ modelName: net.modelName, blockId: net.blocks[aligned[i]].blockId })),
+  });
 }
 
 function goTo(index: number): void {
   if (!inspection) return;
-  const count = inspection.nets[0].blocks.length;
+  const count = deepestBlocks(inspection).length;
   const next = Math.max(0, Math.min(count - 1, index));
   if (next === blockIndex && app.dataset.block) return;
   blockIndex = next;
   render();
-  const blockId = inspection.nets[0].blocks[blockIndex].blockId;
-  vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source });
-  vscode.post({ type: 'blockShown', blockIndex, blockId });
+  announce();
 }
 
 function step(action: 'next' | 'previous' | 'first' | 'last'): void {
   if (!inspection) return;
-  const last = inspection.nets[0].blocks.length - 1;
+  const last = deepestBlocks(inspection).length - 1;
   goTo(action === 'next' ? blockIndex + 1 : action === 'previous' ? blockIndex - 1 : action === 'first' ? 0 : last);
 }
 
+/** Said in the page when the nets' block counts differ (plain-20 beside plain-56). */
+function depthText(nets: NetInspection[]): string | null {
+  if (nets.every((n) => n.blocks.length === nets[0].blocks.length)) return null;
+  const counts = nets.map((n, i) => `${n.title} has ${n.blocks.length}${i === 0 ? ' blocks' : ''}`).join(', ');
+  return `${counts}: each column shows its own block, aligned by stage and relative depth.`;
+}
+
 function show(message: ShowInspectionMessage): void {
-  const first = message.nets[0];
-  if (!first || first.blocks.length === 0) {
+  if (message.nets.length === 0 || message.nets.some((n) => n.blocks.length === 0)) {
     showError('The inspection has no net with blocks to show.');
     return;
   }
-  const sameBlocks = message.nets.every((n) => n.blocks.length === first.blocks.length);
-  if (!sameBlocks) vscode.log('warn', `Inspector: the nets have different block counts (${message.nets.map((n) => n.blocks.length).join(' vs ')}).`);
   inspection = message;
   if (message.blockIndex !== undefined) blockIndex = message.blockIndex;
   problems.clear();
@@ -104,11 +134,13 @@ function show(message: ShowInspectionMessage): void {
   const live = message.live ? 'Live: refreshes from the latest weights while the run trains. ' : '';
   status.textContent = `${live}${message.nets.map((n) => `${n.title} ${n.step === null ? '(untrained)' : `at step ${n.step.toLocaleString('en-US')}`}`).join(' · ')}`;
   status.classList.toggle('live', message.live);
+  const note = depthText(message.nets);
+  depthNote.hidden = note === null;
+  depthNote.textContent = note ?? '';
   picker.select(image.index);
   render();
   figure.update(message.nets);
-  vscode.setState({ blockIndex, imageIndex: image.index, source: message.source });
-  vscode.post({ type: 'blockShown', blockIndex, blockId: first.blocks[blockIndex].blockId });
+  announce();
 }
 
 function showError(message: string): void {
