@@ -6,12 +6,13 @@ import { JobError } from '../pytorch/job';
 import { PythonError } from '../pytorch/python';
 import { reportForSpec } from '../report';
 import { BlockType, customSpec, listModels, NetworkSpec, parseShortcut, specFromName, SpecError, StemKind } from '../spec';
+import { analyzeCommand } from './analyzeCommand';
 import { SummaryLevel, summaryJson, summaryText } from './summary';
 import { CommandIo, exportCommand, runsCommand, trainCommand } from './trainCommands';
 import { PlanError } from '../training/plan';
 import { RunLockError } from '../training/runLock';
 import { RunStoreError } from '../training/runFolder';
-import { UsageError } from './usageError';
+import { UsageError, wholeNumber } from './usageError';
 
 export type CliIo = CommandIo;
 
@@ -56,20 +57,33 @@ Commands:
                                 machines); its README has the commands.
   runs [--out DIR]              The runs in a folder, newest first: finished (every net
                                 reached the end), stopped, failed, or training.
+  analyze RUN_DIR --lesion|--gradients [options]
+                                Studies of a run's nets at a checkpoint, residual net and
+                                plain twin side by side.
+      --lesion                  The lesion study (Veit et al., NeurIPS 2016): test error
+                                with each single block deleted (residual: y = ReLU(shortcut(x));
+                                plain: the block removed where the shapes allow), with k
+                                random blocks deleted (mean ± std over draws), and with
+                                adjacent blocks swapped.
+      --gradients               The gradient flow: per block ‖∂L/∂x‖ at its input, per conv
+                                ‖∂L/∂W‖ of its kernel (mean, min, max per stage), averaged over
+                                training batches, BatchNorm on batch statistics as in training.
+      --batches N               Training batches for --gradients (default 4, of the run's batch size).
+      --slot a|b                Only one net of the run.
+      --checkpoint STEP         Each net's checkpoint at STEP, or its nearest (default: the latest).
+      --images N                Test images (default 1,000; at most the run's test set).
+      --draws D                 Draws per k of the random deletions (default 5).
+      --json                    The results as JSON: {run, lesion: {images, finding, nets},
+                                gradients: {batches, nets}}.
   help                          This text.
 
 Examples:
   resnet-lab summary resnet56
   resnet-lab summary resnet34 --plain --level stages
   resnet-lab summary resnet50 --json
-  resnet-lab train --model resnet20 --compare plain20 --iterations 300 --batch 32`;
-
-function wholeNumber(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number; got "${value}".`);
-  return n;
-}
+  resnet-lab train --model resnet20 --compare plain20 --iterations 300 --batch 32
+  resnet-lab analyze .resnet-lab/runs/RUN_ID --lesion
+  resnet-lab analyze .resnet-lab/runs/RUN_ID --gradients --batches 8`;
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -139,6 +153,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<n
   train: trainCommand,
   export: exportCommand,
   runs: runsCommand,
+  analyze: analyzeCommand,
 };
 
 /** Runs the CLI and returns its exit code: 0 done, 1 failed, 2 bad usage. */

@@ -37,6 +37,8 @@ export interface ForwardOptions {
   training: boolean;
   /** Layer ids whose outputs to return as well (e.g. a block's last ReLU, a branch's last BN). */
   capture?: readonly string[];
+  /** Tensors added to layers' outputs by layer id (zeros: tf.grads over them gives ∂L/∂output). */
+  taps?: Readonly<Record<string, tf.Tensor>>;
 }
 
 export interface ForwardResult {
@@ -242,13 +244,15 @@ export class ResNetModel {
       throw new Error(`${this.graph.spec.title} takes ${eh}×${ew}×${ec} images; got ${h}×${w}×${c}.`);
     }
     const capture = options.capture ?? [];
-    for (const id of capture) {
-      if (!this.graph.layers.some((l) => l.id === id)) throw new Error(`No layer "${id}" in ${this.graph.spec.title} to capture.`);
+    const taps = options.taps ?? {};
+    const kept = [...capture, ...Object.keys(taps)]; // outputs no fusion may swallow
+    for (const id of kept) {
+      if (!this.graph.layers.some((l) => l.id === id)) throw new Error(`No layer "${id}" in ${this.graph.spec.title} to capture or tap.`);
     }
     // With ResNet Lab's kernels (wasm), fused layers: in training, a BatchNorm whose only reader
     // is a ReLU runs with it; in inference, a convolution whose only reader is a BatchNorm runs
     // with it folded in (scaled filter, bias), and with the ReLU that may follow.
-    const fusions = hasFusedBatchNorm() && (options.training || tf.getKernel(CONV_BATCH_NORM, tf.getBackend())) ? this.fusions(options.training, capture) : new Map<string, Fusion>();
+    const fusions = hasFusedBatchNorm() && (options.training || tf.getKernel(CONV_BATCH_NORM, tf.getBackend())) ? this.fusions(options.training, kept) : new Map<string, Fusion>();
     const absorbed = new Set<string>();
     for (const f of fusions.values()) {
       if (f.batchNorm) absorbed.add(f.batchNorm.id);
@@ -261,9 +265,12 @@ export class ResNetModel {
         if (absorbed.has(layer.id)) continue; // computed with the layer before it
         const input = layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!;
         const fusion = fusions.get(layer.id);
-        if (!fusion) outputs.set(layer.id, this.runLayer(layer, input, outputs, options.training));
-        else if (layer.kind === 'batchnorm') outputs.set(fusion.relu!.id, this.batchNorm(layer, input, true, true));
-        else outputs.set((fusion.relu ?? fusion.batchNorm!).id, this.foldedConv(layer, fusion.batchNorm!, input, fusion.relu !== undefined));
+        const id = fusion ? (fusion.relu ?? fusion.batchNorm!).id : layer.id;
+        let output: tf.Tensor;
+        if (!fusion) output = this.runLayer(layer, input, outputs, options.training);
+        else if (layer.kind === 'batchnorm') output = this.batchNorm(layer, input, true, true);
+        else output = this.foldedConv(layer, fusion.batchNorm!, input, fusion.relu !== undefined);
+        outputs.set(id, taps[id] ? tf.add(output, taps[id]) : output);
       }
       const captured: Record<string, tf.Tensor> = {};
       for (const id of capture) captured[id] = outputs.get(id)!;
@@ -274,7 +281,7 @@ export class ResNetModel {
   /**
    * The layers that run fused, by the id of the first: in training, BatchNorm → ReLU; in
    * inference, conv → BatchNorm (→ ReLU). Each layer but the last must have the next as its
-   * only reader and none may be captured but the last.
+   * only reader and none may be captured or tapped but the last.
    */
   private fusions(training: boolean, capture: readonly string[]): Map<string, Fusion> {
     const readers = new Map<string, LayerNode[]>();
@@ -400,4 +407,16 @@ export function checkShape(w: NamedWeight, shape: readonly number[]): void {
   if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i]) || w.data.length !== size) {
     throw new Error(`Weight "${w.name}" has shape [${w.shape.join(', ')}] (${w.data.length} values); the model needs [${shape.join(', ')}].`);
   }
+}
+
+/** A model of the graph holding these weights (by name; weights of layers the graph lacks are ignored). The caller disposes it. */
+export function modelWithWeights(graph: NetworkGraph, weights: readonly NamedWeight[]): ResNetModel {
+  const model = new ResNetModel(graph, { seed: 0 });
+  try {
+    model.setWeights(weights);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }

@@ -22,7 +22,7 @@ export interface BlockTaps {
 }
 
 /** Where each block's x, F(x), shortcut and y are in the graph. */
-function blockTaps(graph: NetworkGraph): BlockTaps[] {
+export function blockTaps(graph: NetworkGraph): BlockTaps[] {
   const byId = new Map(graph.layers.map((l) => [l.id, l]));
   return graph.blocks.map((block) => {
     const first = byId.get(block.branch[0]);

@@ -4,7 +4,7 @@
 import { computeMeanImage, writeImage } from '../data/augment';
 import { syntheticDataset } from '../data/synthetic';
 import { LabeledImages } from '../data/types';
-import { NamedWeight, ResNetModel } from '../engine/model';
+import { modelWithWeights, NamedWeight, ResNetModel } from '../engine/model';
 import { buildGraph } from '../graph';
 import { NetworkSpec, specFromRequest } from '../spec';
 import { loadRunData } from '../training/runData';
@@ -57,16 +57,10 @@ export function checkpointWeights(run: RunFolder, slot: NetPlan['slot'], chosen:
   };
 }
 
+
 /** A probe of a net with the given weights. The caller disposes it. */
 export function probeWithWeights(net: NetWeights): BlockProbe {
-  const model = new ResNetModel(buildGraph(net.spec), { seed: 0 });
-  try {
-    model.setWeights(net.weights);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return new BlockProbe(model, net.origin);
+  return new BlockProbe(modelWithWeights(buildGraph(net.spec), net.weights), net.origin);
 }
 
 /** A probe of a freshly initialised net (He initialisation, as training starts). */
