@@ -28,6 +28,7 @@ Requires Python 3.8+, PyTorch 1.12+ and numpy.
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import signal
@@ -45,8 +46,24 @@ BN_MOMENTUM = 0.1
 BN_EPSILON = 1e-5
 
 
+def finite_or_null(value):
+    """The value with NaN and ±Infinity as None: JSON has neither (a diverging net's loss is one)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(v) for v in value]
+    return value
+
+
+def json_line(value):
+    """One line of JSON that Node reads (NaN and ±Infinity written as null, as JSON.stringify does)."""
+    return json.dumps(finite_or_null(value), allow_nan=False) + "\n"
+
+
 def emit_line(message):
-    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.write(json_line(message))
     sys.stdout.flush()
 
 
@@ -931,7 +948,7 @@ def prepare_standalone_run(run, config):
 def append_metrics(run, points):
     with open(os.path.join(run, "metrics.jsonl"), "a", encoding="utf-8") as f:
         for p in points:
-            f.write(json.dumps(p) + "\n")
+            f.write(json_line(p))
 
 
 def last_step(run, slot):
@@ -961,7 +978,7 @@ def truncate_metrics_after(run, slot, step):
             except ValueError:
                 continue  # a torn last line
             if p.get("slot") != slot or p.get("step", 0) <= step:
-                kept.append(json.dumps(p) + "\n")
+                kept.append(json_line(p))
     write_file_atomic(path, "".join(kept).encode())
 
 

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runState, RunState } from './runState';
-import type { MetricPoint, NetPlan, RunConfig, RunOutcome } from './types';
+import { MetricPoint, metricPoint, NetPlan, RunConfig, RunOutcome } from './types';
 
 export const RUNS_FOLDER = path.join('.resnet-lab', 'runs');
 
@@ -137,9 +137,12 @@ export class RunFolder {
     lines.forEach((line, i) => {
       if (!line.trim()) return;
       try {
-        points.push(JSON.parse(line) as MetricPoint);
-      } catch {
-        if (i < lines.length - 2) throw new RunStoreError(this.metricsFile, `line ${i + 1} is not valid JSON`);
+        const point = metricPoint.safeParse(JSON.parse(line));
+        if (!point.success) throw new Error(`${point.error.issues[0].path.join('.')}: ${point.error.issues[0].message}`);
+        points.push(point.data);
+      } catch (error) {
+        // A torn last line is what a crash mid-write leaves: skipped; any other is named.
+        if (i < lines.length - 2) throw new RunStoreError(this.metricsFile, `line ${i + 1} is not a metric point (${error instanceof SyntaxError ? 'not valid JSON' : (error as Error).message})`);
       }
     });
     return points;

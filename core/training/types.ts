@@ -62,8 +62,11 @@ export interface RunConfig {
   checkpointEvery: number;
 }
 
-/** A number as a trainer reports it: NaN or ±Infinity too (a diverging net), which z.number() refuses. */
-const reading = z.custom<number>((value) => typeof value === 'number', 'expected a number');
+/**
+ * A number as a trainer reports it: NaN or ±Infinity too (a diverging net), which z.number()
+ * refuses. JSON has neither, so metrics.jsonl and the PyTorch engine's lines hold null: read as NaN.
+ */
+const reading = z.preprocess((value) => (value === null ? NaN : value), z.custom<number>((value) => typeof value === 'number', 'expected a number'));
 
 /** One line of metrics.jsonl (checked when a trainer reports it). */
 export const metricPoint = z.object({

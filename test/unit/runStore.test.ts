@@ -3,10 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { runStateText } from '../../core/training/runState';
 import { listRuns, makeRunId, RunFolder, RunStoreError } from '../../core/training/runFolder';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
+import { REPO_ROOT } from './dataSupport';
+
+/** Debian's Python (python3-torch's); the trainer module imports without torch. */
+const PYTHON = '/usr/bin/python3';
 
 function tempRoot(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-runs-'));
@@ -54,6 +59,20 @@ describe('run folder', () => {
     assert.equal(csv.length, 4);
     assert.match(csv[1], /^ResNet-20,10,0,train,/);
     assert.throws(() => RunFolder.create(root, config('r1')), /already exists/);
+  });
+
+  test('a diverged reading (NaN, written as null by JSON and by the PyTorch engine) reads back as NaN; a broken line is named', () => {
+    const run = RunFolder.create(tempRoot(), config('r1n'));
+    run.appendMetrics([{ ...point('a', 10), loss: NaN }, point('b', 10)]);
+    assert.match(fs.readFileSync(run.metricsFile, 'utf8'), /"loss":null/);
+    const pythonLine = execFileSync(PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.join(REPO_ROOT, 'python'))}); import resnet_lab_trainer as t; sys.stdout.write(t.json_line({"slot": "a", "step": 20, "epoch": 0, "split": "train", "loss": float("nan"), "error": float("inf"), "lr": 0.1, "time": 0}))`], { encoding: 'utf8' });
+    assert.equal(pythonLine, '{"slot": "a", "step": 20, "epoch": 0, "split": "train", "loss": null, "error": null, "lr": 0.1, "time": 0}\n');
+    fs.appendFileSync(run.metricsFile, pythonLine);
+    const [first, , fromPython] = run.readMetrics();
+    assert.ok(Number.isNaN(first.loss) && Number.isNaN(fromPython.loss) && Number.isNaN(fromPython.error));
+    assert.equal(fromPython.lr, 0.1);
+    fs.appendFileSync(run.metricsFile, '{"slot":"z","step":30}\n' + JSON.stringify(point('a', 40)) + '\n');
+    assert.throws(() => run.readMetrics(), (error: Error) => error instanceof RunStoreError && /line 4 is not a metric point \(slot: /.test(error.message));
   });
 
   test('truncating metrics after a checkpoint step keeps the other net intact', () => {
