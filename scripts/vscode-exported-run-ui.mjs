@@ -9,7 +9,7 @@
 // read-out at the last iteration agreeing with metrics.jsonl, a screenshot.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort } from './freePort.mjs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,17 +26,6 @@ const BACKEND = /^PyTorch \S+ on CPU, \d+ threads?, DistributedDataParallel on 2
 /** How long a slot may train, and how long its processes may take to exit once it said "Run finished". */
 const SLOT_TIMEOUT_MS = 180_000;
 const EXIT_GRACE_MS = 8_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The torchruns still running (ended if the suite fails before they do). */
 const running = new Set();

@@ -18,7 +18,7 @@
 // RESNET_LAB_TEST_GREP=pattern runs only the matching in-host tests.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort } from './freePort.mjs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,17 +91,6 @@ function serverEnv(dir) {
 }
 
 const serverFlags = (dir) => ['--user-data-dir', path.join(dir, 'user-data'), '--extensions-dir', path.join(dir, 'extensions')];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startCodeServer(dir, port, log) {
   const child = spawn(
