@@ -20,6 +20,11 @@ export function deepestNet(nets: readonly (readonly StagedBlock[])[]): number {
   return deepest;
 }
 
+/** The blocks of the deepest of these nets (each given as its inspection): the ones the current position indexes. */
+export function deepestBlocks<B extends StagedBlock>(nets: readonly { blocks: readonly B[] }[]): readonly B[] {
+  return nets[deepestNet(nets.map((n) => n.blocks))]?.blocks ?? [];
+}
+
 /** The indices of a net's blocks in each of its stages, in block order. */
 function stagePositions(blocks: readonly StagedBlock[]): Map<string, number[]> {
   const stages = new Map<string, number[]>();

@@ -4,7 +4,7 @@
 // page's requests back, and, while a run trains, refreshes from its newest checkpoint.
 import * as vscode from 'vscode';
 import type { InspectorClient } from '../../core/inspect/client';
-import { deepestIndexFor, deepestNet } from '../../core/inspect/alignment';
+import { deepestBlocks, deepestIndexFor } from '../../core/inspect/alignment';
 import { LIVE_CHECK_MS, liveRefreshDelay } from '../../core/inspect/live';
 import type { NetInspection, PickerImages, RunProgress } from '../../core/inspect/types';
 import type { LogMessage } from '../../protocol/channel';
@@ -157,7 +157,7 @@ export class InspectorPanel implements HostedPanel {
     const target = this.target;
     this.target = undefined;
     if (!target) return undefined;
-    const deepest = nets[deepestNet(nets.map((n) => n.blocks))]?.blocks ?? [];
+    const deepest = deepestBlocks(nets);
     if ('blockIndex' in target) return target.blockIndex >= 0 && target.blockIndex < deepest.length ? target.blockIndex : undefined;
     const own = deepest.findIndex((b) => b.blockId === target.blockId);
     if (own >= 0) return own;

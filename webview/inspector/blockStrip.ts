@@ -4,7 +4,7 @@
 // clicking a block goes to it (a shallower net's bar: to the first deepest-net block aligned
 // with it).
 import type { NetInspection } from '../../core/inspect/types';
-import { deepestIndexFor, deepestNet } from '../../core/inspect/alignment';
+import { deepestBlocks, deepestIndexFor } from '../../core/inspect/alignment';
 import { formatValue } from './pixels';
 
 export interface BlockStrip {
@@ -32,7 +32,7 @@ export function blockStrip(parent: HTMLElement, onPick: (blockIndex: number) => 
   function build(nets: NetInspection[]): void {
     drawnFor = nets;
     const max = Math.max(...nets.flatMap((n) => n.blocks.map((b) => b.residualRatio)), 1e-12);
-    const deepest = nets[deepestNet(nets.map((n) => n.blocks))].blocks;
+    const deepest = deepestBlocks(nets);
     bars.replaceChildren(
       ...nets.map((net) => {
         const row = document.createElement('div');

@@ -7,7 +7,7 @@ import type { NetInspection } from '../../core/inspect/types';
 import type { FromInspectorPage, InspectorPanelState, ShowInspectionMessage, ToInspectorPage } from '../../protocol/inspector';
 import { errorBanner } from '../errorBanner';
 import { connectPage } from '../vscodeApi';
-import { alignedIndices, deepestNet } from '../../core/inspect/alignment';
+import { alignedIndices, deepestBlocks } from '../../core/inspect/alignment';
 import { blockStrip } from './blockStrip';
 import { fig7 } from './fig7';
 import { imagePicker } from './imagePicker';
@@ -61,15 +61,10 @@ const picker = imagePicker(app, (index) => {
   vscode.post({ type: 'pickImage', index });
 });
 
-/** The deepest net's blocks: the current position indexes them. */
-function deepestBlocks(message: ShowInspectionMessage): NetInspection['blocks'] {
-  return message.nets[deepestNet(message.nets.map((n) => n.blocks))].blocks;
-}
-
 function render(): void {
   if (!inspection) return;
   const nets = inspection.nets;
-  const blocks = deepestBlocks(inspection);
+  const blocks = deepestBlocks(inspection.nets);
   blockIndex = Math.max(0, Math.min(blocks.length - 1, blockIndex));
   const aligned = alignedIndices(nets.map((n) => n.blocks), blockIndex);
   while (columns.length < nets.length) columns.push(netColumn(columnsRow));
@@ -91,14 +86,14 @@ function announce(): void {
   vscode.post({
     type: 'blockShown',
     blockIndex,
-    blockId: deepestBlocks(inspection)[blockIndex].blockId,
+    blockId: deepestBlocks(inspection.nets)[blockIndex].blockId,
     netBlocks: nets.map((net, i) => ({ modelName: net.modelName, blockId: net.blocks[aligned[i]].blockId })),
   });
 }
 
 function goTo(index: number): void {
   if (!inspection) return;
-  const count = deepestBlocks(inspection).length;
+  const count = deepestBlocks(inspection.nets).length;
   const next = Math.max(0, Math.min(count - 1, index));
   if (next === blockIndex && app.dataset.block) return;
   blockIndex = next;
@@ -108,7 +103,7 @@ function goTo(index: number): void {
 
 function step(action: 'next' | 'previous' | 'first' | 'last'): void {
   if (!inspection) return;
-  const last = deepestBlocks(inspection).length - 1;
+  const last = deepestBlocks(inspection.nets).length - 1;
   goTo(action === 'next' ? blockIndex + 1 : action === 'previous' ? blockIndex - 1 : action === 'first' ? 0 : last);
 }
 
