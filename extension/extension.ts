@@ -1,4 +1,5 @@
-// Activation: the Show Architecture command, the panel serializer, the status bar and the log.
+// Activation: the Show Architecture command, the panel serializer, the status bar, the log, and the
+// activity bar's views (Runs, Models).
 import * as vscode from 'vscode';
 import { ModelRequest } from '../core/spec';
 import type { ToArchitecturePage } from '../protocol/architecture';
@@ -11,11 +12,12 @@ import { PanelMemory } from './architecture/panelMemory';
 import { ModelStatusBar } from './architecture/modelStatusBar';
 import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training/trainingCommands';
 import { InspectorApi, registerInspector } from './inspector/inspectorCommands';
+import { registerViews, ViewsApi } from './views/viewCommands';
 
 export const SHOW_ARCHITECTURE_COMMAND = 'resnetLab.showArchitecture';
 
 /** What activate() returns: for tests and for other extensions that open models. */
-export interface ResNetLabApi extends TrainingApi, InspectorApi {
+export interface ResNetLabApi extends TrainingApi, InspectorApi, ViewsApi {
   /** Opens (or reveals) the panel of a model; the argument is what the command accepts. */
   showArchitecture(model: string | ModelRequest): Promise<OpenPanelInfo>;
   /** The open architecture panels. */
@@ -53,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
       if (shown) panel.highlightBlock(shown.blockId);
     }
   });
+  const views = registerViews(context, training);
 
   context.subscriptions.push(
     log,
@@ -66,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   return {
     ...training,
     ...inspector,
+    ...views,
     showArchitecture: async (model) => (await showArchitecture(model))!,
     openPanels: () => panels.all().map((p) => p.info()),
     statusBarText: () => statusBar.shownText,

@@ -78,9 +78,12 @@ const FAMILY_DEFAULT_NOTE: Record<string, string> = {
 
 function modelItems(): ModelItem[] {
   const entries = listModels().map((entry) => ({ entry, residual: specFromName(entry.name).residual }));
+  // The quick pick sorts what a filter matches by its label: a label ending in what was typed
+  // comes first, then alphabetically ("plain-56" before "ResNet-56"). A plain twin's label does not
+  // end in its depth, so that typing a depth (e.g. "1202", Enter) gives the ResNet.
   const group = (label: string, chosen: typeof entries): ModelItem[] => [
     { label, kind: vscode.QuickPickItemKind.Separator },
-    ...chosen.map(({ entry }) => ({ label: entry.title, description: entry.name, detail: entry.description, entry })),
+    ...chosen.map(({ entry, residual }) => ({ label: residual ? entry.title : `${entry.title} (no shortcuts)`, description: entry.name, detail: entry.description, entry })),
   ];
   return [
     ...group('ImageNet (Table 1)', entries.filter((e) => e.residual && e.entry.family === 'imagenet')),

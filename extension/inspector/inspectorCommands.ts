@@ -20,6 +20,8 @@ import { tfjsSettingFor } from '../../core/engine/backend';
 export const INSPECT_COMMAND = 'resnetLab.inspectBlocks';
 const NEXT_BLOCK_COMMAND = 'resnetLab.nextBlock';
 const PREVIOUS_BLOCK_COMMAND = 'resnetLab.previousBlock';
+/** True while a block inspector is open: the palette offers Next Block and Previous Block only then. */
+const INSPECTOR_OPEN_CONTEXT = 'resnetLab.inspectorOpen';
 /** "Inspect This Block": the diagram's context action and its Inspect block button. */
 export const INSPECT_BLOCK_COMMAND = 'resnetLab.inspectBlock';
 
@@ -168,8 +170,12 @@ export function registerInspector(context: vscode.ExtensionContext, onBlockShown
     } else {
       const webviewPanel = revived ?? vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'ResNet Lab: Inspect Blocks', vscode.ViewColumn.Active, panelOptions(context.extensionUri, true));
       const opened = new InspectorPanel(webviewPanel, inspection, imageIndex, context.extensionUri, targetOf(args), onBlockShown);
-      opened.host.onDidDispose(() => (panel = undefined));
+      opened.host.onDidDispose(() => {
+        panel = undefined;
+        void vscode.commands.executeCommand('setContext', INSPECTOR_OPEN_CONTEXT, false);
+      });
       panel = opened;
+      void vscode.commands.executeCommand('setContext', INSPECTOR_OPEN_CONTEXT, true);
     }
     return panel.info();
   };

@@ -60,6 +60,9 @@ export class LiveRun implements vscode.Disposable {
   /** A start or resume choosing its engine (a Python probe takes seconds). */
   private starting = false;
   private closing = false;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** The live run started, logged metrics, changed status or ended (the Runs view follows it). */
+  readonly onDidChange = this.changed.event;
 
   constructor(private readonly services: LiveRunServices) {}
 
@@ -178,6 +181,7 @@ export class LiveRun implements vscode.Disposable {
       onMetrics: guard((points: MetricPoint[]) => {
         panels.appendLive(config.id, points);
         statusBar.addMetrics(points);
+        this.changed.fire();
         for (const p of points) if (p.split === 'train' && p.imagesPerSec !== undefined) latestSpeed.set(p.slot, p.imagesPerSec);
         const total = [...latestSpeed.values()].reduce((a, b) => a + b, 0);
         progressReport?.(session.step, latestSpeed.size ? `${Math.round(total)} images/s` : '');
@@ -186,6 +190,7 @@ export class LiveRun implements vscode.Disposable {
         log().info(`run ${config.id}: ${status}${detail ? ` (${detail})` : ''}`);
         statusBar.setStatus(status);
         panels.sendStatus(config.id, status, session.backend, shownDetail(session));
+        this.changed.fire();
       }),
     });
 
@@ -208,12 +213,14 @@ export class LiveRun implements vscode.Disposable {
     );
 
     void session.finished.then((status) => this.ended(session, status));
+    this.changed.fire();
     return session;
   }
 
   private ended(session: TrainingSession, status: RunStatus): void {
     if (this.session === session) this.session = undefined;
     releaseRun(session.run.folder);
+    this.changed.fire();
     // Stopped because the window closes: keep it remembered, so the next activation resumes it.
     if (this.closing) return;
     this.forgetInterruptedRun();
@@ -243,6 +250,7 @@ export class LiveRun implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.changed.dispose();
     void this.close();
   }
 }

@@ -34,6 +34,8 @@ export interface TrainingApi {
   startTraining(choices: RunChoices): Promise<LiveRunInfo>;
   /** The run training in this window, if any. */
   liveRun(): LiveRunInfo | undefined;
+  /** Fires when the run of this window starts, logs metrics, changes status or ends. */
+  onDidChangeLiveRun: vscode.Event<void>;
   /** Stops the live run after the current step (a checkpoint first); resolves to its final status. */
   stopTraining(): Promise<RunStatus | undefined>;
   /** The open curves panels. */
@@ -194,6 +196,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       return startRun(config, runsRootOf(folder));
     },
     liveRun: () => live.info(),
+    onDidChangeLiveRun: live.onDidChange,
     stopTraining: () => live.stop(),
     trainingPanels: () => panels.all().map((p) => p.info()),
     trainingStatusText: () => statusBar.shownText,
