@@ -17,6 +17,10 @@ export interface RunNode {
   kind: 'run';
   summary: RunSummary;
   state: RunViewState;
+  /** Its nets' rows, one object per slot. */
+  netNodes: Map<string, NetNode>;
+  /** What its row shows, to tell whether it changed. */
+  signature: string;
 }
 
 interface NetNode {
@@ -60,8 +64,13 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewNode>, vscode.D
   private readonly disposables: vscode.Disposable[] = [];
   private readonly watchers: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** The runs as last listed (tests, and the commands' lookups by folder). */
-  private shown: RunNode[] = [];
+  /** One node per run folder, kept across refreshes (the tree knows its rows by these objects). */
+  private readonly nodes = new Map<string, RunNode>();
+  private listed: RunNode[] = [];
+  /** Rows whose content changed since the tree last showed them. */
+  private readonly pending = new Set<RunNode>();
+  /** The folders the tree last listed. */
+  private renderedKey = '';
 
   constructor(private readonly liveRun: () => LiveRunInfo | undefined, onLiveRunChange: vscode.Event<void>) {
     const watch = () => {
@@ -90,27 +99,61 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewNode>, vscode.D
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.changed.fire(undefined);
+      this.update();
     }, delayMs);
   }
 
+  /** Refreshes the whole list now (after a delete; the Refresh button). */
   refresh(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.changed.fire(undefined);
   }
 
-  /** The runs as the view lists them now (read afresh). */
-  runs(): RunNode[] {
+  /**
+   * Re-reads the runs and refreshes only the rows that changed, in place: a refresh of the whole
+   * tree would drop every row's handle until the view asks again, and an action clicked meanwhile
+   * (Stop on a run that logs every second) would reach no run.
+   */
+  private update(): void {
+    this.read();
+    if (this.keyOf(this.listed) !== this.renderedKey) this.changed.fire(undefined);
+    else for (const node of this.pending) this.changed.fire(node);
+    this.pending.clear();
+  }
+
+  private keyOf(nodes: RunNode[]): string {
+    return nodes.map((n) => n.summary.folder).join('\n');
+  }
+
+  /** Reads every run into its node (the same object per folder, updated in place); the changed ones wait in `pending`. */
+  private read(): void {
     const live = this.liveRun();
     const folders = runFolders();
     this.reader.retain(folders);
     const nodes = folders.map((folder): RunNode => {
       const summary = this.reader.read(folder);
-      return { kind: 'run', summary, state: stateOf(summary, live) };
+      const state = stateOf(summary, live);
+      const signature = JSON.stringify([state, live?.status, summary.state, summary.nets, summary.problem]);
+      let node = this.nodes.get(folder);
+      if (!node) {
+        node = { kind: 'run', summary, state, netNodes: new Map(), signature };
+        this.nodes.set(folder, node);
+      } else if (node.signature !== signature) {
+        Object.assign(node, { summary, state, signature });
+        this.pending.add(node);
+      }
+      return node;
     });
-    this.shown = nodes.sort((a, b) => b.summary.id.localeCompare(a.summary.id));
-    return this.shown;
+    for (const folder of [...this.nodes.keys()]) if (!folders.includes(folder)) this.nodes.delete(folder);
+    this.listed = nodes.sort((a, b) => b.summary.id.localeCompare(a.summary.id));
+  }
+
+  /** The runs as the view lists them now (read afresh; rows that changed are refreshed soon). */
+  runs(): RunNode[] {
+    this.read();
+    if (this.pending.size > 0 || this.keyOf(this.listed) !== this.renderedKey) this.refreshSoon();
+    return this.listed;
   }
 
   /** The run shown for this folder (read afresh), or undefined when it is not a run of the workspace. */
@@ -120,9 +163,20 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewNode>, vscode.D
   }
 
   getChildren(node?: RunsViewNode): RunsViewNode[] {
-    if (!node) return this.runs();
-    if (node.kind === 'run') return node.summary.nets.map((net) => ({ kind: 'net', run: node.summary, net }));
-    return [];
+    if (!node) {
+      // The tree renders every row afresh now.
+      this.read();
+      this.pending.clear();
+      this.renderedKey = this.keyOf(this.listed);
+      return this.listed;
+    }
+    if (node.kind !== 'run') return [];
+    return node.summary.nets.map((net) => {
+      const netNode = node.netNodes.get(net.slot) ?? { kind: 'net', run: node.summary, net };
+      Object.assign(netNode, { run: node.summary, net });
+      node.netNodes.set(net.slot, netNode);
+      return netNode;
+    });
   }
 
   getTreeItem(node: RunsViewNode): vscode.TreeItem {
@@ -180,7 +234,7 @@ function runItem(node: RunNode, live: LiveRunInfo | undefined): vscode.TreeItem 
   item.iconPath = STATE_ICONS[state];
   // The menus read this: resnetLab.run.<state>.
   item.contextValue = `resnetLab.run.${state}`;
-  item.resourceUri = vscode.Uri.file(summary.folder);
+  item.accessibilityInformation = { label: `${runTitle(summary)}, ${item.description}, run ${summary.id}` };
   const tooltip = new vscode.MarkdownString();
   tooltip.appendMarkdown(`**${runTitle(summary)}** · ${item.description}\n\n`);
   if (summary.config) {
