@@ -1,9 +1,11 @@
 // How the product writes its numbers, for the CLI, the extension and the pages alike.
 import { BYTES_PER_VALUE } from './costs';
 
-/** "11,689,512" */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US');
+
+/** "11,689,512" (one NumberFormat: toLocaleString builds a new one per call, which a long table feels). */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return COUNT_FORMAT.format(Math.round(n));
 }
 
 /** Paper-style rounding: 1.8 G, 40.6 M. */

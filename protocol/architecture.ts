@@ -1,7 +1,7 @@
 // The architecture page's contract (webview/architecture/ ↔ extension/architecture/architecturePanel.ts).
-// The page renders what core computed; it never computes costs.
+// The page draws core's report of the model it is sent: it builds that report with core's own
+// reportForRequest (ResNet-1202's report is 2 MB of JSON: sending it took longer than building it).
 import { z } from 'zod';
-import type { ModelReport } from '../core/report';
 import type { ModelRequest } from '../core/spec';
 import { logMessage, readyMessage, Request } from './channel';
 
@@ -12,21 +12,38 @@ export interface ModelChoice {
   request: ModelRequest;
 }
 
+/** How the page was looking when its tab was hidden: the diagram's zoom and open stages, the page's scroll. */
+export interface ArchitectureViewState {
+  /** The diagram's zoom transform. */
+  zoom: { x: number; y: number; k: number };
+  /** Stages drawn block by block (the others are drawn as one shape). */
+  expandedStages: string[];
+  /** Stages the layer table shows layer by layer. */
+  tableExpanded: string[];
+  /** The page's vertical scroll, in pixels. */
+  scrollY: number;
+  selectedBlock: string | null;
+}
+
 /** What the page saves with vscode.setState, and the serializer revives from. */
 export interface ArchitecturePanelState {
   model: ModelRequest;
   compare: ModelRequest | null;
+  /** Absent until the page has drawn the model. */
+  view?: ArchitectureViewState;
 }
 
 // ---- extension → page ----------------------------------------------------------------
 
-/** Render this model (and the optional comparison); replaces whatever is shown. */
+/** Render this model (and the optional comparison); replaces whatever is shown. The extension has checked both requests. */
 export interface ShowArchitectureMessage {
   type: 'showArchitecture';
-  primary: ModelReport;
-  compare: ModelReport | null;
+  primary: ModelRequest;
+  compare: ModelRequest | null;
   /** Models offered in the comparison picker. */
   compareChoices: ModelChoice[];
+  /** The block the extension (and its status bar) has selected; null: none. */
+  selectedBlock: string | null;
 }
 
 /** The reply to an export or copy: the saved file's path, or why not ("cancelled" when the user cancelled). */

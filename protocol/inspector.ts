@@ -15,6 +15,8 @@ export interface InspectorPanelState {
   blockIndex: number;
   imageIndex: number | null;
   source?: InspectorSourceState;
+  /** The page's vertical scroll, in pixels, brought back when its tab is shown again. */
+  scrollY?: number;
 }
 
 // ---- extension → page ----------------------------------------------------------------

@@ -2,7 +2,6 @@
 // a window reload from the page's saved state, and the handler of the page's messages.
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import { reportForSpec } from '../../core/report';
 import { ModelRequest, NetworkSpec, requestFromSpec, specFromRequest } from '../../core/spec';
 import type { LogMessage } from '../../protocol/channel';
 import { ArchitecturePanelState, ExportFileMessage, ExportResultMessage, fromArchitecturePage, FromArchitecturePage, ToArchitecturePage } from '../../protocol/architecture';
@@ -49,8 +48,11 @@ export class ArchitecturePanel implements HostedPanel {
     readonly spec: NetworkSpec,
     compare: NetworkSpec | null,
     private readonly services: PanelServices,
+    /** The block the page had selected before a window reload. */
+    selectedBlock: string | null = null,
   ) {
     this.compareSpec = compare;
+    this.selectedBlock = selectedBlock;
     panel.title = spec.title;
     this.host = new PanelHost(panel, { extensionUri: services.extensionUri, page: 'architecture', label: () => `architecture page (${spec.name})`, contract: fromArchitecturePage, handle: (message) => this.handleMessage(message) });
     this.host.onDidChangeViewState(() => this.changeEmitter.fire());
@@ -103,13 +105,14 @@ export class ArchitecturePanel implements HostedPanel {
     }
   }
 
-  /** Sends the page the model (and the comparison) to render. */
+  /** Sends the page the model (and the comparison) to render, and the block the status bar names. */
   async showArchitecture(): Promise<ToArchitecturePage> {
     const message: ToArchitecturePage = {
       type: 'showArchitecture',
-      primary: reportForSpec(this.spec),
-      compare: this.compareSpec ? reportForSpec(this.compareSpec) : null,
+      primary: requestFromSpec(this.spec),
+      compare: this.compareSpec ? requestFromSpec(this.compareSpec) : null,
       compareChoices: compareChoices(this.spec),
+      selectedBlock: this.selectedBlock,
     };
     return this.reply(message);
   }
@@ -216,7 +219,9 @@ export class ArchitecturePanels implements vscode.Disposable {
     if (!state) throw new Error(`the panel "${panel.title}" saved no model`);
     const spec = specFromRequest(state.model);
     const compare = state.compare ? specFromRequest(state.compare) : null;
-    this.panels.add(keyOfSpec(spec), this.track(new ArchitecturePanel(panel, spec, compare, this.services)));
+    const saved = isPanelState(savedState) ? savedState.view?.selectedBlock : null;
+    const selected = typeof saved === 'string' ? saved : null;
+    this.panels.add(keyOfSpec(spec), this.track(new ArchitecturePanel(panel, spec, compare, this.services, selected)));
     log().info(`revived ${spec.title} after a reload`);
   }
 

@@ -113,6 +113,8 @@ export class InspectorPanel implements HostedPanel {
   handleMessage(message: Exclude<FromInspectorPage, LogMessage>): void {
     switch (message.type) {
       case 'ready':
+        // A page shown again goes back to the block the extension (and its status bar) names.
+        if (!this.target && this.blockId !== null) this.target = { blockIndex: this.blockIndex };
         this.post({ type: 'showImages', ...this.opened.images });
         void this.refresh();
         break;

@@ -1,8 +1,10 @@
 // The architecture diagram: one shortcut arc per block in the style of its kind, output sizes
-// between stages, selection shared with the table, zoom, and ResNet-1202 drawn collapsed.
+// between stages, selection shared with the table, zoom, ResNet-1202 drawn collapsed and fast,
+// and semantic zoom (stages → blocks → layers) that keeps every label legible.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatShape } from '../../core/graph';
+import type { ModelRequest } from '../../core/spec';
 import { eachArchitecturePage, named, PageSession, report, showMessage } from './host';
 
 interface DrawnArc {
@@ -15,6 +17,54 @@ const drawnArcs = (session: PageSession): Promise<DrawnArc[]> =>
   session.page.$$eval('path.shortcut-arc', (paths) => paths.map((p) => ({ block: p.getAttribute('data-block-id')!, shortcut: p.getAttribute('data-shortcut')!, dash: getComputedStyle(p).strokeDasharray })));
 const drawnBlocks = (session: PageSession) => session.page.$$eval('g.item.block', (blocks) => blocks.map((b) => b.getAttribute('data-block-id')!));
 const selectedRows = (session: PageSession) => session.page.$$eval('tr.layer-row.selected', (rows) => rows.map((r) => r.getAttribute('data-layer-id')!));
+interface DrawnLabel {
+  text: string;
+  /** The font's size on screen, in CSS pixels: its size × the zoom × the label's counter-scale. */
+  px: number;
+}
+
+/** Every piece of text the diagram shows (hidden ones left out), with its size on screen. */
+const drawnLabels = (session: PageSession): Promise<DrawnLabel[]> =>
+  session.page.$$eval('svg.diagram-svg text', (texts) =>
+    texts.flatMap((text) => {
+      const box = text.getBoundingClientRect();
+      if (box.width === 0 || getComputedStyle(text).visibility === 'hidden') return [];
+      const scale = (text as SVGTextElement).getScreenCTM()!.a;
+      const parts = text.querySelectorAll('tspan').length > 0 ? Array.from(text.querySelectorAll('tspan')) : [text];
+      return parts.map((part) => ({ text: part.textContent ?? '', px: parseFloat(getComputedStyle(part).fontSize) * scale }));
+    }),
+  );
+const level = (session: PageSession) => session.page.getAttribute('svg.diagram-svg', 'data-level');
+const zoomScale = async (session: PageSession) => Number(/scale\(([\d.e-]+)/.exec((await session.page.getAttribute('g.diagram-content', 'transform')) ?? '')?.[1] ?? 1);
+
+/** The smallest label on screen; fails naming it when it is below `minimum` pixels. */
+function assertLegible(labels: DrawnLabel[], minimum: number, what: string): number {
+  assert.ok(labels.length > 0, `${what}: some labels are drawn`);
+  const smallest = labels.reduce((a, b) => (b.px < a.px ? b : a));
+  assert.ok(smallest.px >= minimum - 0.01, `${what}: "${smallest.text}" is ${smallest.px.toFixed(1)} px on screen (at least ${minimum} px expected)`);
+  return smallest.px;
+}
+
+/** Turns the mouse wheel over the diagram until the drawing's zoom is below `below`. */
+async function zoomOutBelow(session: PageSession, below: number): Promise<void> {
+  const box = (await session.page.locator('svg.diagram-svg').boundingBox())!;
+  await session.page.mouse.move(box.x + box.width / 2, box.y + 40);
+  for (let i = 0; i < 20 && (await zoomScale(session)) >= below; i++) {
+    await session.page.mouse.wheel(0, 400);
+    await session.page.waitForTimeout(60);
+  }
+}
+
+/** The first paint after the extension's message, and after the page said it was ready, in ms. */
+async function firstPaint(session: PageSession, request: ModelRequest): Promise<{ sinceMessage: number; sinceReady: number }> {
+  await session.show(showMessage(request));
+  return session.page.evaluate(() => {
+    const measure = performance.getEntriesByName('first paint')[0];
+    const ready = performance.getEntriesByName('ready')[0];
+    return { sinceMessage: measure.duration, sinceReady: measure.startTime + measure.duration - ready.startTime };
+  });
+}
+
 const selectedBlocks = (session: PageSession) => session.page.$$eval('g.item.block.selected', (blocks) => blocks.map((b) => b.getAttribute('data-block-id')!));
 
 describe('architecture diagram', () => {
@@ -25,6 +75,8 @@ describe('architecture diagram', () => {
     const resnet56 = report(named('resnet56'));
     await session.show(showMessage(named('resnet56')));
     assert.deepEqual(await drawnBlocks(session), resnet56.graph.blocks.map((b) => b.id));
+    await session.page.click('button.zoom-reset');
+    assert.equal(await level(session), 'layer', 'at actual size every block lists its layers');
     const arcs = await drawnArcs(session);
     assert.deepEqual(arcs.map((a) => [a.block, a.shortcut]), resnet56.graph.blocks.map((b) => [b.id, b.shortcut]));
     assert.deepEqual(arcs.filter((a) => a.shortcut === 'zeropad').map((a) => a.block), ['conv3_1', 'conv4_1']);
@@ -152,7 +204,8 @@ describe('architecture diagram', () => {
     await session.show(showMessage(named('resnet1202')));
     assert.deepEqual(await session.page.$$eval('g.item.collapsed', (items) => items.map((i) => i.getAttribute('data-collapsed-stage'))), ['conv2_x', 'conv3_x', 'conv4_x']);
     assert.equal((await drawnBlocks(session)).length, 0);
-    assert.match((await session.page.textContent('g.item.collapsed[data-collapsed-stage="conv3_x"]')) ?? '', /200 blocks.*1 zero-pad, 199 identity/);
+    assert.match((await session.page.getAttribute('g.item.collapsed[data-collapsed-stage="conv3_x"]', 'aria-label')) ?? '', /200 basic blocks collapsed \(1 zero-pad, 199 identity\)/);
+    assert.equal(await session.page.textContent('g.item.collapsed[data-collapsed-stage="conv3_x"] text.box-label'), '200 blocks');
     await session.screenshot('diagram-resnet1202-collapsed-dark');
     await session.page.click('g.item.collapsed[data-collapsed-stage="conv3_x"]');
     const blocks = await drawnBlocks(session);
@@ -170,4 +223,100 @@ describe('architecture diagram', () => {
     await session.page.click('button.collapse-stages');
     assert.equal((await drawnBlocks(session)).length, 0);
   });
+
+  test('first paint of ResNet-1202: its stages drawn as one shape each with their count, at once (the time is printed)', async () => {
+    const times = await firstPaint(session, named('resnet1202'));
+    console.log(`# first paint, ResNet-1202: ${times.sinceMessage.toFixed(0)} ms after the extension's message (building core's report included), ${times.sinceReady.toFixed(0)} ms after the page said it was ready`);
+    assert.ok(times.sinceMessage < 10_000, `a sanity bound only: ${times.sinceMessage} ms`);
+    assert.deepEqual(await session.page.$$eval('g.item.collapsed text.box-label', (t) => t.map((e) => e.textContent)), ['200 blocks', '200 blocks', '200 blocks']);
+    assert.deepEqual(await session.page.$$eval('g.lane', (lanes) => lanes.map((l) => l.getAttribute('data-stage-id'))), ['conv1', 'conv2_x', 'conv3_x', 'conv4_x', 'fc']);
+    assert.equal(await session.page.locator('tr.stage-row').count(), 5, 'the table follows the diagram');
+    assert.equal(await session.page.locator('rect.bar').count(), 5, 'and so do the charts');
+  });
+
+  test('first paint of ResNet-152 (the time is printed)', async () => {
+    const resnet152 = report(named('resnet152'));
+    const times = await firstPaint(session, named('resnet152'));
+    console.log(`# first paint, ResNet-152: ${times.sinceMessage.toFixed(0)} ms after the extension's message, ${times.sinceReady.toFixed(0)} ms after the page said it was ready`);
+    assert.ok(times.sinceMessage < 10_000, `a sanity bound only: ${times.sinceMessage} ms`);
+    const shownBlocks = resnet152.graph.stages.filter((s) => s.blockIds.length <= 24).flatMap((s) => s.blockIds);
+    assert.deepEqual(await drawnBlocks(session), shownBlocks, 'conv4_x (36 blocks) starts as one shape');
+    assert.deepEqual(await session.page.$$eval('g.item.collapsed', (items) => items.map((i) => i.getAttribute('data-collapsed-stage'))), ['conv4_x']);
+  });
+
+  test('semantic zoom, ResNet-1202: at Fit to view blocks by name, at actual size their layers, zoomed far out one shape per stage; text stays legible at each', async () => {
+    await session.show(showMessage(named('resnet1202')));
+    assert.equal(await level(session), 'block');
+    const fitSmallest = assertLegible(await drawnLabels(session), 11, 'ResNet-1202 at Fit to view');
+    await session.screenshot('diagram-resnet1202-fit-dark');
+
+    await session.page.click('button.zoom-reset');
+    assert.equal(await level(session), 'layer');
+    await session.page.click('g.item.collapsed[data-collapsed-stage="conv3_x"]');
+    assert.equal((await drawnBlocks(session)).length, 200);
+    const layerSmallest = assertLegible(await drawnLabels(session), 10.5, 'ResNet-1202 at actual size');
+    assert.ok((await session.page.textContent('g.item.block[data-block-id="conv3_2"] text.box-text')) === 'conv3_23×3, 323×3, 32', 'each block lists its convolutions');
+    await session.screenshot('diagram-resnet1202-zoomed-dark');
+
+    await zoomOutBelow(session, 0.5);
+    assert.equal(await level(session), 'stage');
+    assert.equal(await session.page.locator('g.item').count(), 0, 'no box is drawn when zoomed this far out');
+    const summaries = await session.page.$$eval('g.stage-summary text.summary-text', (t) => t.map((e) => e.textContent));
+    assert.deepEqual(summaries, ['conv1 · conv · 32×32×16', 'conv2_x · 200 blocks · 32×32×16', 'conv3_x · 200 blocks · 16×16×32', 'conv4_x · 200 blocks · 8×8×64', 'fc · avg pool, fc, softmax · 10']);
+    const stageSmallest = assertLegible(await drawnLabels(session), 12, `ResNet-1202 zoomed out to ${(await zoomScale(session)).toFixed(2)}`);
+    await session.screenshot('diagram-resnet1202-stages-dark');
+    console.log(`# smallest label on screen, ResNet-1202: ${fitSmallest.toFixed(1)} px at Fit to view (blocks), ${layerSmallest.toFixed(1)} px at actual size (layers), ${stageSmallest.toFixed(1)} px zoomed out (stages)`);
+
+    // A stage's shape zooms in on its blocks.
+    await session.page.click('g.stage-summary[data-stage-id="conv2_x"]');
+    await session.page.waitForFunction(() => document.querySelector('svg.diagram-svg')?.getAttribute('data-level') === 'layer');
+    assert.ok(await session.page.locator('g.item.collapsed[data-collapsed-stage="conv2_x"]').isVisible());
+  });
+
+  test('semantic zoom, ResNet-50 at Fit to view: block names at a legible size', async () => {
+    await session.show(showMessage(named('resnet50')));
+    const k = await zoomScale(session);
+    assert.ok(k < 1, `ResNet-50 needs to be scaled down to fit (${k})`);
+    assert.equal(await level(session), levelFor(k));
+    const smallest = assertLegible(await drawnLabels(session), 11, 'ResNet-50 at Fit to view');
+    console.log(`# smallest label on screen, ResNet-50 at Fit to view (zoom ${k.toFixed(2)}): ${smallest.toFixed(1)} px`);
+    await session.screenshot('diagram-resnet50-fit-dark');
+  });
+
+  test('a plain net and a custom net draw with legible labels', async () => {
+    await session.show(showMessage(named('resnet110', { plain: true })));
+    assert.equal((await drawnArcs(session)).length, 0);
+    assertLegible(await drawnLabels(session), 10.5, 'plain-110 at Fit to view');
+    await session.screenshot('diagram-plain110-fit-dark');
+    const custom: ModelRequest = { kind: 'custom', options: { blocks: [2, 3, 2], baseWidth: 32, blockType: 'bottleneck', stem: 'cifar', inputSize: 64, classes: 100 } };
+    await session.setTheme('light');
+    await session.show(showMessage(custom));
+    assert.deepEqual(await drawnBlocks(session), report(custom).graph.blocks.map((b) => b.id));
+    assertLegible(await drawnLabels(session), 10.5, 'the custom net at Fit to view');
+    await session.page.click('button.zoom-reset');
+    assertLegible(await drawnLabels(session), 10.5, 'the custom net at actual size');
+    await session.screenshot('diagram-custom-light');
+  });
+
+  test('expanding a stage of ResNet-1202 wraps its 200 blocks within the view\'s width, in a wide and a narrow panel', async () => {
+    for (const width of [1280, 760]) {
+      await session.page.setViewportSize({ width, height: 900 });
+      await session.show(showMessage(named('resnet56'))); // another model first, so ResNet-1202 opens afresh
+      await session.show(showMessage(named('resnet1202')));
+      await session.page.click('g.item.collapsed[data-collapsed-stage="conv2_x"]');
+      assert.equal((await drawnBlocks(session)).length, 200);
+      const overflow = await session.page.evaluate(() => {
+        const view = document.querySelector('svg.diagram-svg')!.getBoundingClientRect();
+        const rights = Array.from(document.querySelectorAll('g.item rect.box')).map((r) => r.getBoundingClientRect().right);
+        return { view: view.right, widest: Math.max(...rights) };
+      });
+      assert.ok(overflow.widest <= overflow.view, `${width} px: the rightmost box ends at ${overflow.widest}, the view at ${overflow.view}`);
+      await session.screenshot(`diagram-resnet1202-expanded-${width}`);
+    }
+  });
 });
+
+/** The level the page should draw at zoom k (diagram.ts's thresholds). */
+function levelFor(k: number): string {
+  return k >= 0.96 ? 'layer' : k >= 0.5 ? 'block' : 'stage';
+}

@@ -52,7 +52,6 @@ export async function startPageServer(bundle: string, title: string): Promise<Ho
   return { origin, close: () => new Promise<void>((done) => server.close(() => done())) };
 }
 
-/** The architecture page. */
 /**
  * Delivers a message the way VS Code does (a window message event) and resolves once the page's
  * listeners have run: a sentinel posted behind it arrives after it (same task queue, FIFO).
@@ -242,14 +241,19 @@ export class WebviewPage<To, From extends { type: string }, State> {
 
 /** The architecture page under test. */
 export class PageSession extends WebviewPage<ToArchitecturePage, FromArchitecturePage, ArchitecturePanelState> {
-  static open(browser: Browser, host: Host, theme: ThemeName = 'dark', viewport = { width: 1280, height: 900 }): Promise<PageSession> {
-    return WebviewPage.load(browser, host, (page) => new PageSession(page), { theme, viewport });
+  /** `initScript` runs before the page's own script (e.g. to give it the state VS Code kept). */
+  static open(browser: Browser, host: Host, theme: ThemeName = 'dark', viewport = { width: 1280, height: 900 }, initScript?: string): Promise<PageSession> {
+    return WebviewPage.load(browser, host, (page) => new PageSession(page), { theme, viewport, initScript });
   }
 
-  /** Shows a model and waits until the page has drawn it. */
+  /** Shows a model and waits until the page has drawn all of it (the charts and the table follow the diagram's first paint). */
   async show(message: ShowArchitectureMessage): Promise<void> {
     await this.send(message);
-    await this.page.waitForFunction((title) => document.querySelector('.model-title')?.textContent?.startsWith(title) === true, message.primary.costs.title);
+    await this.waitUntilDrawn(report(message.primary).costs.title);
+  }
+
+  async waitUntilDrawn(title: string): Promise<void> {
+    await this.page.waitForFunction((title) => document.querySelector('.model-title')?.textContent?.startsWith(title) === true && document.querySelector('[aria-busy]') === null, title);
   }
 }
 
@@ -301,6 +305,7 @@ export const COMPARE_CHOICES: ModelChoice[] = [
   { label: 'ResNet-34', description: 'ImageNet, option B', request: named('resnet34') },
 ];
 
-export function showMessage(primary: ModelRequest, compare: ModelRequest | null = null, compareChoices: ModelChoice[] = COMPARE_CHOICES): ShowArchitectureMessage {
-  return { type: 'showArchitecture', primary: report(primary), compare: compare ? report(compare) : null, compareChoices };
+/** The message the extension sends: the requests (the page builds core's reports from them). */
+export function showMessage(primary: ModelRequest, compare: ModelRequest | null = null, compareChoices: ModelChoice[] = COMPARE_CHOICES, selectedBlock: string | null = null): ShowArchitectureMessage {
+  return { type: 'showArchitecture', primary, compare, compareChoices, selectedBlock };
 }

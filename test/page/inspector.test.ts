@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { ShowImagesMessage, ShowInspectionMessage } from '../../protocol/inspector';
+import type { InspectorPanelState, ShowImagesMessage, ShowInspectionMessage } from '../../protocol/inspector';
 import { alignedIndex, alignedIndices, deepestIndexFor, deepestNet } from '../../core/inspect/alignment';
 import { InspectorHost, InspectorPage, inspectModels, inspectPair, launchBrowser, startInspectorHost } from './inspectorHost';
 
@@ -204,12 +204,43 @@ describe('block inspector page', () => {
       });
       assert.deepEqual((await shownView(session)).columnBlocks, [target, target]);
       const state = await session.state();
-      assert.deepEqual(state, { blockIndex: 12, imageIndex: 3, source: inspection.source });
+      assert.deepEqual(state, { blockIndex: 12, imageIndex: 3, source: inspection.source, scrollY: 0 });
       await session.page.keyboard.press('ArrowRight');
       await session.page.waitForFunction(() => document.getElementById('app')?.dataset.blockIndex === '13');
       assert.equal((await session.state())?.blockIndex, 13);
     } finally {
       await session.close();
+    }
+  });
+
+  test('a tab hidden and shown again comes back on its block and at its scroll (the state VS Code kept)', async () => {
+    const first = await InspectorPage.open(browser, host, { width: 1200, height: 600 });
+    let state: InspectorPanelState | undefined;
+    try {
+      await first.send(images);
+      await first.send(inspection);
+      await first.page.waitForFunction(() => document.getElementById('app')?.dataset.block === 'conv2_1');
+      for (let i = 0; i < 5; i++) await first.page.keyboard.press('ArrowRight');
+      await first.page.waitForFunction(() => document.getElementById('app')?.dataset.blockIndex === '5');
+      await first.page.evaluate(() => window.scrollTo(0, 300));
+      await first.page.waitForFunction(() => (window.__webviewHost.state as { scrollY?: number } | undefined)?.scrollY === 300);
+      state = await first.state();
+      assert.equal(state?.blockIndex, 5);
+    } finally {
+      await first.close();
+    }
+    // VS Code drops a hidden page and loads it again, handing it the state it saved; the extension sends the inspection again.
+    const again = await InspectorPage.open(browser, host, { width: 1200, height: 600 }, `window.__webviewHost.state = ${JSON.stringify(state)};`);
+    try {
+      await again.send(images);
+      await again.send(inspection);
+      await again.page.waitForFunction((id) => document.getElementById('app')?.dataset.block === id, inspection.nets[0].blocks[5].blockId);
+      const shown = await again.waitForPosted((m) => m.type === 'blockShown');
+      assert.equal(shown.type === 'blockShown' && shown.blockIndex, 5, 'the extension is told the same block');
+      assert.equal(await again.page.evaluate(() => Math.round(window.scrollY)), 300);
+      await again.assertNoProblems();
+    } finally {
+      await again.close();
     }
   });
 

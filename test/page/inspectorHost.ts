@@ -20,8 +20,9 @@ export function startInspectorHost(): Promise<InspectorHost> {
 
 /** The block-inspector page under test. */
 export class InspectorPage extends WebviewPage<ToInspectorPage, FromInspectorPage, InspectorPanelState> {
-  static open(browser: Browser, host: InspectorHost, viewport = { width: 1200, height: 1000 }): Promise<InspectorPage> {
-    return WebviewPage.load(browser, host, (page) => new InspectorPage(page, true), { viewport });
+  /** `initScript` runs before the page's own script (e.g. to hand it the state VS Code kept). */
+  static open(browser: Browser, host: InspectorHost, viewport = { width: 1200, height: 1000 }, initScript?: string): Promise<InspectorPage> {
+    return WebviewPage.load(browser, host, (page) => new InspectorPage(page, true), { viewport, initScript });
   }
 }
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { specFromRequest } from '../../core/spec';
 import type { ExportResultMessage, ShowArchitectureMessage } from '../../protocol/architecture';
 import { closeAllEditors, extensionApi } from './helpers';
 
@@ -23,12 +24,12 @@ describe('ResNet Lab: messages from the page', () => {
     await closeAllEditors();
   });
 
-  it('answers "ready" with core\'s report of the model and the comparison choices', async () => {
+  it('answers "ready" with the model to draw, the selected block and the comparison choices', async () => {
     const reply = (await (await extensionApi()).receiveFromPage('resnet20', { type: 'ready' })) as ShowArchitectureMessage;
     assert.equal(reply.type, 'showArchitecture');
-    assert.equal(reply.primary.costs.model, 'resnet20');
-    assert.equal(reply.primary.graph.spec.depth, 20);
+    assert.equal(specFromRequest(reply.primary).name, 'resnet20');
     assert.equal(reply.compare, null);
+    assert.equal(reply.selectedBlock, null);
     assert.equal(reply.compareChoices[0].label, 'plain-20');
     assert.ok(reply.compareChoices.every((c) => c.label !== 'ResNet-20'), 'the model itself is not offered as its comparison');
   });
@@ -36,9 +37,9 @@ describe('ResNet Lab: messages from the page', () => {
   it('builds the comparison on "setCompare" and removes it on null', async () => {
     const api = await extensionApi();
     const reply = (await api.receiveFromPage('resnet20', { type: 'setCompare', request: { kind: 'named', name: 'plain20' } })) as ShowArchitectureMessage;
-    assert.equal(reply.primary.costs.model, 'resnet20');
-    assert.equal(reply.compare?.costs.model, 'plain20');
-    assert.equal(reply.compare?.graph.spec.residual, false);
+    assert.equal(specFromRequest(reply.primary).name, 'resnet20');
+    assert.equal(reply.compare && specFromRequest(reply.compare).name, 'plain20');
+    assert.equal(reply.compare && specFromRequest(reply.compare).residual, false);
     assert.equal(api.openPanels()[0].compare, 'plain20');
     const cleared = (await api.receiveFromPage('resnet20', { type: 'setCompare', request: null })) as ShowArchitectureMessage;
     assert.equal(cleared.compare, null);
@@ -130,7 +131,7 @@ describe('ResNet Lab: messages from the page', () => {
     assert.equal(fs.existsSync(target), false, 'nothing was written for the malformed export');
     assert.equal(api.openPanels()[0].compare, null);
     const reply = (await api.receiveFromPage('resnet20', { type: 'ready' })) as ShowArchitectureMessage;
-    assert.equal(reply.primary.costs.model, 'resnet20', 'the panel still answers its page');
+    assert.equal(specFromRequest(reply.primary).name, 'resnet20', 'the panel still answers its page');
   });
 
   it('routes a page\'s log lines to the ResNet Lab log at their level', async () => {

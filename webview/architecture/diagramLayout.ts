@@ -1,5 +1,5 @@
 // Where everything of the architecture diagram goes, as in the paper's Fig. 3 turned into
-// lanes: one lane per stage, its layers and blocks left to right, wrapping after a row.
+// lanes: one lane per stage, its layers and blocks left to right, wrapping at the view's width.
 import type { BlockNode, LayerNode, NetworkGraph, ShortcutKind, StageNode } from '../../core/graph';
 import { formatShape } from '../../core/graph';
 
@@ -11,17 +11,26 @@ const ARC_SPACE = 34;
 const ROW_GAP = 20;
 const LANE_GAP = 30;
 const ITEMS_X = 176;
-const ITEMS_PER_ROW = 12;
+/** Rows hold at most this many boxes, however wide the view. */
+const MAX_ITEMS_PER_ROW = 16;
 const TOP = 34;
 const ROW_H = ARC_SPACE + BOX_H + ROW_GAP;
 const COLLAPSED_W = 2 * BOX_W + GAP;
-const ROW_RIGHT = ITEMS_X + ITEMS_PER_ROW * (BOX_W + GAP) - GAP;
+
+/** How many boxes a row holds so that the drawing at actual size is no wider than `width` pixels. */
+export function itemsPerRowFor(width: number): number {
+  return Math.max(2, Math.min(MAX_ITEMS_PER_ROW, Math.floor((width - ITEMS_X - 8) / (BOX_W + GAP))));
+}
 
 export interface DiagramItem {
   key: string;
   kind: 'layer' | 'block' | 'collapsed';
   stageId: string;
   blockId: string | null;
+  /** What the box says when zoomed out: the block id, the layer's kind, or the stage's count. */
+  label: string;
+  /** The shortest form of `label` ("150" for conv4_150). */
+  shortLabel: string;
   x: number;
   y: number;
   w: number;
@@ -56,6 +65,8 @@ export interface DiagramLane {
   blocks: number;
   collapsed: boolean;
   lines: string[];
+  /** The one line that stands for the whole stage when zoomed out. */
+  summary: string;
 }
 
 export interface DiagramLayout {
@@ -78,6 +89,13 @@ function layerLines(name: string): string[] {
   const words = name.split(' ');
   if (words.length < 3) return [name];
   return [words[0], words.slice(1).join(' ')];
+}
+
+/** "conv", "max pool", "avg pool", "fc", "softmax". */
+function layerLabel(layer: LayerNode): string {
+  if (layer.kind === 'maxpool') return 'max pool';
+  if (layer.kind === 'avgpool') return 'avg pool';
+  return layer.kind;
 }
 
 const convText = (layer: LayerNode) => layer.name.replace(/^conv /, '');
@@ -116,7 +134,8 @@ function collapsedItem(stage: StageNode, blocks: BlockNode[], layers: Map<string
   };
 }
 
-export function layoutDiagram(graph: NetworkGraph, collapsed: ReadonlySet<string>): DiagramLayout {
+export function layoutDiagram(graph: NetworkGraph, collapsed: ReadonlySet<string>, itemsPerRow: number): DiagramLayout {
+  const rowRight = ITEMS_X + Math.max(2, itemsPerRow) * (BOX_W + GAP) - GAP;
   const layers = new Map(graph.layers.map((l) => [l.id, l]));
   const blocks = new Map(graph.blocks.map((b) => [b.id, b]));
   const items: DiagramItem[] = [];
@@ -136,25 +155,26 @@ export function layoutDiagram(graph: NetworkGraph, collapsed: ReadonlySet<string
       const layer = layers.get(layerId)!;
       if (layer.blockId === null) {
         if (DRAWN_LAYER_KINDS.has(layer.kind)) {
-          laneItems.push({ key: `layer:${layer.id}`, kind: 'layer', stageId: stage.id, blockId: null, w: BOX_W, h: BOX_H, lines: layerLines(layer.name), title: `${layer.id}: ${layer.name}, output ${formatShape(layer.outputShape)}`, shortcut: null });
+          const lines = layerLines(layer.name);
+          laneItems.push({ key: `layer:${layer.id}`, kind: 'layer', stageId: stage.id, blockId: null, label: layerLabel(layer), shortLabel: layerLabel(layer), w: BOX_W, h: BOX_H, lines, title: `${layer.id}: ${layer.name}, output ${formatShape(layer.outputShape)}`, shortcut: null });
         }
         continue;
       }
       if (seenBlocks.has(layer.blockId)) continue;
       seenBlocks.add(layer.blockId);
       if (isCollapsed) {
-        if (seenBlocks.size === 1) laneItems.push({ key: `collapsed:${stage.id}`, kind: 'collapsed', stageId: stage.id, blockId: null, w: COLLAPSED_W, h: BOX_H, ...collapsedItem(stage, stageBlocks, layers), shortcut: null });
+        if (seenBlocks.size === 1) laneItems.push({ key: `collapsed:${stage.id}`, kind: 'collapsed', stageId: stage.id, blockId: null, label: `${stageBlocks.length} blocks`, shortLabel: `×${stageBlocks.length}`, w: COLLAPSED_W, h: BOX_H, ...collapsedItem(stage, stageBlocks, layers), shortcut: null });
         continue;
       }
       const block = blocks.get(layer.blockId)!;
-      laneItems.push({ key: `block:${block.id}`, kind: 'block', stageId: stage.id, blockId: block.id, w: BOX_W, h: BOX_H, ...blockItem(block, layers), shortcut: block.shortcut });
+      laneItems.push({ key: `block:${block.id}`, kind: 'block', stageId: stage.id, blockId: block.id, label: block.id, shortLabel: block.id.slice(block.id.lastIndexOf('_') + 1), w: BOX_W, h: BOX_H, ...blockItem(block, layers), shortcut: block.shortcut });
     }
 
     let x = ITEMS_X;
     let rowY = y + ARC_SPACE;
     let rows = 1;
     for (const item of laneItems) {
-      if (x > ITEMS_X && x + item.w > ROW_RIGHT) {
+      if (x > ITEMS_X && x + item.w > rowRight) {
         x = ITEMS_X;
         rowY += ROW_H;
         rows += 1;
@@ -171,7 +191,8 @@ export function layoutDiagram(graph: NetworkGraph, collapsed: ReadonlySet<string
     const shape = formatShape(stage.outputShape);
     const lines = [stage.id, shape];
     if (stageBlocks.length > 0) lines.push(`${isCollapsed ? '▸' : '▾'} ${stageBlocks.length} block${stageBlocks.length === 1 ? '' : 's'}`);
-    lanes.push({ stage, y, height, blocks: stageBlocks.length, collapsed: isCollapsed, lines });
+    const count = stageBlocks.length > 0 ? `${stageBlocks.length} block${stageBlocks.length === 1 ? '' : 's'}` : stage.layerIds.map((id) => layers.get(id)!).filter((l) => DRAWN_LAYER_KINDS.has(l.kind)).map(layerLabel).join(', ');
+    lanes.push({ stage, y, height, blocks: stageBlocks.length, collapsed: isCollapsed, lines, summary: `${stage.id} · ${count} · ${shape}` });
     y += height + ROW_GAP + LANE_GAP;
   }
 

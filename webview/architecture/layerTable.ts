@@ -55,6 +55,8 @@ export interface LayerTableOptions {
   onCopy(format: 'markdown' | 'csv', text: string): void;
   /** The user clicked a layer row: select its block everywhere (null for stem and head layers). */
   onSelectBlock: (blockId: string | null) => void;
+  /** Stages opened or closed (the page saves them with its state). */
+  onViewChange: () => void;
 }
 
 export class LayerTable {
@@ -85,10 +87,12 @@ export class LayerTable {
     toolbar.append('button').attr('class', 'expand-all').text('Expand all').on('click', () => {
       this.collapsed.clear();
       this.render();
+      this.options.onViewChange();
     });
     toolbar.append('button').attr('class', 'collapse-all').text('Collapse all').on('click', () => {
       this.collapsed = new Set(this.report?.costs.stages.map((s) => s.id) ?? []);
       this.render();
+      this.options.onViewChange();
     });
     toolbar.append('button').attr('class', 'copy-markdown').attr('title', 'Copy every layer that matches the filter, with stage subtotals and totals').text('Copy as Markdown').on('click', () => this.copy('markdown'));
     toolbar.append('button').attr('class', 'copy-csv').attr('title', 'Copy every layer that matches the filter, with stage subtotals and totals').text('Copy as CSV').on('click', () => this.copy('csv'));
@@ -117,23 +121,30 @@ export class LayerTable {
     this.tfoot = table.append('tfoot');
   }
 
-  update(report: ModelReport): void {
+  /** Shows a model; `expanded` brings back the stages that were open before its tab was hidden. */
+  update(report: ModelReport, expanded?: string[]): void {
     const sameModel = this.report?.costs.model === report.costs.model && this.report.costs.title === report.costs.title;
     if (!sameModel) {
-      this.collapsed = stagesCollapsedByDefault(report.graph);
+      const open = expanded ? new Set(expanded) : null;
+      this.collapsed = open ? new Set(report.costs.stages.map((s) => s.id).filter((id) => !open.has(id))) : stagesCollapsedByDefault(report.graph);
       this.selectedBlock = null;
     }
     this.report = report;
     this.render();
   }
 
-  /** Marks the rows of a block (null clears), expanding its stage and scrolling to it. */
-  highlightBlock(blockId: string | null): void {
+  /** The stages shown layer by layer. */
+  expandedStages(): string[] {
+    return this.report?.costs.stages.filter((s) => !this.collapsed.has(s.id)).map((s) => s.id) ?? [];
+  }
+
+  /** Marks the rows of a block (null clears), expanding its stage and scrolling to it (unless `scroll` is false). */
+  highlightBlock(blockId: string | null, scroll = true): void {
     this.selectedBlock = blockId;
     const block = blockId ? this.report?.graph.blocks.find((b) => b.id === blockId) : undefined;
     if (block && this.collapsed.delete(block.stageId)) this.render();
     else this.markSelection();
-    if (block) {
+    if (block && scroll) {
       const first = this.tbody.select<HTMLTableRowElement>(`tr.layer-row[data-block-id="${block.id}"]`).node();
       first?.scrollIntoView({ block: 'nearest' });
     }
@@ -221,6 +232,7 @@ export class LayerTable {
       if (row.expanded) this.collapsed.add(row.stage.id);
       else this.collapsed.delete(row.stage.id);
       this.render();
+      this.options.onViewChange();
     });
     this.tbody.selectAll<HTMLTableRowElement, TableRow>('tr.layer-row').on('click', (_event: MouseEvent, row: TableRow) => {
       if (row.kind === 'layer') this.options.onSelectBlock(row.layer.blockId);

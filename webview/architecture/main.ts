@@ -1,12 +1,14 @@
 // The architecture page: receives ToWebviewMessage from the extension, keeps the panel's
-// state, and routes the data to the views. It renders what core computed; it computes nothing.
-import type { ModelReport } from '../../core/report';
+// state (the model, and how it looked, for when its tab is hidden and shown again), and routes
+// core's report of the model to the views. The report is built here by core's reportForRequest.
+import { ModelReport, reportForRequest } from '../../core/report';
+import type { ModelRequest } from '../../core/spec';
 import type { ShortcutOption } from '../../core/spec';
 import { Diagram } from './diagram';
 import { ExportView } from './exportView';
 import { formatActivationBytes, formatCount, formatFlops } from '../../core/format';
 import { LayerTable } from './layerTable';
-import type { ArchitecturePanelState, ExportResultMessage, FromArchitecturePage, ShowArchitectureMessage, ToArchitecturePage } from '../../protocol/architecture';
+import type { ArchitecturePanelState, ArchitectureViewState, ExportResultMessage, FromArchitecturePage, ShowArchitectureMessage, ToArchitecturePage } from '../../protocol/architecture';
 import { errorBanner } from '../errorBanner';
 import { connectPage } from '../vscodeApi';
 import { StageCharts } from './stageCharts';
@@ -41,17 +43,39 @@ const diagramSection = section(app, 'diagram-section', 'Architecture');
 const chartsSection = section(app, 'charts-section', 'Per stage');
 const tableSection = section(app, 'table-section', 'Layers');
 
+let selectedBlock: string | null = null;
 function selectBlock(blockId: string | null, fromExtension = false): void {
+  selectedBlock = blockId;
   table.highlightBlock(blockId);
   diagram.highlightBlock(blockId);
+  saveState();
   if (!fromExtension) vscode.post({ type: 'blockSelected', blockId });
 }
 
+/** The model shown now (what the panel revives after a reload) and how it looks. */
+let shown: { model: ModelRequest; compare: ModelRequest | null } | null = null;
+/** How the page looked before its tab was hidden (VS Code keeps it while the page is gone). */
+let saved: ArchitectureViewState | undefined = vscode.getState()?.view;
+
+function saveState(): void {
+  if (!shown) return;
+  const view: ArchitectureViewState = { ...diagram.view(), tableExpanded: table.expandedStages(), scrollY, selectedBlock };
+  vscode.setState({ ...shown, view });
+}
+// Read on scroll only: reading window.scrollY after drawing would force a layout.
+let scrollY = 0;
+let scrollTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('scroll', () => {
+  scrollY = Math.round(window.scrollY);
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(saveState, 150);
+});
+
 const copyTable = (format: 'markdown' | 'csv', text: string) =>
   void exportView.track(`Copy table as ${format === 'markdown' ? 'Markdown' : 'CSV'}`, vscode.request<ExportResultMessage>({ type: 'copyText', format, text }));
-const diagram = new Diagram(diagramSection, { onSelectBlock: (id) => selectBlock(id), onInspectBlock: (blockId) => vscode.post({ type: 'inspectBlock', blockId }) });
+const diagram = new Diagram(diagramSection, { onSelectBlock: (id) => selectBlock(id), onInspectBlock: (blockId) => vscode.post({ type: 'inspectBlock', blockId }), onViewChange: saveState });
 const charts = new StageCharts(chartsSection, { onCompare: (request) => vscode.post({ type: 'setCompare', request }) });
-const table = new LayerTable(tableSection, { onCopy: copyTable, onSelectBlock: (id) => selectBlock(id) });
+const table = new LayerTable(tableSection, { onCopy: copyTable, onSelectBlock: (id) => selectBlock(id), onViewChange: saveState });
 const exportView = new ExportView(exportSlot, {
   save: (message) => vscode.request<ExportResultMessage>(message),
   log: (text) => vscode.log('error', text),
@@ -80,22 +104,63 @@ function describeTotals(report: ModelReport): string {
   return `${formatCount(t.params)} parameters (+ ${formatCount(t.nonTrainable)} non-trainable BatchNorm statistics) · ${formatCount(t.flops)} multiply-adds (${formatFlops(t.flops)}) · ${formatCount(t.activations)} activation values per image (${formatActivationBytes(t.activations)} at float32)`;
 }
 
+/** core's reports of the last models shown (a new comparison keeps the primary's). */
+const reports = new Map<string, ModelReport>();
+function reportOf(request: ModelRequest): ModelReport {
+  const key = JSON.stringify(request);
+  let report = reports.get(key);
+  if (!report) {
+    report = reportForRequest(request);
+    if (reports.size >= 4) reports.delete(reports.keys().next().value as string);
+    reports.set(key, report);
+  }
+  return report;
+}
+
+let drawing = 0;
+/**
+ * Draws the header and the diagram first; the charts and the layer table follow once that
+ * frame is painted, so a large net (ResNet-1202) shows at once.
+ */
 function show(message: ShowArchitectureMessage): void {
-  const { primary, compare, compareChoices } = message;
-  vscode.setState({ model: primary.request, compare: compare ? compare.request : null });
+  const primary = reportOf(message.primary);
+  const compare = message.compare ? reportOf(message.compare) : null;
+  const restore = saved && shown === null && JSON.stringify(vscode.getState()?.model) === JSON.stringify(message.primary) ? saved : undefined;
+  saved = undefined;
+  shown = { model: message.primary, compare: message.compare };
   document.title = primary.costs.title;
   title.textContent = compare ? `${primary.costs.title} (compared with ${compare.costs.title})` : primary.costs.title;
   description.textContent = describeModel(primary);
   totals.textContent = describeTotals(primary);
-  diagram.update(primary);
-  charts.update(primary, compare, compareChoices);
-  table.update(primary);
+  diagram.update(primary, restore);
+  selectedBlock = message.selectedBlock;
+  diagram.highlightBlock(selectedBlock);
+  const current = ++drawing;
+  tableSection.setAttribute('aria-busy', 'true');
+  chartsSection.setAttribute('aria-busy', 'true');
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      // The frame with the diagram has been drawn: DevTools (and the page tests) show this figure.
+      performance.measure('first paint', { start: 'showArchitecture', end: performance.now() });
+      if (current !== drawing) return;
+      charts.update(primary, compare, message.compareChoices);
+      table.update(primary, restore?.tableExpanded);
+      table.highlightBlock(selectedBlock, false);
+      chartsSection.removeAttribute('aria-busy');
+      tableSection.removeAttribute('aria-busy');
+      if (restore) window.scrollTo(0, restore.scrollY);
+      saveState();
+    }, 0);
+  });
 }
 
 vscode.onMessage((message) => {
   switch (message.type) {
     case 'showArchitecture':
       errors.clear();
+      performance.clearMarks('showArchitecture');
+      performance.clearMeasures('first paint');
+      performance.mark('showArchitecture');
       show(message);
       break;
     case 'highlightBlock':
@@ -106,4 +171,5 @@ vscode.onMessage((message) => {
   }
 });
 
+performance.mark('ready');
 vscode.post({ type: 'ready' });

@@ -1,13 +1,14 @@
 // Bars per stage for multiply-adds, parameters or activation memory, with the comparison
 // model as a second series beside each bar. Values are core's stage subtotals.
-import { axisBottom, axisLeft, max, scaleBand, scaleLinear, select, Selection } from 'd3';
+import { axisBottom, axisLeft, max, scaleBand, scaleLinear, ScaleLinear, select, Selection } from 'd3';
+import { BYTES_PER_VALUE } from '../../core/costs';
 import type { GroupCostRow } from '../../core/costs';
 import type { ModelReport } from '../../core/report';
 import type { ModelRequest } from '../../core/spec';
 import type { ModelChoice } from '../../protocol/architecture';
 import { formatActivationBytes, formatCount, formatFlops } from '../../core/format';
 
-type ChartMetric = 'flops' | 'params' | 'activations';
+export type ChartMetric = 'flops' | 'params' | 'activations';
 
 const METRICS: Array<{ key: ChartMetric; label: string; axis: string }> = [
   { key: 'flops', label: 'Multiply-adds', axis: 'multiply-adds (conv + fc)' },
@@ -36,6 +37,34 @@ function describeValue(value: number, metric: ChartMetric): string {
 
 function shortValue(value: number, metric: ChartMetric): string {
   return metric === 'activations' ? formatActivationBytes(value) : formatFlops(value, 2);
+}
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+interface ValueAxis {
+  /** The axis's own scale (in the unit its ticks are written in). */
+  scale: ScaleLinear<number, number>;
+  tickFormat: (tick: number) => string;
+  /** Where a value (a count, or activation values) lies. */
+  y: (value: number) => number;
+}
+
+/**
+ * The value axis: counts with d3's SI format, one prefix and one precision for every tick
+ * ("0.0 G, 0.2 G … 1.2 G"); memory in one binary unit with round steps ("0, 10 … 60 MiB").
+ */
+export function valueAxis(maxValue: number, metric: ChartMetric, range: [number, number]): ValueAxis {
+  if (metric === 'activations') {
+    const bytes = maxValue * BYTES_PER_VALUE;
+    const power = Math.min(BINARY_UNITS.length - 1, Math.max(0, Math.floor(Math.log2(Math.max(1, bytes)) / 10)));
+    const unit = 1024 ** power;
+    const scale = scaleLinear().domain([0, bytes / unit || 1]).nice().range(range);
+    const format = scale.tickFormat(5);
+    return { scale, tickFormat: (tick) => `${format(tick)} ${BINARY_UNITS[power]}`, y: (value) => scale((value * BYTES_PER_VALUE) / unit) };
+  }
+  const scale = scaleLinear().domain([0, maxValue || 1]).nice().range(range);
+  const si = scale.tickFormat(5, 's');
+  return { scale, tickFormat: (tick) => si(tick).replace(/(\d)([yzafpnµmkMGTPEZYRQ])$/, '$1 $2'), y: (value) => scale(value) };
 }
 
 const sameRequest = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -156,10 +185,8 @@ export class StageCharts {
     const margin = { top: 28, right: 16, bottom: 44, left: 72 };
     const x = scaleBand<string>().domain(stageIds).range([margin.left, width - margin.right]).paddingInner(0.25).paddingOuter(0.15);
     const inner = scaleBand<string>().domain(seriesIds).range([0, x.bandwidth()]).padding(0.08);
-    const y = scaleLinear()
-      .domain([0, max(bars, (b) => b.value) || 1])
-      .nice()
-      .range([height - margin.bottom, margin.top]);
+    const axis = valueAxis(max(bars, (b) => b.value) ?? 0, metric, [height - margin.bottom, margin.top]);
+    const y = axis.y;
 
     const svg = this.svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
     svg.attr('aria-label', `${metricInfo.label} per stage of ${primary.costs.title}${this.compare ? ` and ${this.compare.costs.title}` : ''}`);
@@ -170,7 +197,7 @@ export class StageCharts {
       .join('g')
       .attr('class', 'axis y-axis')
       .attr('transform', `translate(${margin.left},0)`)
-      .call(axisLeft(y).ticks(5).tickFormat((v) => shortValue(Number(v), metric)));
+      .call(axisLeft(axis.scale).ticks(5).tickFormat((v) => axis.tickFormat(Number(v))));
     svg
       .selectAll<SVGGElement, null>('g.x-axis')
       .data([null])

@@ -44,6 +44,19 @@ const problems = errorBanner(app);
 app.append(body);
 const vscode = connectPage<ToInspectorPage, FromInspectorPage, InspectorPanelState>('inspector page', problems);
 let blockIndex = vscode.getState()?.blockIndex ?? 0;
+/** Where the page was scrolled before its tab was hidden; brought back with the first inspection. */
+let savedScroll = vscode.getState()?.scrollY;
+let scrollY = 0;
+let scrollTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('scroll', () => {
+  scrollY = Math.round(window.scrollY);
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(saveState, 150);
+});
+
+function saveState(): void {
+  if (inspection) vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source, scrollY });
+}
 
 const strip = blockStrip(body, (index) => goTo(index));
 const depthNote = document.createElement('p');
@@ -82,7 +95,7 @@ function announce(): void {
   if (!inspection) return;
   const nets = inspection.nets;
   const aligned = alignedIndices(nets.map((n) => n.blocks), blockIndex);
-  vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source });
+  saveState();
   vscode.post({
     type: 'blockShown',
     blockIndex,
@@ -135,6 +148,11 @@ function show(message: ShowInspectionMessage): void {
   picker.select(image.index);
   render();
   figure.update(message.nets);
+  if (savedScroll !== undefined) {
+    scrollY = savedScroll;
+    window.scrollTo(0, savedScroll);
+    savedScroll = undefined;
+  }
   announce();
 }
 
