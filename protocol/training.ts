@@ -17,6 +17,22 @@ export interface RunView {
 /** What the page saves with setState so a reload revives it. */
 export interface TrainingPanelState {
   runIds: string[];
+  /** The charts' view as the user left it: kept when the tab is hidden and shown again, and on reload. */
+  curves?: CurvesViewState;
+}
+
+export interface CurvesViewState {
+  /** The moving average's weight w for the training curves, 0 (off) to 0.99. */
+  smoothing: number;
+  /** Runs that differ only in their seed drawn as mean ± std bands. */
+  bands: boolean;
+  lossScale: 'log' | 'linear';
+  /** "Zoom to data": both axes fitted to the curves. */
+  fit: boolean;
+  /** Ranges dragged with the mouse (iterations; error in %; loss); null where not zoomed. */
+  zoom: { x: [number, number] | null; errorY: [number, number] | null; lossY: [number, number] | null };
+  /** Series hidden with the legend's toggles. */
+  hidden: string[];
 }
 
 // ---- extension → page ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 // posts through acquireVsCodeApi, and delivers the extension's messages as window messages.
 // The runs and metric points here are the host's TEST INPUT, generated from a simple formula:
 // they are not product numbers and not results of any training.
+import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { FromTrainingPage, RunView, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
@@ -53,8 +54,10 @@ export function frameStats(deltas: number[]): FrameStats {
 
 /** One training page under test. */
 export class TrainingPage extends WebviewPage<ToTrainingPage, FromTrainingPage, TrainingPanelState> {
-  static open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }): Promise<TrainingPage> {
-    return WebviewPage.load(browser, host, (page) => new TrainingPage(page, true), { viewport, initScript: FRAME_PROBE });
+  /** `state`: what VS Code hands back to getState when it shows a hidden tab again, or after a reload. */
+  static open(browser: Browser, host: TrainingHost, viewport = { width: 1100, height: 1000 }, state?: TrainingPanelState): Promise<TrainingPage> {
+    const saved = state === undefined ? '' : `window.__webviewHost.state = ${JSON.stringify(state)};`;
+    return WebviewPage.load(browser, host, (page) => new TrainingPage(page, true), { viewport, initScript: FRAME_PROBE + saved });
   }
 
   /** Sends the runs and waits until the page has drawn the main run's last step. */
@@ -71,6 +74,91 @@ export class TrainingPage extends WebviewPage<ToTrainingPage, FromTrainingPage, 
   redraws(): Promise<number> {
     return this.page.evaluate(() => Number(document.getElementById('app')?.dataset.redraws ?? 0));
   }
+}
+
+// ---- reading the charts as drawn -------------------------------------------------------
+
+export interface Curve {
+  key: string;
+  split: string;
+  lastStep: number;
+  lastX: number;
+  drawnPoints: number;
+  strokeWidth: number;
+  dashed: boolean;
+  overlay: boolean;
+}
+
+/** The curves of one chart as drawn: where each path ends and how it is stroked. */
+export function curves(session: TrainingPage, chart: 'error' | 'loss'): Promise<Curve[]> {
+  return session.page.evaluate((chart) => {
+    return [...document.querySelectorAll<SVGPathElement>(`path.series-line[data-chart="${chart}"]`)].map((path) => {
+      const numbers = (path.getAttribute('d') ?? '').match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g) ?? [];
+      const style = getComputedStyle(path);
+      return {
+        key: path.dataset.key ?? '',
+        split: path.dataset.split ?? '',
+        lastStep: Number(path.dataset.lastStep),
+        lastX: Number(numbers[numbers.length - 2]),
+        drawnPoints: Number(path.dataset.drawnPoints),
+        strokeWidth: parseFloat(style.strokeWidth),
+        dashed: style.strokeDasharray !== 'none',
+        overlay: path.classList.contains('overlay'),
+      };
+    });
+  }, chart);
+}
+
+/** Step ↔ pixel of a chart's x axis, read from its tick marks (each carries its value). */
+export async function xAxis(session: TrainingPage, svgClass: string): Promise<{ toStep(x: number): number; toX(step: number): number; stepsPerPixel: number }> {
+  const ticks = await session.page.evaluate((svgClass) => {
+    // d3's axis shifts its ticks half a pixel on screens of device pixel ratio 1 (crisp lines).
+    const offset = window.devicePixelRatio > 1 ? 0 : 0.5;
+    return [...document.querySelectorAll<SVGGElement>(`svg.${svgClass} .x-axis .tick`)].map((tick) => ({
+      value: Number(tick.dataset.value),
+      x: Number(/translate\(([-\d.e]+)/.exec(tick.getAttribute('transform') ?? '')?.[1]) - offset,
+    }));
+  }, svgClass);
+  assert.ok(ticks.length >= 2, `the ${svgClass} x axis has tick marks`);
+  const [a, b] = [ticks[0], ticks[ticks.length - 1]];
+  const stepsPerPixel = (b.value - a.value) / (b.x - a.x);
+  return { toStep: (x) => a.value + (x - a.x) * stepsPerPixel, toX: (step) => a.x + (step - a.value) / stepsPerPixel, stepsPerPixel };
+}
+
+/** Moves the mouse over a chart at an iteration and returns the read-out's step and rows. */
+export async function hoverAt(session: TrainingPage, svgClass: string, step: number): Promise<{ step: number; stepsPerPixel: number; rows: Array<{ key: string; label: string; value: string }> }> {
+  const axis = await xAxis(session, svgClass);
+  const box = (await session.page.locator(`svg.${svgClass}`).boundingBox())!;
+  await session.page.mouse.move(box.x + axis.toX(step), box.y + box.height / 2);
+  const readout = session.page.locator(`svg.${svgClass}`).locator('xpath=..').locator(':scope > .readout');
+  await readout.waitFor({ state: 'visible' });
+  const shown = await readout.evaluate((node) => ({
+    step: Number(node.getAttribute('data-step')),
+    rows: [...node.querySelectorAll<HTMLElement>('.readout-row')].map((row) => ({
+      key: row.dataset.key ?? '',
+      label: row.querySelector('.readout-label')?.textContent ?? '',
+      value: row.querySelector('.readout-value')?.textContent ?? '',
+    })),
+  }));
+  return { ...shown, stepsPerPixel: axis.stepsPerPixel };
+}
+
+/** Value ↔ pixel of a chart's y axis, read from its tick marks (linear, or log when the ticks are spaced so). */
+export async function yAxis(session: TrainingPage, svgClass: string, log = false): Promise<{ toValue(y: number): number; toY(value: number): number; labels: Array<{ value: number; text: string }> }> {
+  const ticks = await session.page.evaluate((svgClass) => {
+    const offset = window.devicePixelRatio > 1 ? 0 : 0.5;
+    return [...document.querySelectorAll<SVGGElement>(`svg.${svgClass} .y-axis .tick`)].map((tick) => ({
+      value: Number(tick.dataset.value),
+      y: Number(/translate\(0,([-\d.e]+)/.exec(tick.getAttribute('transform') ?? '')?.[1]) - offset,
+      text: tick.querySelector('text')?.textContent ?? '',
+    }));
+  }, svgClass);
+  assert.ok(ticks.length >= 2, `the ${svgClass} y axis has tick marks`);
+  const [a, b] = [ticks[0], ticks[ticks.length - 1]];
+  const f = log ? Math.log10 : (v: number) => v;
+  const perPixel = (f(b.value) - f(a.value)) / (b.y - a.y);
+  const fromF = log ? (v: number) => 10 ** v : (v: number) => v;
+  return { toValue: (y) => fromF(f(a.value) + (y - a.y) * perPixel), toY: (value) => a.y + (f(value) - f(a.value)) / perPixel, labels: ticks.map(({ value, text }) => ({ value, text })) };
 }
 
 // ---- test input: a run and its curves, from a formula ------------------------------------

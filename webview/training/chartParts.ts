@@ -1,6 +1,7 @@
-// What the error and loss charts share: the frame (svg, axes, labels), curves joined by
-// series key, per-pixel downsampling, and the hover rule with its read-out.
-import { axisBottom, axisLeft, format, line, pointer, ScaleContinuousNumeric, select, Selection } from 'd3';
+// What the error and loss charts share: the frame (svg, axes, labels), one tick format for
+// every axis of the page, curves joined by series key, per-pixel downsampling, seed bands,
+// outlier marks, and the hover rule with its read-out.
+import { area, axisBottom, axisLeft, format, line, pointer, ScaleContinuousNumeric, select, Selection } from 'd3';
 import { formatCount } from '../../core/format';
 import type { CurvePoint, Series } from './curveStore';
 
@@ -19,9 +20,53 @@ export interface Margin {
 /** "16k" for 16,000 iterations, as the paper's axes. */
 export const formatIterations = (step: number): string => (step >= 1000 ? `${format('~s')(step)}` : `${step}`);
 
+/** What a chart plots of a point: its value, the spread of a seed band, and how to write them. */
+export interface Measure {
+  name: string;
+  value(p: CurvePoint): number;
+  /** The standard deviation of a band's point (undefined on a single run's curve). */
+  spread(p: CurvePoint): number | undefined;
+  format(v: number): string;
+}
+
+/** Ticks of an axis and their labels, one format per axis for the whole page. */
+export interface AxisTicks {
+  values: number[];
+  format(v: number): string;
+}
+
+const plainFormat = format('~g');
+const siFormat = format('~s');
+
+/**
+ * Every axis of the page writes its ticks the same way, with d3's formats: an SI prefix for
+ * thousands and up, one prefix and one precision for the whole axis (never 800.00 M beside
+ * 1.00 G), where its ticks are whole in that prefix; plain decimals otherwise (a loss of 0.01
+ * is not "10m"). A log axis gets its
+ * powers of ten, with 2 and 5 between them when it spans few decades.
+ */
+export function axisTicks(scale: Scale, count: number, log = false): AxisTicks {
+  if (log) {
+    let values = scale.ticks(count);
+    const mantissa = (v: number) => Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
+    if (values.length > count + 2) values = values.filter((v) => [1, 2, 5].includes(mantissa(v)));
+    if (values.length > count + 2) values = values.filter((v) => mantissa(v) === 1);
+    while (values.length > count + 2) values = values.filter((_, i) => i % 2 === 0);
+    return { values, format: (v) => (Math.abs(v) >= 1000 ? siFormat(v) : plainFormat(v)) };
+  }
+  const values = scale.ticks(count);
+  const [a, b] = scale.domain();
+  // The prefix only where the ticks are whole in it ("5k", "10k"); "200 … 1,200", not "0.2k … 1.2k".
+  const largest = Math.max(Math.abs(a), Math.abs(b));
+  const step = values.length > 1 ? Math.abs(values[1] - values[0]) : largest;
+  const si = largest >= 1000 && step >= 10 ** (3 * Math.floor(Math.log10(largest) / 3));
+  const formatTick = scale.tickFormat(count, si ? '~s' : ',~f');
+  return { values, format: (v) => (v === 0 ? '0' : formatTick(v)) };
+}
+
 /** Class names that give a curve its colour (per net of each run) and its style (split, overlay). */
-function seriesClasses(series: Series): string {
-  return `series-line color-${series.colorIndex % 8} split-${series.split}${series.runIndex > 0 ? ' overlay' : ''}`;
+function seriesClasses(series: Series, base = 'series-line'): string {
+  return `${base} color-${series.colorIndex % 8} split-${series.split}${series.runIndex > 0 ? ' overlay' : ''}${series.seeds ? ' band-mean' : ''}`;
 }
 
 function nearestIndex(points: readonly CurvePoint[], step: number): number {
@@ -76,7 +121,12 @@ function drawablePoints(points: readonly CurvePoint[], x: Scale, value: (p: Curv
 /** An svg with a plot group, two axes and their labels; sized on each draw. */
 export interface Frame {
   svg: Svg;
+  /** The plot area's clip: curves zoomed past it end at its edge. */
+  clipRect: Selection<SVGRectElement, unknown, null, undefined>;
+  bandLayer: G;
+  rawLayer: G;
   plot: G;
+  outlierLayer: G;
   xAxis: G;
   yAxis: G;
   overlayLayer: G;
@@ -86,17 +136,29 @@ export interface Frame {
   yLabel: Selection<SVGTextElement, unknown, null, undefined>;
 }
 
+let clipIds = 0;
+
 export function createFrame(parent: Div, className: string, xLabel: string, yLabel: string): Frame {
   const svg = parent.append('svg').attr('class', className).attr('role', 'img') as Svg;
+  const clipId = `plot-clip-${++clipIds}`;
+  const clipRect = svg.append('defs').append('clipPath').attr('id', clipId).append('rect');
   const overlayLayer = svg.append('g').attr('class', 'marks-under');
-  const plot = svg.append('g').attr('class', 'curves');
+  const bandLayer = svg.append('g').attr('class', 'bands').attr('clip-path', `url(#${clipId})`);
+  const rawLayer = svg.append('g').attr('class', 'raw-curves').attr('clip-path', `url(#${clipId})`);
+  const plot = svg.append('g').attr('class', 'curves').attr('clip-path', `url(#${clipId})`);
   const xAxis = svg.append('g').attr('class', 'axis x-axis');
   const yAxis = svg.append('g').attr('class', 'axis y-axis');
   const hoverLayer = svg.append('g').attr('class', 'hover-marks');
   const hoverTarget = svg.append('rect').attr('class', 'hover-target');
+  // Above the hover target, so an outlier's mark shows its value on hover.
+  const outlierLayer = svg.append('g').attr('class', 'outliers');
   return {
     svg,
+    clipRect,
+    bandLayer,
+    rawLayer,
     plot,
+    outlierLayer,
     xAxis,
     yAxis,
     overlayLayer,
@@ -110,38 +172,53 @@ export function createFrame(parent: Div, className: string, xLabel: string, yLab
 /** Sizes the frame and draws both axes; every tick carries its value in data-value. */
 const frameSignature = new WeakMap<SVGSVGElement, string>();
 
-export function layoutFrame(frame: Frame, width: number, height: number, margin: Margin, x: Scale, y: Scale, yTickFormat: (v: number) => string, yTickValues?: number[]): void {
+/**
+ * Ticks come from axisTicks unless the chart gives its own (yTickFormat, yTickValues); the y
+ * label stands left of the widest tick label, never over it.
+ */
+export function layoutFrame(frame: Frame, width: number, height: number, margin: Margin, x: Scale, y: Scale, yTickFormat?: (v: number) => string, yTickValues?: number[], yLog = false): void {
   // Unchanged size and scales (the usual case while a run streams): nothing to redo.
-  const signature = `${width}|${height}|${x.domain()}|${x.range()}|${y.domain()}|${y.range()}|${yTickValues ?? ''}`;
+  const signature = `${width}|${height}|${x.domain()}|${x.range()}|${y.domain()}|${y.range()}|${yTickValues ?? ''}|${yLog}`;
   if (frameSignature.get(frame.svg.node()!) === signature) return;
   frameSignature.set(frame.svg.node()!, signature);
   frame.svg.attr('width', width).attr('height', height).attr('viewBox', `0 0 ${width} ${height}`);
+  const innerWidth = Math.max(0, width - margin.left - margin.right);
   const innerHeight = height - margin.top - margin.bottom;
+  const xTicks = axisTicks(x, Math.max(2, Math.floor(innerWidth / 80)));
+  const yTicks = yTickFormat ? { values: yTickValues ?? y.ticks(5), format: yTickFormat } : axisTicks(y, 5, yLog);
   frame.xAxis
     .attr('transform', `translate(0,${height - margin.bottom})`)
-    .call(axisBottom(x).ticks(Math.max(2, Math.floor((width - margin.left - margin.right) / 80))).tickFormat((v) => formatIterations(Number(v))))
+    .call(axisBottom(x).tickValues(xTicks.values).tickFormat((v) => xTicks.format(Number(v))))
     .call((g) => g.selectAll<SVGGElement, number>('.tick').attr('data-value', (d) => d));
   frame.yAxis
     .attr('transform', `translate(${margin.left},0)`)
-    .call(yTickValues ? axisLeft(y).tickValues(yTickValues).tickFormat((v) => yTickFormat(Number(v))) : axisLeft(y).ticks(5).tickFormat((v) => yTickFormat(Number(v))))
+    .call(axisLeft(y).tickValues(yTicks.values).tickFormat((v) => yTicks.format(Number(v))))
     .call((g) => g.selectAll<SVGGElement, number>('.tick').attr('data-value', (d) => d))
     .call((g) => g.selectAll<SVGLineElement, number>('.tick line.gridline').remove())
-    .call((g) => g.selectAll<SVGGElement, number>('.tick').append('line').attr('class', 'gridline').attr('x1', 0).attr('x2', width - margin.left - margin.right));
-  frame.xLabel.attr('x', margin.left + (width - margin.left - margin.right) / 2).attr('y', height - 4).attr('text-anchor', 'middle');
-  frame.yLabel.attr('transform', `translate(12,${margin.top + innerHeight / 2}) rotate(-90)`).attr('text-anchor', 'middle');
+    .call((g) => g.selectAll<SVGGElement, number>('.tick').append('line').attr('class', 'gridline').attr('x1', 0).attr('x2', innerWidth));
+  frame.xLabel.attr('x', margin.left + innerWidth / 2).attr('y', height - 4).attr('text-anchor', 'middle');
+  // The rotated label's glyphs stand left of its baseline: the baseline 6 px left of the widest tick label.
+  let widest = 0;
+  frame.yAxis.selectAll<SVGTextElement, number>('.tick text').each(function () {
+    widest = Math.max(widest, this.getComputedTextLength());
+  });
+  const labelX = Math.max(12, margin.left - 9 - widest - 6);
+  frame.yLabel.attr('transform', `translate(${labelX},${margin.top + innerHeight / 2}) rotate(-90)`).attr('text-anchor', 'middle');
+  frame.clipRect.attr('x', margin.left).attr('y', margin.top).attr('width', innerWidth).attr('height', Math.max(0, innerHeight));
   frame.hoverTarget
     .attr('x', margin.left)
     .attr('y', margin.top)
-    .attr('width', Math.max(0, width - margin.left - margin.right))
+    .attr('width', innerWidth)
     .attr('height', Math.max(0, innerHeight));
 }
 
-/** The lowest and highest finite value over the series (undefined when there is none). */
-export function valueExtent(series: readonly Series[], value: (p: CurvePoint) => number, keep: (v: number) => boolean = () => true): [number, number] | undefined {
+/** The lowest and highest finite value over the series, within `steps` if given (undefined when there is none). */
+export function valueExtent(series: readonly Series[], value: (p: CurvePoint) => number, keep: (v: number) => boolean = () => true, steps?: readonly number[]): [number, number] | undefined {
   let low = Infinity;
   let high = -Infinity;
   for (const s of series) {
     for (const point of s.points) {
+      if (steps && (point.step < steps[0] || point.step > steps[1])) continue;
       const v = value(point);
       if (!Number.isFinite(v) || !keep(v)) continue;
       if (v < low) low = v;
@@ -154,24 +231,28 @@ export function valueExtent(series: readonly Series[], value: (p: CurvePoint) =>
 /** What a drawn curve depends on; a path whose signature is unchanged is left as it is. */
 const drawnSignature = new WeakMap<SVGPathElement, string>();
 
-/** Joins one path per series (keyed, so paths persist across redraws) with its drawable points. */
-export function drawCurves(layer: G, series: readonly Series[], x: Scale, y: Scale, value: (p: CurvePoint) => number, pixelWidth: number, chartName: string): void {
+/**
+ * Joins one path per series (keyed, so paths persist across redraws) with its drawable points;
+ * `className` "series-raw" draws the logged curves faint behind smoothed ones.
+ */
+export function drawCurves(layer: G, series: readonly Series[], x: Scale, y: Scale, value: (p: CurvePoint) => number, pixelWidth: number, chartName: string, className = 'series-line'): void {
   const path = line<CurvePoint>()
-    .defined((p) => Number.isFinite(value(p)))
+    .defined((p) => Number.isFinite(y(value(p))))
     .x((p) => x(p.step))
     .y((p) => y(value(p)));
   const scales = `${x.domain()}|${x.range()}|${y.domain()}|${y.range()}|${pixelWidth}`;
   layer
-    .selectAll<SVGPathElement, Series>('path.series-line')
+    .selectAll<SVGPathElement, Series>(`path.${className}`)
     .data(series, (s) => s.key)
     .join('path')
     // Overlaid runs underneath, the main run on top.
     .sort((a, b) => b.runIndex - a.runIndex)
-    .attr('class', seriesClasses)
+    .attr('class', (s) => seriesClasses(s, className))
     .attr('data-key', (s) => s.key)
     .attr('data-split', (s) => s.split)
     .attr('data-chart', chartName)
-    .attr('aria-label', (s) => `${s.netTitle} ${s.split} ${chartName}`)
+    .attr('data-seeds', (s) => s.seeds?.join(',') ?? null)
+    .attr('aria-label', (s) => `${s.netTitle} ${s.split} ${chartName}${className === 'series-raw' ? ' as logged' : ''}`)
     .each(function (s) {
       const signature = `${s.version}|${scales}`;
       if (drawnSignature.get(this) === signature) return;
@@ -182,6 +263,78 @@ export function drawCurves(layer: G, series: readonly Series[], x: Scale, y: Sca
         .attr('data-drawn-points', points.length)
         .attr('data-last-step', s.points[s.points.length - 1]?.step ?? '');
     });
+}
+
+/** The shaded mean ± standard deviation of each band of two or more runs (series with `seeds`), where two or more logged the step. */
+export function drawBands(layer: G, series: readonly Series[], x: Scale, y: Scale, measure: Measure, chartName: string): void {
+  const spread = area<CurvePoint>()
+    .defined((p) => (p.spread?.runs ?? 0) >= 2 && Number.isFinite(measure.value(p)) && Number.isFinite(measure.spread(p) ?? NaN))
+    .x((p) => x(p.step))
+    .y0((p) => clampToRange(y, y(measure.value(p) - measure.spread(p)!)))
+    .y1((p) => clampToRange(y, y(measure.value(p) + measure.spread(p)!)));
+  layer
+    .selectAll<SVGPathElement, Series>('path.series-band')
+    .data(
+      series.filter((s) => (s.seeds?.length ?? 0) >= 2),
+      (s) => s.key,
+    )
+    .join('path')
+    .attr('class', (s) => seriesClasses(s, 'series-band'))
+    .attr('data-key', (s) => s.key)
+    .attr('data-chart', chartName)
+    .attr('data-seeds', (s) => s.seeds!.join(','))
+    .attr('d', (s) => spread(s.points) ?? '');
+}
+
+/** A y pixel kept inside the plot (a log axis maps values ≤ 0 to NaN: the bottom edge). */
+function clampToRange(y: Scale, pixel: number): number {
+  const [a, b] = y.range();
+  if (!Number.isFinite(pixel)) return Math.max(a, b);
+  return Math.min(Math.max(a, b), Math.max(Math.min(a, b), pixel));
+}
+
+/**
+ * A mark at the plot's top (or bottom) edge for each point the axis leaves out as an outlier,
+ * its value in its title; marks within the x range only.
+ */
+export function drawOutliers(layer: G, series: readonly Series[], x: Scale, y: Scale, measure: Measure, isOutlier: (v: number) => boolean, label: (s: Series) => string): void {
+  interface Mark {
+    key: string;
+    series: Series;
+    point: CurvePoint;
+    value: number;
+  }
+  const marks: Mark[] = [];
+  const [x0, x1] = x.domain();
+  for (const s of series) {
+    for (const point of s.points) {
+      const value = measure.value(point.raw ?? point);
+      if (point.step < x0 || point.step > x1 || !isOutlier(value)) continue;
+      marks.push({ key: `${s.key}@${point.step}`, series: s, point, value });
+    }
+  }
+  const [bottom, top] = y.range();
+  layer
+    .selectAll<SVGGElement, Mark>('g.outlier-mark')
+    .data(marks, (m) => m.key)
+    .join((enter) => {
+      const g = enter.append('g').attr('class', 'outlier-mark');
+      g.append('path');
+      g.append('title');
+      return g;
+    })
+    .attr('class', (m) => `outlier-mark color-${m.series.colorIndex % 8}`)
+    .attr('data-key', (m) => m.series.key)
+    .attr('data-step', (m) => m.point.step)
+    .attr('data-value', (m) => m.value)
+    .attr('transform', (m) => {
+      const above = !(m.value < y.domain()[0]);
+      return `translate(${x(m.point.step)},${above ? top : bottom})${above ? '' : ' rotate(180)'}`;
+    })
+    .call((g) => g.select('path').attr('d', 'M0,0 L-5,8 L5,8 Z'))
+    .call((g) =>
+      g.select('title').text((m) => `${label(m.series)} ${m.series.split} ${measure.name} ${measure.format(m.value)} at iteration ${formatCount(m.point.step)}: off the axis, which leaves out outliers`),
+    );
 }
 
 /** One line of the hover read-out. */
@@ -281,14 +434,26 @@ export class HoverReadout {
   private ruleExtent: [number, number] = [0, 0];
 }
 
+/** A read-out value: a band's mean ± std and its seed count, a smoothed value with the logged one. */
+function readoutValue(point: CurvePoint, measure: Measure): string {
+  const v = measure.value(point);
+  if (!Number.isFinite(v)) return 'not a number';
+  const spread = measure.spread(point);
+  if (point.spread && spread !== undefined) {
+    const runs = point.spread.runs;
+    return `${measure.format(v)} ± ${Number.isFinite(spread) ? measure.format(spread) : '–'} (${runs} seed${runs === 1 ? '' : 's'})`;
+  }
+  if (point.raw) return `${measure.format(v)} (logged ${Number.isFinite(measure.value(point.raw)) ? measure.format(measure.value(point.raw)) : 'not a number'})`;
+  return measure.format(v);
+}
+
 /** Rows of the read-out at a pointer position: every shown series at its logged step nearest the rule. */
 export function readoutRows(
   series: readonly Series[],
   x: Scale,
   y: Scale,
   pointerX: number,
-  value: (p: CurvePoint) => number,
-  formatValue: (v: number) => string,
+  measure: Measure,
   label: (s: Series) => string,
 ): { step: number; x: number; rows: ReadoutRow[] } | null {
   const wanted = x.invert(pointerX);
@@ -304,18 +469,31 @@ export function readoutRows(
     const i = nearestIndex(s.points, step);
     if (i < 0) continue;
     const point = s.points[i];
-    const v = value(point);
+    const v = measure.value(point);
     const at = point.step === step ? '' : ` (at ${formatCount(point.step)})`;
+    const pixel = y(v);
     rows.push({
       key: s.key,
       colorIndex: s.colorIndex,
       split: s.split,
-      label: `${label(s)} ${s.split}`,
-      value: `${Number.isFinite(v) ? formatValue(v) : 'not a number'}${at}`,
-      dot: Number.isFinite(v) ? { x: x(point.step), y: y(v) } : null,
+      label: `${label(s)} ${s.split}${s.seeds ? ' mean' : ''}`,
+      value: `${readoutValue(point, measure)}${at}`,
+      dot: Number.isFinite(pixel) ? { x: x(point.step), y: clampToRange(y, pixel) } : null,
       overlay: s.runIndex > 0,
     });
   }
   return { step, x: x(step), rows };
 }
 
+/** What a chart tells the page when the user zooms it with the mouse. */
+export interface ChartZoom {
+  onZoom(x: [number, number] | null, y: [number, number] | null): void;
+  onReset(): void;
+}
+
+/** The x axis's iterations: a dragged range, or from 0 to the last step (fit) or to the planned end. */
+export function stepDomain(series: readonly Series[], iterations: number, fit: boolean, zoomed: readonly number[] | null): [number, number] {
+  if (zoomed) return [zoomed[0], zoomed[1]];
+  const lastStep = Math.max(0, ...series.map((s) => s.points[s.points.length - 1]?.step ?? 0));
+  return [0, fit ? Math.max(lastStep, 1) : Math.max(iterations, lastStep, 1)];
+}

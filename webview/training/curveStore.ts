@@ -12,6 +12,10 @@ export interface CurvePoint {
   error: number;
   loss: number;
   lr: number;
+  /** On a smoothed curve: the point as logged. */
+  raw?: CurvePoint;
+  /** On a seed band's mean curve: the standard deviation across the runs, and how many runs logged this step. */
+  spread?: { error: number; loss: number; runs: number };
 }
 
 export interface Series {
@@ -27,6 +31,8 @@ export interface Series {
   points: CurvePoint[];
   /** Bumped on every change to points, so a chart can keep a curve it has already drawn. */
   version: number;
+  /** A seed band's mean curve: the seeds of the runs it averages. */
+  seeds?: number[];
 }
 
 export interface RunEntry {
@@ -66,6 +72,9 @@ function emptyRun(view: RunView, runIndex: number): RunEntry {
   });
   return { config: view.config, status: view.status, backend: view.backend, statusDetail: view.statusDetail, series, imagesPerSec: new Map(), pointCount: 0 };
 }
+
+/** A diverged reading: NaN, or null where it came through JSON (which has no NaN). */
+const reading = (value: number | null): number => (typeof value === 'number' ? value : Number.NaN);
 
 /** Inserts in step order; points normally arrive in order, so this is a push. */
 function insertSorted(points: CurvePoint[], point: CurvePoint): void {
@@ -134,7 +143,7 @@ export class CurveStore {
         unknown.push(point.slot);
         continue;
       }
-      insertSorted(series.points, { step: point.step, error: point.error, loss: point.loss, lr: point.lr });
+      insertSorted(series.points, { step: point.step, error: reading(point.error), loss: reading(point.loss), lr: reading(point.lr) });
       series.version += 1;
       if (point.split === 'train' && point.imagesPerSec !== undefined) run.imagesPerSec.set(point.slot, point.imagesPerSec);
       run.pointCount += 1;

@@ -2,18 +2,24 @@
 // every run shown, as the paper's Fig. 6; learning-rate drops as faint vertical lines.
 import { scaleLinear, select } from 'd3';
 import type { ScheduleMilestone } from '../../core/training/types';
-import { createFrame, drawCurves, formatIterations, Frame, HoverReadout, layoutFrame, Margin, readoutRows, Scale, valueExtent } from './chartParts';
-import type { CurvePoint, Series } from './curveStore';
+import type { Range } from './brushZoom';
+import { brushZoom } from './brushZoom';
+import { ChartZoom, createFrame, drawBands, drawCurves, formatIterations, Frame, HoverReadout, layoutFrame, Margin, Measure, readoutRows, Scale, stepDomain, valueExtent } from './chartParts';
+import type { Series } from './curveStore';
+import type { CurveView } from './curveView';
 
 export interface ErrorChartData {
-  /** Series to draw (hidden ones already left out). */
-  series: readonly Series[];
+  /** What to draw (hidden series already left out). */
+  view: Pick<CurveView, 'lines' | 'raw'>;
   /** Right end of the x axis: the planned iterations of the longest run. */
   iterations: number;
   /** The main run's learning-rate changes. */
   milestones: readonly ScheduleMilestone[];
   /** Fit both axes to the data instead of 0–100% over the whole run. */
-  zoomed: boolean;
+  fit: boolean;
+  /** Iterations and error (%) dragged with the mouse; null where not zoomed. */
+  x: Range | null;
+  y: Range | null;
   /** Legend names of the series' runs, for read-outs when runs are overlaid. */
   seriesLabel: (series: Series) => string;
 }
@@ -23,44 +29,48 @@ export interface ErrorChart {
   update(data: ErrorChartData): void;
 }
 
-const MARGIN: Margin = { top: 16, right: 16, bottom: 40, left: 52 };
+const MARGIN: Margin = { top: 16, right: 16, bottom: 40, left: 56 };
 const HEIGHT = 320;
-const errorPercent = (p: CurvePoint) => p.error * 100;
 
 const formatPercent = (value: number): string => `${value.toFixed(value < 10 ? 2 : 1)}%`;
+const errorMeasure: Measure = {
+  name: 'error',
+  value: (p) => p.error * 100,
+  spread: (p) => (p.spread ? p.spread.error * 100 : undefined),
+  format: formatPercent,
+};
 
-export function errorChart(parent: HTMLElement): ErrorChart {
+export function errorChart(parent: HTMLElement, zoom: ChartZoom): ErrorChart {
   const root = select(parent).append('div').attr('class', 'chart error-chart');
   const frame: Frame = createFrame(root, 'error-svg', 'iterations', 'error (%)');
-  frame.svg.attr('aria-label', 'Training error (thin) and test error (bold) in percent against iterations');
+  frame.svg.attr('aria-label', 'Training error (thin) and test error (bold) in percent against iterations; drag to zoom, double-click to reset');
   let x: Scale = scaleLinear();
   let y: Scale = scaleLinear();
   let current: ErrorChartData | null = null;
-  const hover = new HoverReadout(frame, root, (pointerX) =>
-    current ? readoutRows(current.series, x, y, pointerX, errorPercent, formatPercent, current.seriesLabel) : null,
-  );
+  const hover = new HoverReadout(frame, root, (pointerX) => (current ? readoutRows(current.view.lines, x, y, pointerX, errorMeasure, current.seriesLabel) : null));
+  brushZoom(frame, () => ({ x, y }), zoom.onZoom, zoom.onReset);
 
   function update(data: ErrorChartData): void {
     current = data;
+    const { lines, raw } = data.view;
     const width = Math.max(320, root.node()!.clientWidth);
     const innerWidth = width - MARGIN.left - MARGIN.right;
-    const lastStep = Math.max(0, ...data.series.map((s) => s.points[s.points.length - 1]?.step ?? 0));
     x = scaleLinear()
-      .domain([0, data.zoomed ? Math.max(lastStep, 1) : Math.max(data.iterations, lastStep, 1)])
+      .domain(stepDomain(lines, data.iterations, data.fit, data.x))
       .range([MARGIN.left, width - MARGIN.right]);
-    if (data.zoomed) {
-      const [low, high] = valueExtent(data.series, errorPercent) ?? [undefined, undefined];
-      const pad = low === undefined || high === undefined ? 1 : Math.max(0.5, (high - low) * 0.05);
-      y = scaleLinear()
-        .domain([Math.max(0, (low ?? 0) - pad), Math.min(100, (high ?? 100) + pad)])
-        .range([HEIGHT - MARGIN.bottom, MARGIN.top]);
-    } else {
-      y = scaleLinear().domain([0, 100]).range([HEIGHT - MARGIN.bottom, MARGIN.top]);
+    let domain: [number, number] = [0, 100];
+    if (data.y) domain = data.y;
+    else if (data.fit) {
+      const [low, high] = valueExtent([...lines, ...raw], errorMeasure.value, undefined, x.domain()) ?? [0, 100];
+      const pad = Math.max(0.5, (high - low) * 0.05);
+      domain = [Math.max(0, low - pad), Math.min(100, high + pad)];
     }
-    layoutFrame(frame, width, HEIGHT, MARGIN, x, y, (v) => `${v}`);
-    root.attr('data-zoomed', data.zoomed ? 'true' : 'false');
+    y = scaleLinear().domain(domain).range([HEIGHT - MARGIN.bottom, MARGIN.top]);
+    layoutFrame(frame, width, HEIGHT, MARGIN, x, y);
+    root.attr('data-zoomed', data.fit ? 'true' : 'false');
+    root.attr('data-y-domain', y.domain().join(','));
 
-    const drops = data.milestones.filter((m) => m.step > 0 && m.step <= x.domain()[1]);
+    const drops = data.milestones.filter((m) => m.step > x.domain()[0] && m.step <= x.domain()[1]);
     frame.overlayLayer
       .selectAll<SVGGElement, ScheduleMilestone>('g.milestone')
       .data(drops, (m) => String(m.step))
@@ -82,7 +92,9 @@ export function errorChart(parent: HTMLElement): ErrorChart {
       )
       .call((g) => g.select('title').text((m) => `learning rate ${m.lr} from iteration ${formatIterations(m.step)}`));
 
-    drawCurves(frame.plot, data.series, x, y, errorPercent, innerWidth, 'error');
+    drawBands(frame.bandLayer, lines, x, y, errorMeasure, 'error');
+    drawCurves(frame.rawLayer, raw, x, y, errorMeasure.value, innerWidth, 'error', 'series-raw');
+    drawCurves(frame.plot, lines, x, y, errorMeasure.value, innerWidth, 'error');
     hover.render(MARGIN.top, HEIGHT - MARGIN.bottom);
   }
 

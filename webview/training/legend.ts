@@ -7,6 +7,8 @@ import { runLabel } from './curveStore';
 export interface LegendData {
   runs: readonly RunEntry[];
   hidden: ReadonlySet<string>;
+  /** Runs drawn in a seed band, and the run whose colours the band takes. */
+  bandOf?: ReadonlyMap<RunEntry, RunEntry>;
 }
 
 export interface Legend {
@@ -25,7 +27,7 @@ interface NetEntry {
 export function legend(parent: HTMLElement, onToggle: (seriesKey: string) => void): Legend {
   const root = select(parent).append('div').attr('class', 'legend').attr('role', 'group').attr('aria-label', 'Series shown');
 
-  function update({ runs, hidden }: LegendData): void {
+  function update({ runs, hidden, bandOf = new Map() }: LegendData): void {
     const groups = root
       .selectAll<HTMLDivElement, RunEntry>('div.legend-run')
       .data(runs, (run) => run.config.id)
@@ -39,7 +41,7 @@ export function legend(parent: HTMLElement, onToggle: (seriesKey: string) => voi
     groups
       .select('.legend-run-name')
       .attr('hidden', runs.length > 1 ? null : '')
-      .text((run) => (run === runs[0] ? runLabel(run.config) : `overlay: ${runLabel(run.config)}`));
+      .text((run) => `${run === runs[0] ? '' : 'overlay: '}${runLabel(run.config)}${bandOf.has(run) ? ' · in the seed band' : ''}`);
 
     const nets = groups
       .selectAll<HTMLSpanElement, NetEntry>('span.legend-net')
@@ -47,7 +49,9 @@ export function legend(parent: HTMLElement, onToggle: (seriesKey: string) => voi
         (run) =>
           run.config.nets.map((net): NetEntry => {
             const series = run.series.filter((s) => s.slot === net.slot);
-            return { key: `${run.config.id}/${net.slot}`, title: net.title, colorIndex: series[0]?.colorIndex ?? 0, overlay: run !== runs[0], series };
+            // A run in a seed band shows the band's colour: that is what it is drawn in.
+            const drawnAs = bandOf.get(run)?.series.find((s) => s.slot === net.slot) ?? series[0];
+            return { key: `${run.config.id}/${net.slot}`, title: net.title, colorIndex: drawnAs?.colorIndex ?? 0, overlay: run !== runs[0], series };
           }),
         (net) => net.key,
       )

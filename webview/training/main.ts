@@ -4,6 +4,8 @@
 import type { FromTrainingPage, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
 import { errorBanner } from '../errorBanner';
 import { connectPage } from '../vscodeApi';
+import { chartControls } from './chartControls';
+import { curveView } from './curveView';
 import { errorChart } from './errorChart';
 import { legend } from './legend';
 import { lossChart } from './lossChart';
@@ -16,8 +18,6 @@ const problems = errorBanner(app);
 const vscode = connectPage<ToTrainingPage, FromTrainingPage, TrainingPanelState>('training page', problems);
 
 const store = new CurveStore();
-const hidden = new Set<string>();
-let zoomed = false;
 let redraws = 0;
 let received = false;
 
@@ -32,29 +32,20 @@ const header = runHeader(headerSlot, vscode.post);
 const toolbar = document.createElement('div');
 toolbar.className = 'chart-toolbar';
 charts.append(toolbar);
-const seriesLegend = legend(toolbar, (key) => {
-  if (hidden.has(key)) hidden.delete(key);
-  else hidden.add(key);
+const seriesLegend = legend(toolbar, (key) => controls.toggleHidden(key));
+// Smoothing, bands, zoom and hidden series: saved with the panel's state, so a hidden tab or a reload keeps them.
+const controls = chartControls(toolbar, vscode.getState()?.curves, (curves) => {
+  vscode.setState({ ...vscode.getState(), runIds: vscode.getState()?.runIds ?? [], curves });
   scheduleRedraw();
 });
-const zoomButton = document.createElement('button');
-zoomButton.type = 'button';
-zoomButton.className = 'zoom-toggle';
-zoomButton.textContent = 'Zoom to data';
-zoomButton.title = 'Fit the axes to the curves instead of 0–100% over the whole run';
-zoomButton.addEventListener('click', () => {
-  zoomed = !zoomed;
-  scheduleRedraw();
-});
-toolbar.append(zoomButton);
 const errorHeading = document.createElement('h2');
 errorHeading.textContent = 'Error: training (thin) and test (bold)';
 charts.append(errorHeading);
-const errors = errorChart(charts);
+const errors = errorChart(charts, { onZoom: (x, y) => controls.zoom('error', x, y), onReset: () => controls.resetZoom() });
 const lossHeading = document.createElement('h2');
 lossHeading.textContent = 'Loss and learning rate';
 charts.append(lossHeading);
-const losses = lossChart(charts);
+const losses = lossChart(charts, { onZoom: (x, y) => controls.zoom('loss', x, y), onReset: () => controls.resetZoom() });
 
 function seriesLabel(series: Series): string {
   return store.runs.length > 1 && series.runIndex > 0 ? `${series.netTitle} [${series.runId}]` : series.netTitle;
@@ -106,16 +97,22 @@ function redraw(): void {
     return;
   }
   if (!main) return;
-  zoomButton.setAttribute('aria-pressed', String(zoomed));
-  seriesLegend.update({ runs: store.runs, hidden });
-  const shown = store.allSeries().filter((s) => !hidden.has(s.key));
+  const { view: chosen, hidden } = controls;
+  const view = curveView(store.runs, { smoothing: chosen.smoothing, bands: chosen.bands, hidden });
+  controls.update(view.groups);
+  const bandOf = new Map(chosen.bands ? view.groups.flatMap((g) => g.runs.map((run) => [run, g.runs[0]] as const)) : []);
+  seriesLegend.update({ runs: store.runs, hidden, bandOf });
   const iterations = Math.max(...store.runs.map((run) => run.config.iterations));
-  errors.update({ series: shown, iterations, milestones: main.config.schedule.milestones, zoomed, seriesLabel });
+  const { fit, zoom } = chosen;
+  errors.update({ view, iterations, milestones: main.config.schedule.milestones, fit, x: zoom.x, y: zoom.errorY, seriesLabel });
   losses.update({
-    series: shown,
+    view,
     lrSeries: store.runs.map((run) => run.series.find((s) => s.split === 'train')!).filter((s) => s !== undefined),
     iterations,
-    zoomed,
+    fit,
+    log: chosen.lossScale === 'log',
+    x: zoom.x,
+    y: zoom.lossY,
     seriesLabel,
     runLabel: (s) => runLabel(store.runs[s.runIndex].config),
   });
@@ -144,7 +141,7 @@ vscode.onMessage((message) => {
     case 'showRuns':
       received = true;
       store.replace(message.runs);
-      vscode.setState({ runIds: message.runs.map((run) => run.config.id) });
+      vscode.setState({ ...vscode.getState(), runIds: message.runs.map((run) => run.config.id) });
       scheduleRedraw();
       break;
     case 'appendMetrics': {
