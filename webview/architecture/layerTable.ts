@@ -146,7 +146,13 @@ export class LayerTable {
     else this.markSelection();
     if (block && scroll) {
       const first = this.tbody.select<HTMLTableRowElement>(`tr.layer-row[data-block-id="${block.id}"]`).node();
-      first?.scrollIntoView({ block: 'nearest' });
+      // Scrolls the table only: the page stays where the user clicked (the diagram, say).
+      const scroller = this.root.select<HTMLDivElement>('.table-scroll').node();
+      if (first && scroller) {
+        const top = first.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        const header = this.root.select<HTMLTableSectionElement>('thead').node()?.offsetHeight ?? 0;
+        if (top < header || top + first.offsetHeight > scroller.clientHeight) scroller.scrollTop += top - header - scroller.clientHeight / 3;
+      }
     }
   }
 
