@@ -280,6 +280,9 @@ describe('training curves page: charts', () => {
     await assertTickLabels(session, 'error-svg');
     await assertLabelsClear(session);
     await session.screenshot('training-seed-bands');
+    await session.setTheme('light');
+    await session.screenshot('training-seed-bands-light');
+    await session.setTheme('dark');
 
     await toggle.uncheck();
     await session.page.waitForFunction(() => document.querySelectorAll('path.series-band').length === 0);
