@@ -157,11 +157,11 @@ function killGroup(child) {
 
 // ---- suite: package --------------------------------------------------------------------
 
-const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg|screenshots\/[a-z-]+\.png)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
+const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg|screenshots\/[a-z-]+\.jpg)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
 
 function packageSuite(dir) {
   const vsix = path.join(dir, 'resnet-lab.vsix');
-  const vsce = spawnSync(process.execPath, [path.join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: root, encoding: 'utf8' });
+  const vsce = spawnSync(process.execPath, [path.join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, encoding: 'utf8' });
   if (vsce.status !== 0) throw new Error(`vsce package failed:\n${vsce.stdout}${vsce.stderr}`);
   const listing = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' });
   if (listing.status !== 0) throw new Error(`unzip -Z1 failed: ${listing.stderr}`);

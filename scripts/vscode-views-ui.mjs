@@ -158,7 +158,15 @@ export async function viewsUiSuite(browser, port, dir, { runFromPalette, pickQui
     expect(offeredBefore === 0, 'the palette offers "ResNet Lab: Next Block" with no inspector open');
     await clickAction(runRow(finished), 'Inspect Blocks');
     await page.locator('.tabs-container .tab', { hasText: 'Inspect Blocks' }).waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(3000);
+    // The inspector's first block drawn (the frame whose page names its block).
+    const inspectorDeadline = Date.now() + 60_000;
+    const blockShown = async () => {
+      for (const frame of page.frames()) if (await frame.locator('#app[data-block] .net-column').count().catch(() => 0)) return true;
+      return false;
+    };
+    while (!(await blockShown()) && Date.now() < inspectorDeadline) await page.waitForTimeout(250);
+    expect(await blockShown(), 'the inspector opened from the Runs view shows no block within 60 s');
+    await page.waitForTimeout(1000);
     await shot('ui-views-inspector.png');
     await runFromPalette(page, 'ResNet Lab: Next Block');
     step('Inspect Blocks opened the inspector on the finished run; only then the palette offered Next Block');

@@ -72,6 +72,9 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewNode>, vscode.D
   /** The folders the tree last listed. */
   private renderedKey = '';
 
+  /** Read while the view is shown only; `isVisible` is set once its tree view exists. */
+  isVisible: () => boolean = () => true;
+
   constructor(private readonly liveRun: () => LiveRunInfo | undefined, onLiveRunChange: vscode.Event<void>) {
     const watch = () => {
       for (const d of this.watchers.splice(0)) d.dispose();
@@ -116,6 +119,7 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewNode>, vscode.D
    * (Stop on a run that logs every second) would reach no run.
    */
   private update(): void {
+    if (!this.isVisible()) return; // nothing to draw: shown again, the view reads the runs afresh
     this.read();
     if (this.keyOf(this.listed) !== this.renderedKey) this.changed.fire(undefined);
     else for (const node of this.pending) this.changed.fire(node);

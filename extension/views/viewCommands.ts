@@ -28,6 +28,7 @@ type DeleteResult = string | undefined;
 export function registerViews(context: vscode.ExtensionContext, training: TrainingApi): ViewsApi {
   const runsView = new RunsView(() => training.liveRun(), training.onDidChangeLiveRun);
   const runsTree = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runsView, showCollapseAll: true });
+  runsView.isVisible = () => runsTree.visible;
   const modelsTree = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: new ModelsView(), showCollapseAll: true });
 
   /** The run an action was invoked on: the tree's node (refreshed), or a folder given by a caller. */
@@ -98,6 +99,8 @@ export function registerViews(context: vscode.ExtensionContext, training: Traini
   context.subscriptions.push(
     runsView,
     runsTree,
+    // Hidden, the view skips its refreshes; shown again, it lists the runs as they are now.
+    runsTree.onDidChangeVisibility((e) => e.visible && runsView.refresh()),
     modelsTree,
     vscode.commands.registerCommand('resnetLab.runs.openCurves', guarded('Open Curves', openCurves)),
     vscode.commands.registerCommand('resnetLab.runs.resume', guarded('Resume', resume)),

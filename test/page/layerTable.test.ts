@@ -128,7 +128,7 @@ describe('layer table', () => {
     assert.deepEqual(parseCsv(filtered.text).filter((r) => r[0] === 'layer').map((r) => r[3]), ['conv3_1.shortcut.zeropad', 'conv4_1.shortcut.zeropad']);
   });
 
-  test('ResNet-1202: the 200-block stages start as subtotal rows; expanding one shows all its layers', async () => {
+  test('ResNet-1202: the 200-block stages start as subtotal rows; expanding one shows its first 280 layers, then all on request', async () => {
     const resnet1202 = report(named('resnet1202'));
     await session.show(showMessage(named('resnet1202')));
     const small = resnet1202.graph.stages.filter((s) => s.blockIds.length === 0).flatMap((s) => s.layerIds);
@@ -138,8 +138,16 @@ describe('layer table', () => {
     assert.equal(await session.page.locator('tr.stage-row[data-stage-id="conv3_x"] .col-flops').textContent(), formatCount(conv3.flops));
     await session.page.click('tr.stage-row[data-stage-id="conv3_x"] button.stage-toggle');
     const stage = resnet1202.graph.stages.find((s) => s.id === 'conv3_x')!;
-    assert.equal(await session.page.locator('tr.layer-row[data-stage-id="conv3_x"]').count(), stage.layerIds.length);
     assert.equal(stage.layerIds.length, 200 * 7 + 1);
+    assert.deepEqual(await session.page.$$eval('tr.layer-row[data-stage-id="conv3_x"]', (r) => r.map((e) => e.getAttribute('data-layer-id'))), stage.layerIds.slice(0, 280));
+    assert.equal(await session.page.textContent('tr.more-row[data-stage-id="conv3_x"] button'), 'Show all 1,401 layers (280 shown)');
+    await session.page.click('tr.more-row[data-stage-id="conv3_x"] button');
+    assert.equal(await session.page.locator('tr.layer-row[data-stage-id="conv3_x"]').count(), stage.layerIds.length);
+    assert.equal(await session.page.locator('tr.more-row').count(), 0);
+    // A block past the first rows, selected elsewhere, is drawn and marked.
+    await session.send({ type: 'highlightBlock', blockId: 'conv4_150' });
+    await session.page.waitForSelector('tr.layer-row.selected[data-block-id="conv4_150"]');
+    assert.equal(await session.page.locator('tr.layer-row.selected').count(), 7);
     assert.equal(await session.page.locator('tfoot .col-params').textContent(), '19,421,274');
   });
 });

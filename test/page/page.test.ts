@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { formatCount } from '../../core/format';
 import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../extension/panelHtml';
+import type { ArchitecturePanelState } from '../../protocol/architecture';
 import { Host, launchBrowser, named, PageSession, report, showMessage, startHost } from './host';
 
 describe('architecture page', () => {
@@ -76,6 +77,56 @@ describe('architecture page', () => {
     await session.assertNoProblems();
     await session.screenshot('overview-light');
     await session.close();
+  });
+
+  test('a tab hidden and shown again comes back as it was: selection, zoom, open stages, scroll; the extension\'s selected block wins', async () => {
+    const first = await PageSession.open(browser, host, 'dark', { width: 1280, height: 700 });
+    let state: ArchitecturePanelState | undefined;
+    try {
+      await first.show(showMessage(named('resnet56')));
+      const fitted = (await first.state())?.view?.zoom.k;
+      assert.ok(fitted !== undefined && fitted < 1, `ResNet-56 is fitted to the view (${fitted})`);
+      const box = (await first.page.locator('svg.diagram-svg').boundingBox())!;
+      await first.page.mouse.move(box.x + 300, box.y + 200);
+      await first.page.mouse.wheel(0, -300);
+      await first.page.waitForFunction((fitted) => ((window.__webviewHost.state as ArchitecturePanelState | undefined)?.view?.zoom.k ?? 0) > fitted, fitted);
+      await first.page.click('g.item.block[data-block-id="conv3_2"]');
+      assert.equal(await first.page.evaluate(() => window.scrollY), 0, 'selecting a block scrolls the table, not the page');
+      await first.page.click('tr.stage-row[data-stage-id="conv2_x"] button.stage-toggle');
+      await first.page.evaluate(() => window.scrollTo(0, 420));
+      await first.page.waitForFunction(() => (window.__webviewHost.state as ArchitecturePanelState | undefined)?.view?.scrollY === 420);
+      state = await first.state();
+      assert.equal(state?.view?.selectedBlock, 'conv3_2');
+      assert.ok(!state?.view?.tableExpanded.includes('conv2_x'));
+    } finally {
+      await first.close();
+    }
+    const transform = `translate(${state!.view!.zoom.x},${state!.view!.zoom.y}) scale(${state!.view!.zoom.k})`;
+    // VS Code loads the page again with the state it kept; the extension sends the model and the block its status bar names.
+    const again = await PageSession.open(browser, host, 'dark', { width: 1280, height: 700 }, `window.__webviewHost.state = ${JSON.stringify(state)};`);
+    try {
+      await again.show(showMessage(named('resnet56'), null, undefined, 'conv3_2'));
+      assert.deepEqual(await again.page.$$eval('g.item.block.selected', (b) => b.map((e) => e.getAttribute('data-block-id'))), ['conv3_2']);
+      assert.equal(await again.page.textContent('button.inspect-block'), 'Inspect conv3_2');
+      assert.equal(await again.page.getAttribute('g.diagram-content', 'transform'), transform);
+      assert.equal(await again.page.getAttribute('tr.stage-row[data-stage-id="conv2_x"]', 'aria-expanded'), 'false');
+      assert.equal(await again.page.evaluate(() => Math.round(window.scrollY)), 420);
+      await again.screenshot('state-restored-dark');
+      await again.assertNoProblems();
+    } finally {
+      await again.close();
+    }
+    // The inspector moved on while the tab was hidden: the extension's block is the one shown.
+    const moved = await PageSession.open(browser, host, 'dark', { width: 1280, height: 700 }, `window.__webviewHost.state = ${JSON.stringify(state)};`);
+    try {
+      await moved.show(showMessage(named('resnet56'), null, undefined, 'conv4_7'));
+      assert.deepEqual(await moved.page.$$eval('g.item.block.selected', (b) => b.map((e) => e.getAttribute('data-block-id'))), ['conv4_7']);
+      assert.deepEqual(await moved.page.$$eval('tr.layer-row.selected', (r) => [...new Set(r.map((e) => e.getAttribute('data-block-id')))]), ['conv4_7']);
+      assert.equal((await moved.state())?.view?.selectedBlock, 'conv4_7');
+      assert.ok(!(await moved.posted()).some((m) => m.type === 'blockSelected'), 'no echo back to the extension');
+    } finally {
+      await moved.close();
+    }
   });
 
   test('a failure while drawing is shown in the page and logged, never silent', async () => {

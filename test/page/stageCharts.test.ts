@@ -115,4 +115,31 @@ describe('stage charts', () => {
     await session.page.selectOption('select.compare-select', { label: 'No comparison' });
     assert.deepEqual(await session.waitForPosted((m) => m.type === 'setCompare'), { type: 'setCompare', request: null });
   });
+
+  test('axis ticks: one SI prefix and one precision for counts, round steps of one binary unit for memory', async () => {
+    const ticks = () => session.page.$$eval('.y-axis .tick text', (t) => t.map((e) => e.textContent ?? ''));
+    await session.show(showMessage(named('resnet1202')));
+    const flops = await ticks();
+    assert.ok(flops.length >= 3, flops.join(' | '));
+    assert.ok(flops.every((t) => /^\d+(\.\d+)? G$/.test(t)), `one prefix: ${flops.join(' | ')}`);
+    assert.equal(new Set(flops.map((t) => t.split(' ')[0].split('.')[1]?.length ?? 0)).size, 1, `one precision: ${flops.join(' | ')}`);
+    await session.page.click('.metric-switch button[data-metric="params"]');
+    const params = await ticks();
+    assert.ok(params.every((t) => /^\d+(\.\d+)? M$/.test(t)), `parameters in M: ${params.join(' | ')}`);
+    await session.page.click('.metric-switch button[data-metric="activations"]');
+    const memory = await ticks();
+    assert.ok(memory.every((t) => /^\d+ MiB$/.test(t)), `memory in whole MiB: ${memory.join(' | ')}`);
+    const values = memory.map((t) => Number(t.split(' ')[0]));
+    const step = values[1] - values[0];
+    assert.ok([1, 2, 5].some((m) => Number.isInteger(Math.log10(step / m))), `a round step: ${memory.join(' | ')}`);
+    assert.ok(values.every((v, i) => v === values[0] + i * step), memory.join(' | '));
+    // The bars stand where their exact values lie on that axis.
+    const axis = await session.page.$$eval('.y-axis .tick', (t) => t.map((e) => ({ text: e.textContent ?? '', y: Number(/translate\(0,([\d.]+)\)/.exec(e.getAttribute('transform') ?? '')?.[1]) })));
+    const mib = (b: DrawnBar) => (b.value * 4) / 2 ** 20;
+    const [zero, top] = [axis[0], axis[axis.length - 1]];
+    const perMib = (zero.y - top.y) / (Number(top.text.split(' ')[0]) - Number(zero.text.split(' ')[0]));
+    for (const bar of await drawnBars(session)) assert.ok(Math.abs(bar.height - mib(bar) * perMib) < 0.5, `${bar.stage}: ${bar.height} px for ${mib(bar).toFixed(2)} MiB`);
+    console.log(`# ticks, ResNet-1202: ${flops.join(', ')} · ${params.join(', ')} · ${memory.join(', ')}`);
+    await session.screenshot('stage-charts-memory-ticks-dark');
+  });
 });

@@ -154,12 +154,16 @@ describe('training curves page: charts', () => {
       const x = await xAxis(session, 'loss-svg');
       assert.ok(Math.abs(x.toStep(markX) - 17) <= x.stepsPerPixel, `the mark stands at iteration 17 (${x.toStep(markX).toFixed(1)})`);
       assert.equal(markY, LOSS_TOP, 'at the top edge');
+      const spike = (await session.page.locator('path.series-line[data-chart="loss"][data-key="run-out/b/test"]').getAttribute('d'))!.match(/-?\d+(?:\.\d+)?/g)!.map(Number);
+      assert.ok(Math.abs(spike[0] - markX) < 0.01 && spike[1] === LOSS_TOP, `plain-56's test curve starts at the mark (${spike[0]}, ${spike[1]}): its spike stands at iteration 17`);
       const readout = await hoverAt(session, 'loss-svg', 17);
       assert.equal(readout.step, 17);
       assert.equal(readout.rows.find((r) => r.key === 'run-out/b/test')?.value, '9,569,934', 'the read-out gives its value');
 
       await assertTickLabels(session, 'loss-svg', log);
       await assertLabelsClear(session);
+      await session.page.mouse.move(2, 2); // the read-out away, the mark in sight
+      await session.page.waitForFunction(() => document.querySelector('.loss-chart > .readout')?.hasAttribute('hidden') === true);
       await session.screenshot(`training-loss-outlier-${log ? 'log' : 'linear'}`);
       if (log) {
         await session.page.locator('.log-toggle').click();
@@ -231,6 +235,7 @@ describe('training curves page: charts', () => {
     // The legend says which runs the band holds, in the colours the band is drawn in.
     assert.equal(await session.page.locator('.legend-run[data-run="run-s2"] .legend-run-name').textContent(), 'overlay: ResNet-20 vs plain-20 (run-s2) · in the seed band');
     assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .legend-net > .swatch').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['swatch color-0 overlay', 'swatch color-1 overlay']);
+    assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .line-sample').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['line-sample color-0 split-train overlay', 'line-sample color-0 split-test overlay', 'line-sample color-1 split-train overlay', 'line-sample color-1 split-test overlay']);
     assert.doesNotMatch((await session.page.locator('.legend-run[data-run="run-b256"] .legend-run-name').textContent()) ?? '', /band/);
 
     const drawn = (await curves(session, 'error')).map((c) => c.key).sort();
@@ -275,6 +280,9 @@ describe('training curves page: charts', () => {
     await assertTickLabels(session, 'error-svg');
     await assertLabelsClear(session);
     await session.screenshot('training-seed-bands');
+    await session.setTheme('light');
+    await session.screenshot('training-seed-bands-light');
+    await session.setTheme('dark');
 
     await toggle.uncheck();
     await session.page.waitForFunction(() => document.querySelectorAll('path.series-band').length === 0);

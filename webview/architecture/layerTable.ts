@@ -31,7 +31,14 @@ const COLUMNS: Column[] = [
   { key: 'activations', label: 'Activations', numeric: true, title: 'Output values per image (memory at float32 in brackets)' },
 ];
 
-type TableRow = { kind: 'stage'; key: string; stage: GroupCostRow; blocks: number; layers: number; shown: number; expanded: boolean } | { kind: 'layer'; key: string; layer: LayerCostRow };
+type TableRow =
+  | { kind: 'stage'; key: string; stage: GroupCostRow; blocks: number; layers: number; shown: number; expanded: boolean }
+  | { kind: 'layer'; key: string; layer: LayerCostRow }
+  /** The rest of a long stage's rows, drawn on request. */
+  | { kind: 'more'; key: string; stageId: string; hidden: number; total: number };
+
+/** An open stage draws this many layer rows until asked for all (ResNet-1202's stages have 1,401). */
+const ROWS_PER_STAGE = 280;
 
 const volume = (shape: readonly number[]) => shape[0] * shape[1] * shape[2];
 
@@ -70,6 +77,8 @@ export class LayerTable {
   private sort: SortState = { key: 'order', descending: false };
   private query = '';
   private selectedBlock: string | null = null;
+  /** Long stages the user asked to see every row of. */
+  private full = new Set<string>();
 
   constructor(container: HTMLElement, private readonly options: LayerTableOptions) {
     this.root = select(container).append('div').attr('class', 'layer-table');
@@ -127,6 +136,7 @@ export class LayerTable {
     if (!sameModel) {
       const open = expanded ? new Set(expanded) : null;
       this.collapsed = open ? new Set(report.costs.stages.map((s) => s.id).filter((id) => !open.has(id))) : stagesCollapsedByDefault(report.graph);
+      this.full.clear();
       this.selectedBlock = null;
     }
     this.report = report;
@@ -142,11 +152,19 @@ export class LayerTable {
   highlightBlock(blockId: string | null, scroll = true): void {
     this.selectedBlock = blockId;
     const block = blockId ? this.report?.graph.blocks.find((b) => b.id === blockId) : undefined;
-    if (block && this.collapsed.delete(block.stageId)) this.render();
+    const drawn = block ? !this.tbody.select(`tr.layer-row[data-block-id="${block.id}"]`).empty() : true;
+    if (block && !drawn) this.full.add(block.stageId);
+    if (block && (this.collapsed.delete(block.stageId) || !drawn)) this.render();
     else this.markSelection();
     if (block && scroll) {
       const first = this.tbody.select<HTMLTableRowElement>(`tr.layer-row[data-block-id="${block.id}"]`).node();
-      first?.scrollIntoView({ block: 'nearest' });
+      // Scrolls the table only: the page stays where the user clicked (the diagram, say).
+      const scroller = this.root.select<HTMLDivElement>('.table-scroll').node();
+      if (first && scroller) {
+        const top = first.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+        const header = this.root.select<HTMLTableSectionElement>('thead').node()?.offsetHeight ?? 0;
+        if (top < header || top + first.offsetHeight > scroller.clientHeight) scroller.scrollTop += top - header - scroller.clientHeight / 3;
+      }
     }
   }
 
@@ -201,8 +219,10 @@ export class LayerTable {
       rows.push({ kind: 'stage', key: `stage:${stage.id}`, stage, blocks: blocksPerStage.get(stage.id) ?? 0, layers: layersPerStage.get(stage.id) ?? 0, shown: layers.length, expanded });
       matchingLayers += layers.length;
       if (expanded) {
-        for (const layer of layers) rows.push({ kind: 'layer', key: `layer:${layer.id}`, layer });
-        shownLayers += layers.length;
+        const shown = this.full.has(stage.id) ? layers : layers.slice(0, ROWS_PER_STAGE);
+        for (const layer of shown) rows.push({ kind: 'layer', key: `layer:${layer.id}`, layer });
+        if (shown.length < layers.length) rows.push({ kind: 'more', key: `more:${stage.id}`, stageId: stage.id, hidden: layers.length - shown.length, total: layers.length });
+        shownLayers += shown.length;
       }
     }
 
@@ -216,6 +236,10 @@ export class LayerTable {
             tr.attr('class', 'stage-row').attr('data-stage-id', row.stage.id);
             const first = tr.append('th').attr('scope', 'rowgroup').attr('class', 'stage-name');
             first.append('button').attr('class', 'stage-toggle');
+          } else if (row.kind === 'more') {
+            tr.attr('class', 'more-row').attr('data-stage-id', row.stageId);
+            tr.append('td').attr('colspan', COLUMNS.length).append('button').attr('class', 'show-all-rows');
+            return;
           } else {
             tr.attr('class', `layer-row role-${row.layer.role}`).attr('data-layer-id', row.layer.id).attr('data-stage-id', row.layer.stageId);
             if (row.layer.blockId) tr.attr('data-block-id', row.layer.blockId);
@@ -233,6 +257,11 @@ export class LayerTable {
       else this.collapsed.delete(row.stage.id);
       this.render();
       this.options.onViewChange();
+    });
+    this.tbody.selectAll<HTMLButtonElement, TableRow>('button.show-all-rows').on('click', (_event: MouseEvent, row: TableRow) => {
+      if (row.kind !== 'more') return;
+      this.full.add(row.stageId);
+      this.render();
     });
     this.tbody.selectAll<HTMLTableRowElement, TableRow>('tr.layer-row').on('click', (_event: MouseEvent, row: TableRow) => {
       if (row.kind === 'layer') this.options.onSelectBlock(row.layer.blockId);
@@ -269,6 +298,10 @@ export class LayerTable {
   }
 
   private fillRow(tr: Selection<HTMLTableRowElement, TableRow, null, undefined>, row: TableRow): void {
+    if (row.kind === 'more') {
+      tr.select('button.show-all-rows').text(`Show all ${formatCount(row.total)} layers (${formatCount(row.total - row.hidden)} shown)`);
+      return;
+    }
     const cost = row.kind === 'stage' ? row.stage : row.layer;
     if (row.kind === 'stage') {
       tr.attr('aria-expanded', String(row.expanded)).classed('collapsed', !row.expanded);

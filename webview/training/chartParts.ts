@@ -233,13 +233,26 @@ const drawnSignature = new WeakMap<SVGPathElement, string>();
 
 /**
  * Joins one path per series (keyed, so paths persist across redraws) with its drawable points;
- * `className` "series-raw" draws the logged curves faint behind smoothed ones.
+ * `className` "series-raw" draws the logged curves faint behind smoothed ones; `isOutlier`: values
+ * drawn at the plot's edge.
  */
-export function drawCurves(layer: G, series: readonly Series[], x: Scale, y: Scale, value: (p: CurvePoint) => number, pixelWidth: number, chartName: string, className = 'series-line'): void {
+export function drawCurves(
+  layer: G,
+  series: readonly Series[],
+  x: Scale,
+  y: Scale,
+  value: (p: CurvePoint) => number,
+  pixelWidth: number,
+  chartName: string,
+  className = 'series-line',
+  isOutlier: (v: number) => boolean = () => false,
+): void {
+  // An outlier the axis leaves out is drawn at the edge it is marked on, so the curve's spike stands at its step.
+  const pixel = (v: number) => (isOutlier(v) ? clampToRange(y, y(v)) : y(v));
   const path = line<CurvePoint>()
-    .defined((p) => Number.isFinite(y(value(p))))
+    .defined((p) => Number.isFinite(pixel(value(p))))
     .x((p) => x(p.step))
-    .y((p) => y(value(p)));
+    .y((p) => pixel(value(p)));
   const scales = `${x.domain()}|${x.range()}|${y.domain()}|${y.range()}|${pixelWidth}`;
   layer
     .selectAll<SVGPathElement, Series>(`path.${className}`)

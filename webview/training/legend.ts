@@ -66,7 +66,7 @@ export function legend(parent: HTMLElement, onToggle: (seriesKey: string) => voi
     nets
       .selectAll<HTMLButtonElement, Series>('button.series-toggle')
       .data(
-        (net) => net.series,
+        (net) => net.series.map((s) => ({ ...s, colorIndex: net.colorIndex })),
         (s) => s.key,
       )
       .join((enter) =>

@@ -120,8 +120,9 @@ export function lossChart(parent: HTMLElement, zoom: ChartZoom): LossChart {
     layoutFrame(lossFrame, width, LOSS_HEIGHT, LOSS_MARGIN, x, y, undefined, undefined, data.log);
     root.attr('data-scale', data.log ? 'log' : 'linear').attr('data-y-domain', y.domain().join(','));
     drawBands(lossFrame.bandLayer, lines, x, y, lossMeasure, 'loss');
-    drawCurves(lossFrame.rawLayer, raw, x, y, lossMeasure.value, innerWidth, 'loss', 'series-raw');
-    drawCurves(lossFrame.plot, lines, x, y, lossMeasure.value, innerWidth, 'loss');
+    const atEdge = data.y ? undefined : robust.isOutlier;
+    drawCurves(lossFrame.rawLayer, raw, x, y, lossMeasure.value, innerWidth, 'loss', 'series-raw', atEdge);
+    drawCurves(lossFrame.plot, lines, x, y, lossMeasure.value, innerWidth, 'loss', 'series-line', atEdge);
     // Off-axis points are marked only when the axis left them out, not when a zoom cut them off.
     drawOutliers(lossFrame.outlierLayer, data.y ? [] : lines, x, y, lossMeasure, robust.isOutlier, data.seriesLabel);
     lossHover.render(LOSS_MARGIN.top, LOSS_HEIGHT - LOSS_MARGIN.bottom);
