@@ -11,11 +11,12 @@ import { PanelMemory } from './architecture/panelMemory';
 import { ModelStatusBar } from './architecture/modelStatusBar';
 import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training/trainingCommands';
 import { InspectorApi, registerInspector } from './inspector/inspectorCommands';
+import { registerStudies, StudyApi } from './study/studyCommands';
 
 export const SHOW_ARCHITECTURE_COMMAND = 'resnetLab.showArchitecture';
 
 /** What activate() returns: for tests and for other extensions that open models. */
-export interface ResNetLabApi extends TrainingApi, InspectorApi {
+export interface ResNetLabApi extends TrainingApi, InspectorApi, StudyApi {
   /** Opens (or reveals) the panel of a model; the argument is what the command accepts. */
   showArchitecture(model: string | ModelRequest): Promise<OpenPanelInfo>;
   /** The open architecture panels. */
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   };
 
   const training = registerTraining(context, () => saveDialog);
+  const studies = registerStudies(context);
   // Diagrams of the inspected nets highlight the block the inspector is on.
   const inspector = registerInspector(context, (netBlocks) => {
     for (const panel of panels.all()) {
@@ -66,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   return {
     ...training,
     ...inspector,
+    ...studies,
     showArchitecture: async (model) => (await showArchitecture(model))!,
     openPanels: () => panels.all().map((p) => p.info()),
     statusBarText: () => statusBar.shownText,
