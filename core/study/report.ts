@@ -253,7 +253,7 @@ export function reportMarkdown(report: StudyReport, figures: ReportFigures): str
   lines.push('', "## Fig. 7, from the final checkpoints", '');
   if (figures.fig7) {
     lines.push(`![Fig. 7: standard deviation of each layer's response](${encodeURI(figures.fig7)})`, '');
-    lines.push(`The standard deviation of each 3×3 conv layer's response (after its BatchNorm, before the addition and the ReLU), over ${figures.fig7Means?.[0]?.images ?? 'the'} test images, at each net's latest checkpoint (mean over its seeds); top: in layer order, bottom: sorted by magnitude. The paper: smaller in ResNets than in plain nets, and smaller in deeper ResNets.`);
+    lines.push(`The standard deviation of each 3×3 conv layer's response (after its BatchNorm, before the addition and the ReLU), over ${figures.fig7Means?.[0]?.images ?? 'the'} test images, at each net's latest checkpoint (mean over its seeds); left: in layer order, right: sorted by magnitude. The paper: smaller in ResNets than in plain nets, and smaller in deeper ResNets.`);
     if (figures.fig7Means?.length) {
       lines.push('', '| net | mean response std | runs | checkpoint step |', '| --- | ---: | ---: | --- |');
       for (const m of figures.fig7Means) lines.push(`| ${m.title} | ${m.mean.toFixed(3)} | ${m.runs} | ${m.steps} |`);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { buildReport } from '../../core/study/report';
 import { readStudy, StudyError, studyFromPreset, STUDY_PRESETS } from '../../core/study/studyFile';
 import { planStudyRuns } from '../../core/study/studyRuns';
 import { RunFolder } from '../../core/training/runFolder';
@@ -64,6 +65,34 @@ describe('study files', () => {
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /resnet-lab study: .*its "name" is "other"/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the report\'s first line', () => {
+  /** A run folder of the paper's plan (64k iterations, 45k/10k CIFAR-10, batch 128) whose nets logged up to `reached`. */
+  function runReached(root: string, id: string, seed: number, reached: number): string {
+    const config = planStudyRuns({ ...studyFromPreset('table6'), seeds: [seed], depths: [20] }, root, '/data/cifar-10-batches-bin')[0].config;
+    const run = RunFolder.create(root, { ...config, id });
+    run.appendMetrics([
+      { slot: 'a', step: reached, epoch: 1, split: 'train', loss: 0.3, error: 0.05, lr: 0.001, time: 0 },
+      { slot: 'a', step: reached, epoch: 1, split: 'test', loss: 0.3, error: 0.0851 + seed / 1000, lr: 0.001, time: 0 },
+    ]);
+    return run.folder;
+  }
+
+  test('says "2,000 of 64,000 iterations: not comparable" for short runs, names unstarted runs, and "comparable" only at the paper\'s budget', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-lab-study-headline-'));
+    const short = [runReached(root, 's1', 1, 2000), runReached(root, 's2', 2, 2000)];
+    const partial = buildReport(short, { title: 't', source: 's', planned: ['s1', 's2', 's3'] });
+    assert.equal(partial.headline, "2,000 of 64,000 iterations, 1 planned run not started: not comparable with the paper's figures.");
+    assert.deepEqual(partial.unfinished, ['s1', 's2']);
+    const full = buildReport([runReached(root, 'f1', 1, 64_000), runReached(root, 'f2', 2, 64_000)], { title: 't', source: 's' });
+    assert.equal(full.headline, "64,000 of 64,000 iterations at batch 128 on the 45k/5k split, tested on all 10,000 images, 2 seeds: the paper's budget, comparable with its Table 6.");
+    const row = full.rows[0];
+    assert.deepEqual([row.title, row.errors, row.paper?.error, row.reproduction], ['ResNet-20', [0.0861, 0.0871], 8.75, { mean: 8.59, std: 0.12 }]);
+    assert.ok(Math.abs(row.std! - Math.sqrt(2 * 0.0005 ** 2)) < 1e-12, 'sample std (n − 1)');
+    assert.ok(Math.abs(row.gap! - (8.66 - 8.75)) < 1e-9);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
 
