@@ -13,8 +13,10 @@
 //   ui-exported-run  `resnet-lab export`, both nets trained by the exported folder under torchrun
 //            (DistributedDataParallel, 2 processes), the run copied back into the workspace, then
 //            F1 → "ResNet Lab: Open Run" → its curves, finished, its backend (vscode-exported-run-ui.mjs)
+//   ui-study  F1 → "ResNet Lab: New Study…", "Run Study…" on a tiny study, "Show Reproduction Report":
+//            the Markdown preview and its first line, a screenshot (vscode-study-ui.mjs)
 // Needs scripts/install-code-server.sh, `npm run build` and `npm run compile` first.
-// Options: --only=package,in-host,ui,ui-training,ui-inspector,ui-exported-run  --keep (keep the throw-away folder)  --headed
+// Options: --only=package,in-host,ui,ui-training,ui-inspector,ui-exported-run,ui-study  --keep (keep the throw-away folder)  --headed
 // RESNET_LAB_TEST_GREP=pattern runs only the matching in-host tests.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -27,13 +29,14 @@ import { chromium } from 'playwright-core';
 import { trainingUiSuite } from './vscode-training-ui.mjs';
 import { inspectorUiSuite } from './vscode-inspector-ui.mjs';
 import { exportedRunUiSuite } from './vscode-exported-run-ui.mjs';
+import { studyUiSuite } from './vscode-study-ui.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const codeServerEntry = path.join(root, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(root, 'test-results/vscode');
 const args = process.argv.slice(2);
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run'];
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-study'];
 const keep = args.includes('--keep');
 const headed = args.includes('--headed');
 
@@ -434,8 +437,8 @@ async function main() {
   let browser;
   try {
     await runSuite('package', async () => packageSuite(dir));
-    if (['in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run'].some((name) => only.includes(name))) {
-      if (['ui', 'ui-training', 'ui-inspector', 'ui-exported-run'].some((name) => only.includes(name)) && !only.includes('package')) packageSuite(dir);
+    if (['in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-study'].some((name) => only.includes(name))) {
+      if (['ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-study'].some((name) => only.includes(name)) && !only.includes('package')) packageSuite(dir);
       const port = Number(process.env.RESNET_LAB_TEST_PORT) || (await freePort());
       activeServer = await startCodeServer(dir, port, log);
       say(`code-server on http://127.0.0.1:${port}`);
@@ -450,6 +453,7 @@ async function main() {
       await runSuite('ui-training', () => trainingUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
       await runSuite('ui-inspector', () => inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, webviewFrameShowing, say, resultsDir, expect }));
       await runSuite('ui-exported-run', () => exportedRunUiSuite(browser, port, dir, { runFromPalette, say, resultsDir, expect }));
+      await runSuite('ui-study', () => studyUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
     }
   } catch (error) {
     results.push({ name: 'setup', ok: false, line: `FAIL setup    ${error.message}` });

@@ -79,7 +79,7 @@ export class StudyRunner {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(this.parallel, queue.length)) }, worker));
     const count = `${done} of ${total} run${total === 1 ? '' : 's'} finished`;
     if (this.failure) return { status: 'failed', detail: `${this.failure}; ${count}. Running the study again resumes it.`, done, total };
-    if (done === total) return { status: 'finished', detail: `all ${total} run${total === 1 ? '' : 's'} finished`, done, total };
+    if (done === total) return { status: 'finished', detail: total === 1 ? 'its run finished' : `all ${total} runs finished`, done, total };
     return { status: 'stopped', detail: `stopped: ${count}; running the study again resumes it (each run from its last checkpoint)`, done, total };
   }
 }
