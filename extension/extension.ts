@@ -1,5 +1,5 @@
-// Activation: the Show Architecture command, the panel serializer, the status bar, the log, and the
-// activity bar's views (Runs, Models).
+// Activation: the Show Architecture command, the panel serializer, the status bar, the log, the
+// activity bar's views (Runs, Models) and the studies.
 import * as vscode from 'vscode';
 import { ModelRequest } from '../core/spec';
 import type { ToArchitecturePage } from '../protocol/architecture';
@@ -13,11 +13,12 @@ import { ModelStatusBar } from './architecture/modelStatusBar';
 import { registerTraining, stopTrainingForShutdown, TrainingApi } from './training/trainingCommands';
 import { InspectorApi, registerInspector } from './inspector/inspectorCommands';
 import { registerViews, ViewsApi } from './views/viewCommands';
+import { registerStudies, StudyApi } from './study/studyCommands';
 
 export const SHOW_ARCHITECTURE_COMMAND = 'resnetLab.showArchitecture';
 
 /** What activate() returns: for tests and for other extensions that open models. */
-export interface ResNetLabApi extends TrainingApi, InspectorApi, ViewsApi {
+export interface ResNetLabApi extends TrainingApi, InspectorApi, ViewsApi, StudyApi {
   /** Opens (or reveals) the panel of a model; the argument is what the command accepts. */
   showArchitecture(model: string | ModelRequest): Promise<OpenPanelInfo>;
   /** The open architecture panels. */
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
   };
 
   const training = registerTraining(context, () => saveDialog);
+  const studies = registerStudies(context);
   // Diagrams of the inspected nets highlight the block the inspector is on.
   const inspector = registerInspector(context, (netBlocks) => {
     for (const panel of panels.all()) {
@@ -70,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): ResNetLabApi {
     ...training,
     ...inspector,
     ...views,
+    ...studies,
     showArchitecture: async (model) => (await showArchitecture(model))!,
     openPanels: () => panels.all().map((p) => p.info()),
     statusBarText: () => statusBar.shownText,

@@ -16,8 +16,10 @@
 //   ui-views  the ResNet Lab activity bar: the Runs view on two tiny runs (Open Curves, Reveal, Resume
 //            followed live, Stop, Inspect, Delete with its confirmation, the welcome), the Models view,
 //            the model pick's order for a typed depth, the walkthrough (vscode-views-ui.mjs)
+//   ui-study  F1 → "ResNet Lab: New Study…", "Run Study…" on a tiny study, "Show Reproduction Report":
+//            the Markdown preview and its first line, a screenshot (vscode-study-ui.mjs)
 // Needs scripts/install-code-server.sh, `npm run build` and `npm run compile` first.
-// Options: --only=package,in-host,ui,ui-training,ui-inspector,ui-exported-run,ui-views  --keep (keep the throw-away folder)  --headed
+// Options: --only=package,in-host,ui,ui-training,ui-inspector,ui-exported-run,ui-views,ui-study  --keep (keep the throw-away folder)  --headed
 // RESNET_LAB_TEST_GREP=pattern runs only the matching in-host tests.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,13 +33,16 @@ import { trainingUiSuite } from './vscode-training-ui.mjs';
 import { inspectorUiSuite } from './vscode-inspector-ui.mjs';
 import { exportedRunUiSuite } from './vscode-exported-run-ui.mjs';
 import { viewsUiSuite } from './vscode-views-ui.mjs';
+import { studyUiSuite } from './vscode-study-ui.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const codeServerEntry = path.join(root, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const resultsDir = path.join(root, 'test-results/vscode');
 const args = process.argv.slice(2);
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-views'];
+// The suites that drive the workbench through the browser, in the order they run.
+const UI_SUITES = ['ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-views', 'ui-study'];
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['package', 'in-host', ...UI_SUITES];
 const keep = args.includes('--keep');
 const headed = args.includes('--headed');
 
@@ -438,8 +443,8 @@ async function main() {
   let browser;
   try {
     await runSuite('package', async () => packageSuite(dir));
-    if (['in-host', 'ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-views'].some((name) => only.includes(name))) {
-      if (['ui', 'ui-training', 'ui-inspector', 'ui-exported-run', 'ui-views'].some((name) => only.includes(name)) && !only.includes('package')) packageSuite(dir);
+    if (['in-host', ...UI_SUITES].some((name) => only.includes(name))) {
+      if (UI_SUITES.some((name) => only.includes(name)) && !only.includes('package')) packageSuite(dir);
       const port = Number(process.env.RESNET_LAB_TEST_PORT) || (await freePort());
       activeServer = await startCodeServer(dir, port, log);
       say(`code-server on http://127.0.0.1:${port}`);
@@ -455,6 +460,7 @@ async function main() {
       await runSuite('ui-inspector', () => inspectorUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, webviewFrameShowing, say, resultsDir, expect }));
       await runSuite('ui-exported-run', () => exportedRunUiSuite(browser, port, dir, { runFromPalette, say, resultsDir, expect }));
       await runSuite('ui-views', () => viewsUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, webviewFrameShowing, say, resultsDir, expect }));
+      await runSuite('ui-study', () => studyUiSuite(browser, port, dir, { runFromPalette, pickQuickInputRow, say, resultsDir, expect }));
     }
   } catch (error) {
     results.push({ name: 'setup', ok: false, line: `FAIL setup    ${error.message}` });

@@ -7,6 +7,8 @@ import { PythonError } from '../pytorch/python';
 import { reportForSpec } from '../report';
 import { BlockType, customSpec, listModels, NetworkSpec, parseShortcut, specFromName, SpecError, StemKind } from '../spec';
 import { analyzeCommand } from './analyzeCommand';
+import { reportCommand, studyCommand } from './studyCommands';
+import { StudyError } from '../study/studyFile';
 import { SummaryLevel, summaryJson, summaryText } from './summary';
 import { CommandIo, exportCommand, runsCommand, trainCommand } from './trainCommands';
 import { PlanError } from '../training/plan';
@@ -75,6 +77,31 @@ Commands:
       --draws D                 Draws per k of the random deletions (default 5).
       --json                    The results as JSON: {run, lesion: {images, finding, nets},
                                 gradients: {batches, nets}}.
+  study new PRESET [--name NAME] [options]
+                                Writes .resnet-lab/studies/NAME.json: a set of runs, depths ×
+                                residual/plain × seeds, with one budget. PRESET: table6 (Table 6:
+                                ResNet-20 to -110, 5 seeds), fig6 (Fig. 6: plain and residual
+                                20/32/44/56, 1 seed), fig1 (Fig. 1: plain-20 vs plain-56). The
+                                paper's budget unless --iterations N | --epochs N, --batch B,
+                                --train-size N, --test-size N, --seeds N, --backend, --data
+                                cifar10|synthetic change it; --dir WORKSPACE (default .).
+  study run FILE [--data cifar10|PATH] [--backend …] [--parallel N]
+                                Trains the study's runs (ordinary run folders in the
+                                workspace's .resnet-lab/runs): finished runs are skipped, stopped
+                                or crashed ones resume from their checkpoints. One run at a time
+                                unless the study's "parallel" (or --parallel) says more: keep 1
+                                on a CPU (a run's nets already share every core). Ctrl-C stops
+                                with checkpoints; the same command continues.
+  study status FILE             Each run of the study: to do, stopped, failed or finished.
+  study export FILE --to DIR    One torchrun job folder per run, and run-all.sh that trains
+                                them all (for a GPU machine or a cluster).
+  report STUDY_OR_RUNS… --md FILE [--no-fig7]
+                                The reproduction report as Markdown with SVG figures (FILE-fig6.svg,
+                                FILE-fig7.svg): test error per net as mean ± std (sample, n−1)
+                                and min over seeds beside the paper's Table 6 and an independent
+                                reproduction, the gap, the iterations reached, Fig. 6 redrawn,
+                                Fig. 7 from the final checkpoints. Its first line says whether
+                                the runs are comparable with the paper.
   help                          This text.
 
 Examples:
@@ -154,6 +181,8 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<n
   export: exportCommand,
   runs: runsCommand,
   analyze: analyzeCommand,
+  study: studyCommand,
+  report: reportCommand,
 };
 
 /** Runs the CLI and returns its exit code: 0 done, 1 failed, 2 bad usage. */
@@ -176,7 +205,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`resnet-lab ${command}: ${(error as Error).message}\nRun "resnet-lab help" for the usage.`);
       return 2;
     }
-    if (error instanceof DataError || error instanceof RunStoreError || error instanceof RunLockError || error instanceof PythonError || error instanceof JobError) {
+    if (error instanceof DataError || error instanceof StudyError || error instanceof RunStoreError || error instanceof RunLockError || error instanceof PythonError || error instanceof JobError) {
       io.err(`resnet-lab ${command}: ${error.message}`);
       return 1;
     }

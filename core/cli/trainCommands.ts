@@ -25,7 +25,7 @@ export interface CommandIo {
 }
 
 /** Where downloaded CIFAR-10 is cached: outside any workspace. */
-function defaultDataCache(): string {
+export function defaultDataCache(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'resnet-lab', 'cifar-10');
 }
@@ -34,7 +34,7 @@ const count = (n: number) => n.toLocaleString('en-US');
 const percent = (e: number | undefined) => (e === undefined ? '  -  ' : `${(e * 100).toFixed(1).padStart(5)}%`);
 
 /** Turns --data into a DataPlan location, downloading or unpacking CIFAR-10 when asked. */
-async function resolveData(data: string, downloadUrl: string | undefined, cache: string, io: CommandIo): Promise<RunChoices['data']> {
+export async function resolveData(data: string, downloadUrl: string | undefined, cache: string, io: CommandIo): Promise<RunChoices['data']> {
   if (data === 'synthetic') return { kind: 'synthetic' };
   const source = data === 'cifar10' ? (downloadUrl ?? CIFAR10_URL) : path.resolve(data);
   if (data === 'cifar10') io.err(`CIFAR-10: using the cache ${cache} (downloading ${source} if it is not there yet)`);
@@ -54,7 +54,7 @@ async function resolveData(data: string, downloadUrl: string | undefined, cache:
   return { kind: 'cifar10', location: folder };
 }
 
-function progressLine(config: RunConfig, latest: Map<string, { train?: MetricPoint; test?: MetricPoint }>, startedAt: number, startStep: number): string {
+export function progressLine(config: RunConfig, latest: Map<string, { train?: MetricPoint; test?: MetricPoint }>, startedAt: number, startStep: number): string {
   const parts = config.nets.map((net) => {
     const m = latest.get(net.slot) ?? {};
     return `${net.title}: train ${percent(m.train?.error)} test ${percent(m.test?.error)}`;

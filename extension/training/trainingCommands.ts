@@ -56,6 +56,12 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
   const sessionOptions = async () => ({ ...(await readEngineSettings()), nodeModulePaths: nodeModulePaths() });
   const live = new LiveRun({ panels: () => panels, statusBar, speeds, sessionOptions, workspaceState: context.workspaceState });
   runOfThisWindow = live;
+  trainingOfThisWindow = {
+    live,
+    showCurves: async (runId, title) => {
+      await panels.show(runId, [], title);
+    },
+  };
   panels = new TrainingPanels({
     extensionUri: context.extensionUri,
     live,
@@ -210,6 +216,18 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
 }
 
 let runOfThisWindow: LiveRun | undefined;
+
+/** What Run Study (extension/study/) uses of this window's training: its one live run and the curves panels. */
+export interface WindowTraining {
+  live: LiveRun;
+  showCurves(runId: string, title: string): Promise<void>;
+}
+let trainingOfThisWindow: WindowTraining | undefined;
+
+export function windowTraining(): WindowTraining {
+  if (!trainingOfThisWindow) throw new Error('Training is not registered in this window.');
+  return trainingOfThisWindow;
+}
 
 /** For deactivate(): stops a live run with a checkpoint before the extension host goes (it resumes at the next activation). */
 export async function stopTrainingForShutdown(): Promise<void> {
