@@ -14,6 +14,7 @@ import { LIVE_CHECK_MS, liveRefreshDelay } from '../../core/inspect/live';
 import type { NetInspection, PickerImages, RunProgress } from '../../core/inspect/types';
 import type { LogMessage } from '../../protocol/channel';
 import { fromInspectorPage, FromInspectorPage, InspectorSourceState, StepBlockMessage, ToInspectorPage } from '../../protocol/inspector';
+import { showProblem } from '../errors';
 import { errorMessage, log } from '../log';
 import { HostedPanel, PanelHost } from '../panelHost';
 
@@ -197,10 +198,12 @@ export class InspectorPanel implements HostedPanel {
         const outcome = error instanceof AnalysisCancelled ? 'cancelled' : 'failed';
         const message = outcome === 'cancelled' ? `The ${name} was cancelled: ${errorMessage(error)}. Nothing of it is shown.` : `The ${name} failed: ${errorMessage(error)}`;
         this.analysisInfo.stopped = { kind, outcome, message };
-        if (outcome === 'failed') log().error(`Inspect Blocks: ${message}`);
-        else log().info(`Inspect Blocks: ${message}`);
-        if (this.host.disposed) void vscode.window.showInformationMessage(`ResNet Lab: ${message}`);
-        else this.post({ type: 'analysisStopped', kind, outcome, message });
+        // With the page gone, a notification says it; else the page does.
+        if (this.host.disposed) showProblem(message, [], outcome === 'failed' ? 'error' : 'warning');
+        else {
+          log()[outcome === 'failed' ? 'error' : 'info'](`Inspect Blocks: ${message}`);
+          this.post({ type: 'analysisStopped', kind, outcome, message });
+        }
       },
     ).finally(() => {
       if (this.running?.analysis !== analysis) return;

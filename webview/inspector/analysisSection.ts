@@ -21,6 +21,11 @@ export interface AnalysisSection {
   stopped(message: AnalysisStoppedMessage): void;
 }
 
+/** Each net's weights, the run's id left out where the text has said it: "ResNet-20: checkpoint at step 150 · plain-20: …". */
+function weightsOf(run: string, nets: Array<{ title: string; weightsSource: string }>): string {
+  return nets.map((n) => `${n.title}: ${n.weightsSource.replace(`run ${run}, `, '')}`).join(' · ');
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
@@ -117,7 +122,7 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
   function showLesion(study: LesionStudy): void {
     const { images } = study;
     const capped = images.used < images.requested ? ` (asked for ${formatCount(images.requested)}; the test set has ${formatCount(images.available)})` : '';
-    const about = el('p', 'analysis-about', `Run ${study.run}, test error on the first ${formatCount(images.used)} test images${capped}; ${study.nets.map((n) => `${n.title}: ${n.weightsSource}`).join(' · ')}.`);
+    const about = el('p', 'analysis-about', `Run ${study.run}, test error on the first ${formatCount(images.used)} test images${capped}; ${weightsOf(study.run, study.nets)}.`);
     const finding = el('p', 'analysis-finding', study.finding);
     finding.setAttribute('role', 'note');
     const titles = study.nets.map((n) => n.title);
@@ -163,7 +168,7 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
 
   function showGradients(flow: GradientFlow): void {
     const { count, size, description } = flow.batches;
-    const about = el('p', 'analysis-about', `Run ${flow.run}, norms averaged over ${count} batch${count === 1 ? '' : 'es'} of ${formatCount(size)} training images (no augmentation; BatchNorm on batch statistics, as in training); ${description}; ${flow.nets.map((n) => `${n.title}: ${n.weightsSource}`).join(' · ')}.`);
+    const about = el('p', 'analysis-about', `Run ${flow.run}, norms averaged over ${count} batch${count === 1 ? '' : 'es'} of ${formatCount(size)} training images (no augmentation; BatchNorm on batch statistics, as in training); ${description}; ${weightsOf(flow.run, flow.nets)}.`);
     const blocks = depthLogChart('gradient-blocks', '‖∂L/∂x‖ at each block’s input, against depth', 'block (input side first)', '‖∂L/∂x‖', flow.nets.map((n) => ({ title: n.title, points: n.blocks.map((b) => ({ label: b.blockId, value: b.inputGradNorm })) })), (v) => formatNorm(v));
     const convs = depthLogChart('gradient-convs', '‖∂L/∂W‖ of each conv kernel, against depth', 'conv layer (stem first)', '‖∂L/∂W‖', flow.nets.map((n) => ({ title: n.title, points: n.convs.map((c) => ({ label: c.convId, value: c.kernelGradNorm })) })), (v) => formatNorm(v));
     const notes = el('ul', 'analysis-notes');
