@@ -31,18 +31,15 @@ async function trainTinyRun(workspace) {
 /** Test images the lesion study of the CIFAR-10 run uses (all of its test images). */
 const LESION_IMAGES = 200;
 
-/** Trains ResNet-20 and plain-20 on real CIFAR-10 (384 training images, 150 iterations of 16) into the runs folder. */
-async function trainCifarRun(workspace) {
+/** Starts training ResNet-20 and plain-20 on real CIFAR-10 (384 training images, 150 iterations of 16) into the runs folder. */
+async function startCifarRun(workspace) {
   const { planRun } = require(path.join(root, 'out/core/training/plan.js'));
   const { TrainingSession } = require(path.join(root, 'out/core/training/session.js'));
   const { RUNS_FOLDER } = require(path.join(root, 'out/core/training/runFolder.js'));
   const { extractedCifar10 } = require(path.join(root, 'out/test/unit/dataSupport.js'));
   const location = await extractedCifar10();
   const config = planRun({ nets: [{ kind: 'named', name: 'resnet20' }, { kind: 'named', name: 'resnet20', plain: true }], data: { kind: 'cifar10', location, trainSize: 384, testSize: LESION_IMAGES }, iterations: 150, batchSize: 16, seed: 4, backend: 'wasm' });
-  const session = await TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
-  const status = await session.finished;
-  if (status !== 'finished') throw new Error(`the CIFAR-10 training run ended ${status}: ${session.statusDetail}`);
-  return session.run;
+  return TrainingSession.start(config, path.join(workspace, RUNS_FOLDER), { workerPath: path.join(root, 'dist/trainWorker.js') });
 }
 
 /** `resnet-lab analyze RUN --lesion --gradients --json` at the checkpoint, as a user would run it. */
@@ -103,6 +100,7 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
   const page = await context.newPage();
   const steps = [];
+  let cifarSession = null;
   const step = (text) => {
     steps.push(text);
     say(`  ui-inspector: ${text}`);
@@ -111,11 +109,11 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
     const workspace = path.join(dir, 'workspace');
     const run = await trainTinyRun(workspace);
     step(`trained ${run.id} for 4 steps (checkpoint at step ${run.latestCheckpoint('a').step})`);
-    // Trains while the steps below run; awaited before the lesion study.
-    const cifarRun = trainCifarRun(workspace);
-    cifarRun.catch(() => {});
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    // Trains while the steps below run (once the workbench has loaded); awaited before the lesion study.
+    const starting = startCifarRun(workspace);
+    starting.then((session) => (cifarSession = session), () => {});
 
     await runFromPalette(page, 'ResNet Lab: Inspect Blocks');
     const widget = page.locator('.quick-input-widget');
@@ -186,7 +184,10 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
     await page.screenshot({ path: path.join(resultsDir, 'ui-inspector-from-diagram.png') });
     step(`the inspector shows conv4_2 (${diagramSource}); screenshot test-results/vscode/ui-inspector-from-diagram.png`);
 
-    const cifar = await cifarRun;
+    const cifarTraining = await starting;
+    const status = await cifarTraining.finished;
+    if (status !== 'finished') throw new Error(`the CIFAR-10 training run ended ${status}: ${cifarTraining.statusDetail}`);
+    const cifar = cifarTraining.run;
     const last = cifar.latestCheckpoint('a').step;
     step(`trained ${cifar.id} on real CIFAR-10 (384 images, ${last} iterations)`);
     const cli = analyzeJson(cifar.folder, last);
@@ -253,6 +254,7 @@ export async function inspectorUiSuite(browser, port, dir, { runFromPalette, pic
     await page.screenshot({ path: path.join(resultsDir, 'ui-inspector-failure.png') }).catch(() => {});
     throw new Error(`${error.message}\n  (after: ${steps.join('; ') || 'nothing'}; screenshot test-results/vscode/ui-inspector-failure.png)`);
   } finally {
+    await cifarSession?.stop(); // a suite that failed early leaves no training behind
     await context.close();
   }
 }
