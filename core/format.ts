@@ -34,3 +34,18 @@ export function formatDuration(seconds: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
+
+/** A fraction as a percentage: 0.1234 → "12.3%". */
+export function formatPercent(fraction: number, digits = 1): string {
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** A change of a fraction in percentage points, signed: +3.2, −0.5. */
+export function formatPointChange(delta: number, digits = 1): string {
+  return `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(digits)}`;
+}
+
+/** A norm that may span decades: 1.234e-3. */
+export function formatNorm(value: number, digits = 3): string {
+  return value.toExponential(digits);
+}

@@ -1,11 +1,13 @@
 // The block inspector page's contract (webview/inspector/ ↔ extension/inspector/inspectorPanel.ts).
 // The page draws what core's block probe computed; it computes nothing.
 import { z } from 'zod';
+import type { GradientFlow, LesionStudy } from '../core/analysis/types';
+import type { AnalysisKind } from '../core/analysis/workerProtocol';
 import type { InspectedImage, NetInspection, PickerImages } from '../core/inspect/types';
 import type { ModelRequest } from '../core/spec';
 import { logMessage, readyMessage } from './channel';
 
-export type { InspectedImage };
+export type { AnalysisKind, InspectedImage };
 
 /** Whose weights the inspector shows: a run (latest, or the checkpoint at `step`), or an untrained net. */
 export type InspectorSourceState = { runFolder: string; step?: number } | { model: ModelRequest };
@@ -58,7 +60,27 @@ export interface InspectorErrorMessage {
   message: string;
 }
 
-export type ToInspectorPage = ShowImagesMessage | ShowInspectionMessage | StepBlockMessage | InspectorErrorMessage;
+/** How far the lesion study or gradient flow the user started is (it runs in a worker thread). */
+export interface AnalysisProgressMessage {
+  type: 'analysisProgress';
+  kind: AnalysisKind;
+  text: string;
+  /** Done so far, in [0, 1]. */
+  fraction: number;
+}
+
+/** A finished analysis of the shown checkpoint: what `resnet-lab analyze --json` prints under its key. */
+export type AnalysisResultMessage = { type: 'analysisResult'; kind: 'lesion'; lesion: LesionStudy } | { type: 'analysisResult'; kind: 'gradients'; gradients: GradientFlow };
+
+/** The analysis ended without a result: cancelled (the message says why) or failed (it names the problem). */
+export interface AnalysisStoppedMessage {
+  type: 'analysisStopped';
+  kind: AnalysisKind;
+  outcome: 'cancelled' | 'failed';
+  message: string;
+}
+
+export type ToInspectorPage = ShowImagesMessage | ShowInspectionMessage | StepBlockMessage | InspectorErrorMessage | AnalysisProgressMessage | AnalysisResultMessage | AnalysisStoppedMessage;
 
 // ---- page → extension (checked on arrival) ---------------------------------------------
 
@@ -77,5 +99,9 @@ export const fromInspectorPage = z.discriminatedUnion('type', [
     blockId: z.string(),
     netBlocks: z.array(z.object({ modelName: z.string(), blockId: z.string() })),
   }),
+  /** Run the lesion study (on `images` test images) or the gradient flow of the shown checkpoint. */
+  z.object({ type: z.literal('runAnalysis'), kind: z.enum(['lesion', 'gradients']), images: z.number().int().min(1).max(10_000).optional() }),
+  /** Stop the analysis that runs. */
+  z.object({ type: z.literal('cancelAnalysis') }),
 ]);
 export type FromInspectorPage = z.infer<typeof fromInspectorPage>;

@@ -19,7 +19,7 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const builds = [
   // Node side: the CLI, the extension host code (vscode is provided by the host) and the
   // training worker thread that both start.
-  { ...common, entryPoints: { cli: 'core/cli/main.ts', extension: 'extension/extension.ts', trainWorker: 'core/training/worker.ts', inspectWorker: 'core/inspect/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  { ...common, entryPoints: { cli: 'core/cli/main.ts', extension: 'extension/extension.ts', trainWorker: 'core/training/worker.ts', inspectWorker: 'core/inspect/worker.ts', analysisWorker: 'core/analysis/worker.ts' }, outdir: 'dist', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   // The architecture page (webview/architecture/): one script and one stylesheet, loaded under a strict CSP.
   { ...common, entryPoints: { architecture: 'webview/architecture/main.ts' }, outdir: 'dist', platform: 'browser', format: 'iife', target: 'chrome120' },
   { ...common, entryPoints: { architecture: 'webview/architecture/styles.css' }, outdir: 'dist' },

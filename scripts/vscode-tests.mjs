@@ -162,7 +162,7 @@ function killGroup(child) {
 
 // ---- suite: package --------------------------------------------------------------------
 
-const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg|screenshots\/[a-z-]+\.jpg)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
+const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker|analysisWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg|screenshots\/[a-z-]+\.jpg)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
 
 function packageSuite(dir) {
   const vsix = path.join(dir, 'resnet-lab.vsix');
@@ -173,7 +173,7 @@ function packageSuite(dir) {
   const entries = listing.stdout.split('\n').filter(Boolean);
   const stray = entries.filter((entry) => !ALLOWED_IN_VSIX.some((pattern) => pattern.test(entry)));
   if (stray.length) throw new Error(`the .vsix holds files that belong out of it: ${stray.join(', ')}`);
-  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/architecture.js', 'extension/dist/architecture.css', 'extension/dist/trainWorker.js', 'extension/dist/training.js', 'extension/dist/training.css', 'extension/dist/inspector.js', 'extension/dist/inspectWorker.js', 'extension/dist/inspector.css', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm', 'extension/dist/resnet_lab_trainer.py', 'extension/media/icon.png', 'extension/media/activity-bar.svg', 'extension/media/walkthrough/architecture.svg', 'extension/media/walkthrough/degradation.svg', 'extension/media/walkthrough/inspect.svg', 'extension/media/walkthrough/runs.svg']) {
+  for (const needed of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/architecture.js', 'extension/dist/architecture.css', 'extension/dist/trainWorker.js', 'extension/dist/training.js', 'extension/dist/training.css', 'extension/dist/inspector.js', 'extension/dist/inspectWorker.js', 'extension/dist/analysisWorker.js', 'extension/dist/inspector.css', 'extension/dist/tfjs-backend-wasm.wasm', 'extension/dist/tfjs-backend-wasm-simd.wasm', 'extension/dist/resnet_lab_trainer.py', 'extension/media/icon.png', 'extension/media/activity-bar.svg', 'extension/media/walkthrough/architecture.svg', 'extension/media/walkthrough/degradation.svg', 'extension/media/walkthrough/inspect.svg', 'extension/media/walkthrough/runs.svg']) {
     if (!entries.includes(needed)) throw new Error(`the .vsix lacks ${needed}`);
   }
   const install = spawnSync(process.execPath, [codeServerEntry, ...serverFlags(dir), '--install-extension', vsix], { env: serverEnv(dir), encoding: 'utf8' });

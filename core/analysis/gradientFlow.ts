@@ -80,8 +80,8 @@ export interface GradientFlowOptions {
   batches?: number;
   /** Images per batch (default the run's batch size; at most its training images). */
   batchSize?: number;
-  /** Progress, readable: "ResNet-56: 4 batches of 128". */
-  onProgress?: (text: string) => void;
+  /** Progress, readable: "ResNet-56: 4 batches of 128", and the fraction of the nets done before it. */
+  onProgress?: (text: string, fraction: number) => void;
 }
 
 /**
@@ -102,8 +102,8 @@ export async function runGradientFlow(runFolder: string, options: GradientFlowOp
   const data = await loadRunData(config.data, config.seed);
   const iterator = new BatchIterator(data.train, { batchSize: options.batchSize ?? config.batchSize, seed: `${config.seed}/gradient-flow`, mean: computeMeanImage(data.train), augment: false, dropLast: true });
   const batches = Array.from({ length: count }, (_, k) => iterator.batchAt(k));
-  const nets = chosen.map(({ slot, net }): NetGradientFlow => {
-    options.onProgress?.(`${net.title}: ${count} batch${count === 1 ? '' : 'es'} of ${batches[0].size}`);
+  const nets = chosen.map(({ slot, net }, index): NetGradientFlow => {
+    options.onProgress?.(`${net.title}: ${count} batch${count === 1 ? '' : 'es'} of ${batches[0].size}`, index / chosen.length);
     const model = modelWithWeights(buildGraph(net.spec), net.weights);
     try {
       return { slot, title: net.title, residual: net.spec.residual, step: net.origin.step, weightsSource: net.origin.source, ...netGradientFigures(model, batches) };

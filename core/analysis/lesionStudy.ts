@@ -77,8 +77,8 @@ export interface LesionStudyOptions extends Omit<NetLesionOptions, 'onProgress'>
   step?: number;
   /** How many test images (default 1,000; at most the test set). */
   images?: number;
-  /** Progress, readable: "ResNet-56: 250/1,000 images". */
-  onProgress?: (text: string) => void;
+  /** Progress, readable: "ResNet-56: 250/1,000 images", and the fraction of the whole study done. */
+  onProgress?: (text: string, fraction: number) => void;
 }
 
 /** The lesion study of a run's nets at a checkpoint, on the first N of the run's own test images. */
@@ -96,11 +96,11 @@ export async function runLesionStudy(runFolder: string, options: LesionStudyOpti
   const used = Math.min(requested, data.images.count);
   const images = makeBatch(data.images, Array.from({ length: used }, (_, i) => i), data.mean, null);
   const studies: NetLesionStudy[] = [];
-  for (const { net, spec } of nets) {
+  for (const [index, { net, spec }] of nets.entries()) {
     const weights = checkpointWeights(run, net.slot, chooseCheckpoint(run, net.slot, options.step));
     const figures = netLesionFigures(buildGraph(spec), weights.weights, images, {
       ...options,
-      onProgress: (done, total) => options.onProgress?.(`${net.title}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} images`),
+      onProgress: (done, total) => options.onProgress?.(`${net.title}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} images`, (index + done / total) / nets.length),
     });
     studies.push({ slot: net.slot, title: net.title, residual: spec.residual, step: weights.origin.step, weightsSource: weights.origin.source, ...figures });
   }

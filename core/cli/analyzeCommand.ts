@@ -7,7 +7,7 @@ import { DEFAULT_GRADIENT_BATCHES, runGradientFlow } from '../analysis/gradientF
 import { DEFAULT_LESION_DRAWS, DEFAULT_LESION_IMAGES, runLesionStudy } from '../analysis/lesionStudy';
 import type { GradientFlow, LesionStudy, NetGradientFlow, NetLesionStudy } from '../analysis/types';
 import { describeBackend, selectBackend } from '../engine/backend';
-import { formatCount } from '../format';
+import { formatCount, formatNorm, formatPercent, formatPointChange } from '../format';
 import type { CommandIo } from './trainCommands';
 import { UsageError, wholeNumber } from './usageError';
 
@@ -18,8 +18,8 @@ export interface AnalyzeJson {
   gradients?: GradientFlow;
 }
 
-const percent = (e: number) => `${(e * 100).toFixed(1)}%`;
-const points = (d: number) => `${d >= 0 ? '+' : '−'}${Math.abs(d * 100).toFixed(1)}`;
+const percent = (e: number) => formatPercent(e);
+const points = (d: number) => formatPointChange(d);
 
 /** One net's lesion figures as text tables: per block, the k-random curve, the swaps. */
 function netLesionText(net: NetLesionStudy): string[] {
@@ -56,7 +56,7 @@ export function lesionText(study: LesionStudy): string {
   return lines.join('\n');
 }
 
-const norm = (v: number) => v.toExponential(3);
+const norm = (v: number) => formatNorm(v);
 
 /** One net's gradient flow as text: per block ‖∂L/∂x‖ (and ÷ the last block's), then the kernel norms per stage. */
 function netGradientText(net: NetGradientFlow): string[] {

@@ -51,6 +51,8 @@ export interface ForwardResult {
 export interface ModelOptions {
   /** Seed of the initial weights; each weight draws from its own stream named by its id. */
   seed: number | string;
+  /** Kernels left zero instead of drawn (BatchNorm as initialised): the caller sets every weight next (modelWithWeights). */
+  unsampled?: boolean;
 }
 
 /** Layers run as one (ResNetModel.fusions): after a conv, its BatchNorm; after either, a ReLU. */
@@ -96,7 +98,7 @@ export interface InitialWeight extends NamedWeight {
  * follows). BatchNorm γ = 1, β = 0, moving mean 0, moving variance 1. The fc layer uses
  * PyTorch's nn.Linear default, uniform in ±1/√fan_in for weights and bias.
  */
-export function initialWeights(graph: NetworkGraph, seedValue: number | string): InitialWeight[] {
+export function initialWeights(graph: NetworkGraph, seedValue: number | string, sampled = true): InitialWeight[] {
   const list: InitialWeight[] = [];
   const add = (layerId: string, suffix: string, role: WeightRole, trainable: boolean, shape: number[], data: Float32Array) =>
     list.push({ name: `${layerId}/${suffix}`, layerId, role, trainable, shape, data });
@@ -105,7 +107,7 @@ export function initialWeights(graph: NetworkGraph, seedValue: number | string):
     if (layer.kind === 'conv') {
       const cin = layer.inputShape[2];
       const fanIn = layer.kernel * layer.kernel * cin;
-      add(layer.id, 'kernel', 'convKernel', true, [layer.kernel, layer.kernel, cin, layer.filters], normalSamples(fanIn * layer.filters, Math.sqrt(2 / fanIn), `${seed}/${layer.id}/kernel`));
+      add(layer.id, 'kernel', 'convKernel', true, [layer.kernel, layer.kernel, cin, layer.filters], sampled ? normalSamples(fanIn * layer.filters, Math.sqrt(2 / fanIn), `${seed}/${layer.id}/kernel`) : new Float32Array(fanIn * layer.filters));
     } else if (layer.kind === 'batchnorm') {
       const c = layer.outputShape[2];
       add(layer.id, 'gamma', 'gamma', true, [c], new Float32Array(c).fill(1));
@@ -115,8 +117,8 @@ export function initialWeights(graph: NetworkGraph, seedValue: number | string):
     } else if (layer.kind === 'fc') {
       const fanIn = layer.inputShape[0] * layer.inputShape[1] * layer.inputShape[2];
       const limit = 1 / Math.sqrt(fanIn);
-      add(layer.id, 'kernel', 'fcKernel', true, [fanIn, layer.units], uniformSamples(fanIn * layer.units, limit, `${seed}/${layer.id}/kernel`));
-      add(layer.id, 'bias', 'fcBias', true, [layer.units], uniformSamples(layer.units, limit, `${seed}/${layer.id}/bias`));
+      add(layer.id, 'kernel', 'fcKernel', true, [fanIn, layer.units], sampled ? uniformSamples(fanIn * layer.units, limit, `${seed}/${layer.id}/kernel`) : new Float32Array(fanIn * layer.units));
+      add(layer.id, 'bias', 'fcBias', true, [layer.units], sampled ? uniformSamples(layer.units, limit, `${seed}/${layer.id}/bias`) : new Float32Array(layer.units));
     }
   }
   return list;
@@ -201,7 +203,7 @@ export class ResNetModel {
     registerTrainingGradients();
     this.graph = graph;
     const prefix = `resnetlab${++modelCounter}`;
-    this.variables = initialWeights(graph, options.seed).map((w) => {
+    this.variables = initialWeights(graph, options.seed, !options.unsampled).map((w) => {
       const initial = tf.tensor(w.data, w.shape, 'float32');
       const variable = tf.variable(initial, w.trainable, `${prefix}/${w.name}`);
       initial.dispose();
@@ -411,7 +413,8 @@ export function checkShape(w: NamedWeight, shape: readonly number[]): void {
 
 /** A model of the graph holding these weights (by name; weights of layers the graph lacks are ignored). The caller disposes it. */
 export function modelWithWeights(graph: NetworkGraph, weights: readonly NamedWeight[]): ResNetModel {
-  const model = new ResNetModel(graph, { seed: 0 });
+  // No kernels drawn only to be overwritten: the lesion study builds a model per lesion.
+  const model = new ResNetModel(graph, { seed: 0, unsampled: true });
   try {
     model.setWeights(weights);
   } catch (error) {

@@ -2,13 +2,14 @@
 // and checkpoint (or an untrained net), open the inspector panel, step it from the keyboard.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { startAnalysis } from '../../core/analysis/client';
 import { InspectorClient } from '../../core/inspect/client';
 import type { InspectionSource } from '../../core/inspect/session';
 import { RunFolder } from '../../core/training/runFolder';
 import { backendModulePaths } from '../training/gpuBackend';
 import type { InspectorPanelState, InspectorSourceState } from '../../protocol/inspector';
 import { ModelRequest, requestFromSpec, specFromRequest } from '../../core/spec';
-import { BlockTarget, INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo, NetBlock } from './inspectorPanel';
+import { AnalysisLauncher, BlockTarget, INSPECTOR_VIEW_TYPE, InspectorPanel, InspectorPanelInfo, NetBlock } from './inspectorPanel';
 import { errorMessage, log } from '../log';
 import { pickModel, requestFromArgument } from '../architecture/modelPicker';
 import { workspaceRuns } from '../training/runLocations';
@@ -156,6 +157,14 @@ export function registerInspector(context: vscode.ExtensionContext, onBlockShown
   let panel: InspectorPanel | undefined;
   let client: InspectorClient | undefined;
 
+  /** The lesion study or gradient flow in a thread of its own, on the backend the settings choose. */
+  const launchAnalysis: AnalysisLauncher = (request, onProgress) =>
+    startAnalysis(
+      { ...request, backend: tfjsSettingFor(readBackendSetting()), nodeModulePaths: backendModulePaths(context.globalStorageUri, context.extensionUri.fsPath) },
+      onProgress,
+      path.join(context.extensionUri.fsPath, 'dist', 'analysisWorker.js'),
+    );
+
   /** Opens the source in the panel (a new one, or `revived` after a reload, or the open one). */
   const open = async (args: InspectArguments, revived?: vscode.WebviewPanel): Promise<InspectorPanelInfo> => {
     const { source, saved } = sourceOf(args);
@@ -169,7 +178,7 @@ export function registerInspector(context: vscode.ExtensionContext, onBlockShown
       panel.host.reveal();
     } else {
       const webviewPanel = revived ?? vscode.window.createWebviewPanel(INSPECTOR_VIEW_TYPE, 'ResNet Lab: Inspect Blocks', vscode.ViewColumn.Active, panelOptions(context.extensionUri, true));
-      const opened = new InspectorPanel(webviewPanel, inspection, imageIndex, context.extensionUri, targetOf(args), onBlockShown);
+      const opened = new InspectorPanel(webviewPanel, inspection, imageIndex, context.extensionUri, targetOf(args), onBlockShown, launchAnalysis);
       opened.host.onDidDispose(() => {
         panel = undefined;
         void vscode.commands.executeCommand('setContext', INSPECTOR_OPEN_CONTEXT, false);

@@ -1,14 +1,20 @@
 // The block-inspector panel: one panel (opening it again reveals it) hosting dist/inspector.js
 // under a strict CSP. The inspections run in a worker thread (core/inspect/worker.ts) so the
 // extension host stays responsive; this file only moves their results to the page and the
-// page's requests back, and, while a run trains, refreshes from its newest checkpoint.
+// page's requests back, and, while a run trains, refreshes from its newest checkpoint. The
+// lesion study and the gradient flow of the shown checkpoint run in a thread of their own
+// (core/analysis/worker.ts), one at a time, cancellable.
 import * as vscode from 'vscode';
+import { AnalysisCancelled, RunningAnalysis } from '../../core/analysis/client';
+import type { GradientFlow, LesionStudy } from '../../core/analysis/types';
+import type { AnalysisKind, AnalysisRequest } from '../../core/analysis/workerProtocol';
 import type { InspectorClient } from '../../core/inspect/client';
 import { deepestBlocks, deepestIndexFor } from '../../core/inspect/alignment';
 import { LIVE_CHECK_MS, liveRefreshDelay } from '../../core/inspect/live';
 import type { NetInspection, PickerImages, RunProgress } from '../../core/inspect/types';
 import type { LogMessage } from '../../protocol/channel';
 import { fromInspectorPage, FromInspectorPage, InspectorSourceState, StepBlockMessage, ToInspectorPage } from '../../protocol/inspector';
+import { showProblem } from '../errors';
 import { errorMessage, log } from '../log';
 import { HostedPanel, PanelHost } from '../panelHost';
 
@@ -33,6 +39,20 @@ export interface NetBlock {
 /** The block to show first: one picked in the diagram (by id), or the one a revived panel was on. */
 export type BlockTarget = { blockId: string } | { blockIndex: number };
 
+/** Starts an analysis in its own thread (the backend settings are the launcher's). */
+export type AnalysisLauncher = (request: Omit<AnalysisRequest, 'backend' | 'nodeModulePaths'>, onProgress: (text: string, fraction: number) => void) => RunningAnalysis;
+
+const ANALYSIS_NAMES: Record<AnalysisKind, string> = { lesion: 'lesion study', gradients: 'gradient flow' };
+
+/** The analyses of the panel as tests see them: the last result of each, what runs, how the last one stopped. */
+export interface InspectorAnalysisInfo {
+  running: AnalysisKind | null;
+  lesion: LesionStudy | null;
+  gradients: GradientFlow | null;
+  /** The last analysis that ended without a result, and why. */
+  stopped: { kind: AnalysisKind; outcome: 'cancelled' | 'failed'; message: string } | null;
+}
+
 /** The panel as tests see it. */
 export interface InspectorPanelInfo {
   title: string;
@@ -47,6 +67,7 @@ export interface InspectorPanelInfo {
   live: boolean;
   /** How many inspections were sent to the page. */
   inspectionsSent: number;
+  analysis: InspectorAnalysisInfo;
 }
 
 export class InspectorPanel implements HostedPanel {
@@ -61,6 +82,8 @@ export class InspectorPanel implements HostedPanel {
   private shownProgress = '';
   /** Bumped by every new source or image, so a late reply for an old one is dropped. */
   private generation = 0;
+  private running: { kind: AnalysisKind; analysis: RunningAnalysis } | null = null;
+  private readonly analysisInfo: InspectorAnalysisInfo = { running: null, lesion: null, gradients: null, stopped: null };
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -70,14 +93,19 @@ export class InspectorPanel implements HostedPanel {
     private target?: BlockTarget,
     /** Told each net's current block (the architecture diagrams of those models follow it). */
     private readonly onBlockShown?: (netBlocks: NetBlock[]) => void,
+    private readonly launchAnalysis?: AnalysisLauncher,
   ) {
     this.host = new PanelHost(panel, { extensionUri, page: 'inspector', label: () => 'inspector page', contract: fromInspectorPage, handle: (message) => this.handleMessage(message) });
-    this.host.onDidDispose(() => clearTimeout(this.liveTimer));
+    this.host.onDidDispose(() => {
+      clearTimeout(this.liveTimer);
+      this.cancelAnalysis('the inspector panel was closed');
+    });
     this.scheduleLive(LIVE_CHECK_MS);
   }
 
   /** A new source (another "Inspect Blocks" while the panel is open). */
   setSource(opened: OpenedInspection, imageIndex: number, target?: BlockTarget): void {
+    this.cancelAnalysis('the inspector now shows other weights');
     this.opened = opened;
     this.imageIndex = imageIndex;
     this.target = target;
@@ -103,6 +131,7 @@ export class InspectorPanel implements HostedPanel {
       nets: this.nets.map((n) => ({ title: n.title, step: n.step, weightsSource: n.weightsSource })),
       live: this.live,
       inspectionsSent: this.inspectionsSent,
+      analysis: { ...this.analysisInfo },
     };
   }
 
@@ -128,7 +157,69 @@ export class InspectorPanel implements HostedPanel {
         this.netBlocks = message.netBlocks;
         this.onBlockShown?.(message.netBlocks);
         break;
+      case 'runAnalysis':
+        this.runAnalysis(message.kind, message.images);
+        break;
+      case 'cancelAnalysis':
+        this.cancelAnalysis('you cancelled it');
+        break;
     }
+  }
+
+  /**
+   * Runs the lesion study or the gradient flow of the checkpoint shown (the step the user
+   * picked, else the one the view shows now), as `resnet-lab analyze` would; progress and the
+   * result go to the page. One at a time.
+   */
+  private runAnalysis(kind: AnalysisKind, images?: number): void {
+    const name = ANALYSIS_NAMES[kind];
+    const source = this.opened.source;
+    const refuse = (message: string) => {
+      this.analysisInfo.stopped = { kind, outcome: 'failed', message };
+      this.post({ type: 'analysisStopped', kind, outcome: 'failed', message });
+    };
+    if (!('runFolder' in source)) return refuse(`The ${name} needs a run's trained weights and test images; this view shows untrained nets. Open a run with "ResNet Lab: Inspect Blocks".`);
+    if (this.running) return refuse(`The ${ANALYSIS_NAMES[this.running.kind]} is still running; cancel it or wait for it first.`);
+    if (!this.launchAnalysis) return refuse(`The ${name} cannot run here: no analysis thread is available.`);
+    const shown = this.nets.map((n) => n.step).filter((s): s is number => s !== null);
+    const step = source.step ?? (shown.length > 0 ? Math.max(...shown) : undefined);
+    const analysis = this.launchAnalysis({ kind, runFolder: source.runFolder, step, images, threads: this.live ? 1 : undefined }, (text, fraction) => {
+      if (!this.host.disposed) this.post({ type: 'analysisProgress', kind, text, fraction });
+    });
+    this.running = { kind, analysis };
+    this.analysisInfo.running = kind;
+    log().info(`Inspect Blocks: ${name} of ${source.runFolder}${step === undefined ? '' : ` at step ${step}`} started`);
+    analysis.result.then(
+      (result) => {
+        if (result.kind === 'lesion') this.analysisInfo.lesion = result.study;
+        else this.analysisInfo.gradients = result.flow;
+        log().info(`Inspect Blocks: ${name} finished`);
+        this.post(result.kind === 'lesion' ? { type: 'analysisResult', kind: 'lesion', lesion: result.study } : { type: 'analysisResult', kind: 'gradients', gradients: result.flow });
+      },
+      (error: unknown) => {
+        const outcome = error instanceof AnalysisCancelled ? 'cancelled' : 'failed';
+        const message = outcome === 'cancelled' ? `The ${name} was cancelled: ${errorMessage(error)}. Nothing of it is shown.` : `The ${name} failed: ${errorMessage(error)}`;
+        this.analysisInfo.stopped = { kind, outcome, message };
+        // With the page gone, a notification says it; else the page does.
+        if (this.host.disposed) showProblem(message, [], outcome === 'failed' ? 'error' : 'warning');
+        else {
+          log()[outcome === 'failed' ? 'error' : 'info'](`Inspect Blocks: ${message}`);
+          this.post({ type: 'analysisStopped', kind, outcome, message });
+        }
+      },
+    ).finally(() => {
+      if (this.running?.analysis !== analysis) return;
+      this.running = null;
+      this.analysisInfo.running = null;
+    });
+  }
+
+  /** Stops the running analysis, if any; the reason is said where the result would have been. */
+  private cancelAnalysis(reason: string): void {
+    const running = this.running;
+    this.running = null;
+    this.analysisInfo.running = null;
+    running?.analysis.cancel(reason);
   }
 
   /** Inspects the current image with the current weights (in the worker) and sends the result; errors go to the page. */
@@ -202,6 +293,7 @@ export class InspectorPanel implements HostedPanel {
   }
 
   private post(message: ToInspectorPage): void {
+    if (this.host.disposed) return;
     void this.host.post(message);
   }
 }

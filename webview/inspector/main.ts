@@ -8,6 +8,7 @@ import type { FromInspectorPage, InspectorPanelState, ShowInspectionMessage, ToI
 import { errorBanner } from '../errorBanner';
 import { connectPage } from '../vscodeApi';
 import { alignedIndices, deepestBlocks } from '../../core/inspect/alignment';
+import { analysisSection } from './analysisSection';
 import { blockStrip } from './blockStrip';
 import { fig7 } from './fig7';
 import { imagePicker } from './imagePicker';
@@ -69,6 +70,11 @@ columnsRow.className = 'net-columns';
 body.append(columnsRow);
 const columns: NetColumn[] = [];
 const figure = fig7(body);
+const analysis = analysisSection(
+  body,
+  (kind, images) => vscode.post({ type: 'runAnalysis', kind, images }),
+  () => vscode.post({ type: 'cancelAnalysis' }),
+);
 const picker = imagePicker(app, (index) => {
   status.textContent = `Inspecting test image ${index}…`;
   vscode.post({ type: 'pickImage', index });
@@ -153,6 +159,7 @@ function show(message: ShowInspectionMessage): void {
     window.scrollTo(0, savedScroll);
     savedScroll = undefined;
   }
+  analysis.setSource(message.source);
   announce();
 }
 
@@ -185,6 +192,15 @@ vscode.onMessage((message) => {
       break;
     case 'error':
       showError(message.message);
+      break;
+    case 'analysisProgress':
+      analysis.progress(message);
+      break;
+    case 'analysisResult':
+      analysis.result(message);
+      break;
+    case 'analysisStopped':
+      analysis.stopped(message);
       break;
   }
 });
