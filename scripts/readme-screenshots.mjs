@@ -1,6 +1,6 @@
 // The README's three screenshots, from the ui-views suite's own (run `node scripts/vscode-tests.mjs
 // --only=ui-views` first): scaled to 1000 px wide, as JPEG (small), with Debian's chromium into media/screenshots/,
-// which the README shows and the .vsix carries (the extension's details page).
+// which the README shows (in the repository; the .vsix leaves them out: its details page loads https: images only).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';

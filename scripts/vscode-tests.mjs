@@ -162,7 +162,7 @@ function killGroup(child) {
 
 // ---- suite: package --------------------------------------------------------------------
 
-const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker|analysisWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg|screenshots\/[a-z-]+\.jpg)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
+const ALLOWED_IN_VSIX = [/^extension\/package\.json$/, /^extension\/dist\/(extension|architecture|trainWorker|training|inspector|inspectWorker|analysisWorker)\.js$/, /^extension\/dist\/(architecture|training|inspector)\.css$/, /^extension\/dist\/(tfjs-backend-wasm(-simd)?|resnetlab-kernels)\.wasm$/, /^extension\/dist\/resnet_lab_trainer\.py$/, /^extension\/(readme|license|changelog)(\.md|\.txt)?$/i, /^extension\/media\/(icon\.png|activity-bar\.svg|walkthrough\/(architecture|degradation|inspect|runs)\.svg)$/, /^\[Content_Types\]\.xml$/, /^extension\.vsixmanifest$/];
 
 function packageSuite(dir) {
   const vsix = path.join(dir, 'resnet-lab.vsix');

@@ -5,7 +5,8 @@
 // steps, and offers no Delete while it trains), Stop, Inspect (then the palette offers Next Block),
 // Delete (Cancel keeps the run, Delete removes it), the welcome once no run is left; the Models
 // view opens an architecture; typing "1202" + Enter in the model pick opens ResNet-1202; the
-// walkthrough opens from "ResNet Lab: Get Started". Screenshots under test-results/vscode/.
+// walkthrough opens from "ResNet Lab: Get Started" (then in a dark theme); the Extensions view and the
+// details page show the icon. Screenshots under test-results/vscode/.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -238,6 +239,27 @@ export async function viewsUiSuite(browser, port, dir, { runFromPalette, pickQui
     await page.waitForTimeout(2000); // the step's picture loads in its own frame
     step(`"ResNet Lab: Get Started" opened the walkthrough: ${stepTitles.join(' | ')}; its Show Architecture button opened the model pick and marked the step done`);
     await shot('ui-views-walkthrough.png');
+
+    // A dark theme: the walkthrough's pictures take its colours.
+    await runFromPalette(page, 'Preferences: Color Theme');
+    await pickQuickInputRow(page, 'Dark Modern', 'Dark Modern');
+    await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'), null, { timeout: 10_000 });
+    await page.waitForTimeout(1500);
+    await shot('ui-views-walkthrough-dark.png');
+
+    // The details page of the installed extension: its icon, and the README's screenshots loaded.
+    await page.locator('.part.activitybar .action-item a[aria-label^="Extensions"]').click();
+    const entry = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'ResNet Lab' }).first();
+    await entry.waitFor({ timeout: 30_000 });
+    const listIcon = await entry.locator('img.icon').getAttribute('src');
+    expect(/icon\.png/.test(listIcon ?? ''), `the Extensions view shows the icon ${listIcon}`);
+    await entry.click();
+    const detailsIcon = page.locator('.extension-editor .header img.icon');
+    await detailsIcon.waitFor({ timeout: 30_000 });
+    const loaded = await detailsIcon.evaluate((img) => ({ src: img.getAttribute('src'), width: img.naturalWidth }));
+    expect(/icon\.png/.test(loaded.src ?? '') && loaded.width === 128, `the details page's icon: ${JSON.stringify(loaded)}`);
+    step(`the Extensions view and the details page show the 128×128 icon (${listIcon})`);
+    await shot('ui-views-details.png');
     return `${steps.length} steps passed`;
   } catch (error) {
     await page.screenshot({ path: path.join(resultsDir, 'ui-views-failure.png') }).catch(() => {});

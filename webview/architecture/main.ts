@@ -128,6 +128,8 @@ function show(message: ShowArchitectureMessage): void {
   const restore = saved && shown === null && JSON.stringify(vscode.getState()?.model) === JSON.stringify(message.primary) ? saved : undefined;
   saved = undefined;
   shown = { model: message.primary, compare: message.compare };
+  // Saved at once (cheaply: no layout read) so that a reload right now still finds the model.
+  vscode.setState(restore ? { ...shown, view: restore } : shown);
   document.title = primary.costs.title;
   title.textContent = compare ? `${primary.costs.title} (compared with ${compare.costs.title})` : primary.costs.title;
   description.textContent = describeModel(primary);
