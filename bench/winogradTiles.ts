@@ -7,7 +7,10 @@
 // 2. speed: forward, input gradient and filter gradient of ResNet-20's three 3×3 layer shapes
 //    at batch 32 and 128, and a few narrow ones, by each tile size (CPU ms of all threads, median
 //    of the reps: on a shared machine wall times mostly measure the others' load).
-// Usage: node out/bench/winogradTiles.js [steps=30] [reps=5]
+// 3. training steps of ResNet-20 at batch 32 and 128 (random images), the engine as it is against
+//    F(2×2) everywhere (the engine before F(4×4)), alternating in one process: CPU ms and wall ms
+//    per step (medians), and the CPU-time ratio.
+// Usage: node out/bench/winogradTiles.js [steps=30] [reps=5] [trainSteps=4]
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeMeanImage, makeBatch } from '../core/data/augment';
@@ -153,11 +156,43 @@ function speed(reps: number): void {
   }
 }
 
+function trainingSteps(steps: number): void {
+  console.log(`\nResNet-20 training steps (random images), median of ${steps} each, alternating: F(2×2) everywhere / as chosen (F(4×4) from 16×16):`);
+  console.log('  batch   CPU ms             wall ms            CPU ratio');
+  const graph = buildGraph(specFromName('resnet20'));
+  for (const batch of [32, 128]) {
+    const r = seededRandom(`steps${batch}`);
+    const images = { x: Float32Array.from({ length: batch * 32 * 32 * 3 }, () => 2 * r.next() - 1), y: Int32Array.from({ length: batch }, (_, i) => i % 10), size: batch, height: 32, width: 32, channels: 3 };
+    const trainer = new Trainer(new ResNetModel(graph, { seed: 1 }));
+    const cpu: Record<string, number[]> = { before: [], now: [] };
+    const wall: Record<string, number[]> = { before: [], now: [] };
+    for (let i = 0; i <= steps; i++) {
+      for (const mode of ['before', 'now'] as const) {
+        setWinogradTile(mode === 'before' ? 2 : null);
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        trainer.trainStep(images, 0.01);
+        const c = process.cpuUsage(c0);
+        if (i > 0) {
+          cpu[mode].push((c.user + c.system) / 1000);
+          wall[mode].push(performance.now() - t0);
+        }
+      }
+    }
+    setWinogradTile(null);
+    trainer.dispose();
+    trainer.model.dispose();
+    const [cb, cn, wb, wn] = [median(cpu.before), median(cpu.now), median(wall.before), median(wall.now)];
+    console.log(`  ${String(batch).padStart(5)}   ${cb.toFixed(0).padStart(6)} / ${cn.toFixed(0).padStart(6)}    ${wb.toFixed(0).padStart(6)} / ${wn.toFixed(0).padStart(6)}    ${(cb / cn).toFixed(2)}×`);
+  }
+}
+
 async function main(): Promise<void> {
-  const [stepsArg = '30', repsArg = '5'] = process.argv.slice(2);
+  const [stepsArg = '30', repsArg = '5', trainArg = '4'] = process.argv.slice(2);
   const backend = await selectBackend('wasm');
   console.log(`Winograd F(4×4, 3×3) and F(2×2, 3×3) on ${describeBackend(backend)}, ${os.cpus().length} cores`);
   speed(Number(repsArg));
+  trainingSteps(Number(trainArg));
   await errors(Number(stepsArg));
 }
 

@@ -131,9 +131,8 @@ export function setWinogradTile(tile: WinogradTile | null): void {
 }
 
 /**
- * F(4×4) or F(2×2) for a layer whose Winograd input is `inSize`² pixels with `cin` → `cout`
- * channels (for an input gradient: dy's). Measured (bench/winogradTiles.ts): F(4×4) wins from
- * 16×16 images on, F(2×2) keeps 8×8 and smaller and layers under 8 channels.
+ * F(4×4) or F(2×2) for the Winograd convolution `info` (for an input gradient: the flipped one).
+ * Rule, measured by bench/winogradTiles.ts: F(4×4) from 16×16 outputs and 8 channels on; 8×8 (all edge tiles) and narrower keep F(2×2).
  */
 export function winogradTile(info: backend_util.Conv2DInfo): WinogradTile {
   if (WINOGRAD_TILE_FORCED !== null) return WINOGRAD_TILE_FORCED;
