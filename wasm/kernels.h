@@ -8,7 +8,8 @@
 //
 // Layouts (TF.js's): x, y NHWC; filter [kh, kw, cin, cout] (HWIO). A convolution is an
 // implicit matrix product: rows are output pixels (n, oh, ow), K = kh·kw·cin, columns cout.
-// 3×3 stride-1 convolutions (and their gradients) use Winograd F(2×2, 3×3) instead (winograd.c).
+// 3×3 stride-1 convolutions (and their gradients) use Winograd instead: F(2×2, 3×3) (winograd.c) or
+// F(4×4, 3×3) (winograd4.c), chosen per layer by core/engine/wasmKernels.ts.
 #ifndef RESNETLAB_KERNELS_H
 #define RESNETLAB_KERNELS_H
 #include <wasm_simd128.h>

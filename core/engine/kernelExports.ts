@@ -25,6 +25,11 @@ export const KERNEL_EXPORTS = {
   conv2d_winograd: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', relu: 'flag' },
   conv2d_winograd_filter_grad: { g: 'ptr', x: 'ptr', dy: 'ptr', M: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int' },
   winograd_filter_grad_out: { M: 'ptr', dw: 'ptr', cin: 'int', cout: 'int', i0: 'int', i1: 'int' },
+  // winograd4.c
+  winograd4_filter: { w: 'ptr', U: 'ptr', cin: 'int', cout: 'int', co0: 'int', co1: 'int' },
+  conv2d_winograd4: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', relu: 'flag' },
+  conv2d_winograd4_filter_grad: { g: 'ptr', x: 'ptr', dy: 'ptr', M: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int' },
+  winograd4_filter_grad_out: { M: 'ptr', dw: 'ptr', cin: 'int', cout: 'int', i0: 'int', i1: 'int' },
 } as const satisfies Record<string, Record<string, ParamKind>>;
 
 export type KernelExportName = keyof typeof KERNEL_EXPORTS;

@@ -12,8 +12,8 @@
 // - ResNetLabSgdMomentum: the optimizer's update of one variable in one pass.
 // - AvgPoolGrad: a fast path for 1×1 pools (the option-A shortcut), the shipped kernel otherwise.
 // The convolutions and BatchNorm run the project's own C kernels (wasm/*.c: SIMD,
-// implicit matrix products; Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions, their
-// input gradients and filter gradients) on every core (core/engine/wasmThreads.ts). Inputs are copied from
+// implicit matrix products; Winograd F(4×4, 3×3) or F(2×2, 3×3) for the 3×3 stride-1 convolutions,
+// their input gradients and filter gradients) on every core (core/engine/wasmThreads.ts). Inputs are copied from
 // the tfjs heap into the kernels' shared memory and results copied back, except a tensor that
 // a recent call left in that memory (KernelThreads.recall: a convolution's output is the next
 // BatchNorm's input).
@@ -122,30 +122,79 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   );
 }
 
+/** Output tile edge of a Winograd convolution: 4 is F(4×4, 3×3) (winograd4.c), 2 is F(2×2, 3×3) (winograd.c). */
+export type WinogradTile = 2 | 4;
+let WINOGRAD_TILE_FORCED: WinogradTile | null = null;
+/** For tests and measurements: every Winograd convolution on one tile size (null: the rule below). */
+export function setWinogradTile(tile: WinogradTile | null): void {
+  WINOGRAD_TILE_FORCED = tile;
+}
+
 /**
- * Tiles of one Winograd chunk: its V and M scratch (16·chunk·(cin + cout) floats) within
+ * F(4×4) or F(2×2) for the Winograd convolution `info` (for an input gradient: the flipped one).
+ * Rule, measured by bench/winogradTiles.ts: F(4×4) from 16×16 outputs and 8 channels on; 8×8 (all edge tiles) and narrower keep F(2×2).
+ */
+export function winogradTile(info: backend_util.Conv2DInfo): WinogradTile {
+  if (WINOGRAD_TILE_FORCED !== null) return WINOGRAD_TILE_FORCED;
+  return info.outHeight >= WINOGRAD4_MIN_SIZE && info.outWidth >= WINOGRAD4_MIN_SIZE && Math.min(info.inChannels, info.outChannels) >= WINOGRAD4_MIN_CHANNELS ? 4 : 2;
+}
+const WINOGRAD4_MIN_SIZE = 16;
+const WINOGRAD4_MIN_CHANNELS = 8;
+
+/** Transformed values a tile: (tile + 2)². */
+const winogradPoints = (tile: WinogradTile): number => (tile + 2) * (tile + 2);
+
+/**
+ * Tiles of one Winograd chunk: its V and M scratch (points·chunk·(cin + cout) floats) within
  * about 32 KiB, the L1 cache (measured: 2–3× the speed of 128 KiB chunks).
  */
-function winogradChunk(cin: number, cout: number): number {
-  return Math.max(4, Math.min(256, Math.floor(512 / (cin + cout) / 4) * 4));
+function winogradChunk(cin: number, cout: number, tile: WinogradTile): number {
+  return Math.max(4, Math.min(256, Math.floor(8192 / winogradPoints(tile) / (cin + cout) / 4) * 4));
 }
 
 /** Tiles of one chunk of the Winograd filter gradient (the inner dimension of its products; 16 measured best for 16–64 channels). */
 const WINOGRAD_GRAD_CHUNK = 16;
 
+/** Winograd tiles of the convolution `info` on tiles of `tile`². */
+function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): number {
+  return info.batchSize * Math.ceil(info.outHeight / tile) * Math.ceil(info.outWidth / tile);
+}
+
 /**
- * Runs conv2d_winograd on every thread: x at xOff, the filter [3, 3, cin, cout] at wOff, y at yOff
- * (geometry `info`, already written at geom), bias at biasOff (0: none).
+ * Runs conv2d_winograd (or conv2d_winograd4) on every thread: x at xOff, the filter [3, 3, cin,
+ * cout] at wOff, y at yOff (geometry `info`, already written at geom), bias at biasOff (0: none).
  */
 function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, wOff: number, yOff: number, biasOff: number, relu: boolean): void {
   const cin = info.inChannels;
   const cout = info.outChannels;
-  const uOff = kt.alloc(16 * cin * cout);
-  kt.parallel('winograd_filter', splitRange(cout, kt.threads, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
-  const tiles = info.batchSize * Math.ceil(info.outHeight / 2) * Math.ceil(info.outWidth / 2);
-  const chunk = winogradChunk(cin, cout);
-  const scratch = 16 * chunk * (cin + cout) + chunk * cin + 4;
-  kt.parallel('conv2d_winograd', splitRange(tiles, kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, bias: biasOff, relu })));
+  const tile = winogradTile(info);
+  const points = winogradPoints(tile);
+  const uOff = kt.alloc(points * cin * cout);
+  kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.threads, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
+  const chunk = winogradChunk(cin, cout, tile);
+  const scratch = points * chunk * (cin + cout) + chunk * cin + 4;
+  const parts = splitRange(winogradTiles(info, tile), kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, bias: biasOff, relu }));
+  kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
+}
+
+/** The filter gradient of a Winograd convolution (x at xOff, dy at dyOff) into a new arena buffer; returns its offset. */
+function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, dyOff: number): number {
+  // Per thread the transformed sums M (points·cin·cout), summed, then dw = Gᵀ M G.
+  const cin = info.inChannels;
+  const cout = info.outChannels;
+  const tile = winogradTile(info);
+  const points = winogradPoints(tile);
+  const msize = points * cin * cout;
+  const wchunk = WINOGRAD_GRAD_CHUNK;
+  const tileRanges = splitRange(winogradTiles(info, tile), kt.threads, 4);
+  const mOff = kt.alloc(tileRanges.length * msize);
+  const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(points * wchunk * (cin + cout) + 8), chunk: wchunk }));
+  kt.parallel(tile === 4 ? 'conv2d_winograd4_filter_grad' : 'conv2d_winograd_filter_grad', parts);
+  const mSum = kt.alloc(msize);
+  kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
+  const dwOff = kt.alloc(9 * cin * cout);
+  kt.parallel(tile === 4 ? 'winograd4_filter_grad_out' : 'winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
+  return dwOff;
 }
 
 function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -225,22 +274,7 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): Tenso
   const geom = writeGeom(kt, info);
   const xOff = copyIn(kt, backend, x);
   const dyOff = copyIn(kt, backend, dy);
-  if (winogradApplies(info) && rows > 0) {
-    // Per thread the 16 transformed sums M (16·cin·cout), summed, then dw = Gᵀ M G.
-    const cin = info.inChannels;
-    const cout = info.outChannels;
-    const msize = 16 * cin * cout;
-    const tiles = info.batchSize * Math.ceil(info.outHeight / 2) * Math.ceil(info.outWidth / 2);
-    const wchunk = WINOGRAD_GRAD_CHUNK;
-    const tileRanges = splitRange(tiles, kt.threads, 4);
-    const mOff = kt.alloc(tileRanges.length * msize);
-    kt.parallel('conv2d_winograd_filter_grad', tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(16 * wchunk * (cin + cout) + 8), chunk: wchunk })));
-    const mSum = kt.alloc(msize);
-    kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
-    const dwOff = kt.alloc(size);
-    kt.parallel('winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
-    return copyOut(kt, backend, dwOff, out);
-  }
+  if (winogradApplies(info) && rows > 0) return copyOut(kt, backend, winogradFilterGrad(kt, info, geom, xOff, dyOff), out);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = 64;
   const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 4);

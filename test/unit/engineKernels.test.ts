@@ -8,7 +8,7 @@ import { registerTrainingGradients } from '../../core/engine/gradients';
 import { BATCH_NORM_TRAIN } from '../../core/engine/kernelNames';
 import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
-import { setWinogradMinChannels, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies } from '../../core/engine/wasmKernels';
+import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
 import { findKernelsWasm, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
 import { readFileSync } from 'node:fs';
 import { relativeError } from './numerics';
@@ -112,40 +112,46 @@ describe('wasm training kernels', () => {
     }
   });
 
-  it('compute 3×3 stride-1 convolutions by Winograd F(2×2, 3×3) as the cpu backend does (1e-4 relative)', async () => {
-    // Odd sizes (a last tile row/column half stored), batches > 1, channel counts with and
-    // without a 4-wide tail, 'same', symmetric and 'valid' padding. Every channel count takes
-    // Winograd here (the default leaves the narrowest layers to im2col).
-    const cases: ConvCase[] = [
-      { n: 2, h: 7, w: 9, cin: 3, cout: 5, k: 3, stride: 1, pad: 'same' },
-      { n: 3, h: 5, w: 6, cin: 5, cout: 17, k: 3, stride: 1, pad: sym(1) },
-      { n: 2, h: 9, w: 7, cin: 17, cout: 3, k: 3, stride: 1, pad: sym(1) },
-      { n: 2, h: 8, w: 8, cin: 16, cout: 16, k: 3, stride: 1, pad: 'same' },
-      { n: 3, h: 11, w: 10, cin: 32, cout: 32, k: 3, stride: 1, pad: sym(1) },
-      { n: 2, h: 5, w: 5, cin: 64, cout: 64, k: 3, stride: 1, pad: sym(1) },
-      { n: 2, h: 6, w: 9, cin: 16, cout: 32, k: 3, stride: 1, pad: 'valid' },
-      { n: 1, h: 3, w: 4, cin: 8, cout: 4, k: 3, stride: 1, pad: 'same' },
-      { n: 5, h: 2, w: 2, cin: 4, cout: 8, k: 3, stride: 1, pad: sym(1) },
-      { n: 2, h: 17, w: 17, cin: 13, cout: 20, k: 3, stride: 1, pad: sym(1) },
-    ];
-    setWinogradMinChannels(1);
-    try {
-      for (const [i, c] of cases.entries()) {
-        await tf.setBackend('cpu');
-        const reference = convGradients(c, `wino${i}`);
-        await tf.setBackend('wasm');
-        const wasm = convGradients(c, `wino${i}`);
-        const label = JSON.stringify(c);
-        const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.k, c.k, c.cin, c.cout], c.stride, 1, c.pad);
-        assert.ok(winogradApplies(info), `Winograd takes ${label}`);
-        assert.ok(relativeError(wasm.y, reference.y) < 1e-4, `forward ${label}: ${relativeError(wasm.y, reference.y)}`);
-        assert.ok(relativeError(wasm.dx, reference.dx) < 1e-4, `input gradient ${label}: ${relativeError(wasm.dx, reference.dx)}`);
-        assert.ok(relativeError(wasm.dw, reference.dw) < 1e-4, `filter gradient ${label}: ${relativeError(wasm.dw, reference.dw)}`);
+  for (const tile of [2, 4] as WinogradTile[]) {
+    it(`compute 3×3 stride-1 convolutions by Winograd F(${tile}×${tile}, 3×3) as the cpu backend does (1e-4 relative)`, async () => {
+      // Odd sizes (a last tile row/column partly stored), batches > 1, channel counts with and
+      // without a 4-wide tail, 'same', symmetric and 'valid' padding. Every channel count takes
+      // Winograd here (the default leaves the narrowest layers to im2col), on one tile size.
+      const cases: ConvCase[] = [
+        { n: 2, h: 7, w: 9, cin: 3, cout: 5, k: 3, stride: 1, pad: 'same' },
+        { n: 3, h: 5, w: 6, cin: 5, cout: 17, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 9, w: 7, cin: 17, cout: 3, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 8, w: 8, cin: 16, cout: 16, k: 3, stride: 1, pad: 'same' },
+        { n: 3, h: 11, w: 10, cin: 32, cout: 32, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 5, w: 5, cin: 64, cout: 64, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 6, w: 9, cin: 16, cout: 32, k: 3, stride: 1, pad: 'valid' },
+        { n: 1, h: 3, w: 4, cin: 8, cout: 4, k: 3, stride: 1, pad: 'same' },
+        { n: 5, h: 2, w: 2, cin: 4, cout: 8, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 17, w: 17, cin: 13, cout: 20, k: 3, stride: 1, pad: sym(1) },
+        { n: 2, h: 16, w: 16, cin: 16, cout: 16, k: 3, stride: 1, pad: sym(1) },
+        { n: 1, h: 14, w: 13, cin: 9, cout: 12, k: 3, stride: 1, pad: 'valid' },
+      ];
+      setWinogradMinChannels(1);
+      setWinogradTile(tile);
+      try {
+        for (const [i, c] of cases.entries()) {
+          await tf.setBackend('cpu');
+          const reference = convGradients(c, `wino${i}`);
+          await tf.setBackend('wasm');
+          const wasm = convGradients(c, `wino${i}`);
+          const label = JSON.stringify(c);
+          const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.k, c.k, c.cin, c.cout], c.stride, 1, c.pad);
+          assert.ok(winogradApplies(info), `Winograd takes ${label}`);
+          assert.ok(relativeError(wasm.y, reference.y) < 1e-4, `forward ${label}: ${relativeError(wasm.y, reference.y)}`);
+          assert.ok(relativeError(wasm.dx, reference.dx) < 1e-4, `input gradient ${label}: ${relativeError(wasm.dx, reference.dx)}`);
+          assert.ok(relativeError(wasm.dw, reference.dw) < 1e-4, `filter gradient ${label}: ${relativeError(wasm.dw, reference.dw)}`);
+        }
+      } finally {
+        setWinogradMinChannels(WINOGRAD_DEFAULT_MIN_CHANNELS);
+        setWinogradTile(null);
       }
-    } finally {
-      setWinogradMinChannels(WINOGRAD_DEFAULT_MIN_CHANNELS);
-    }
-  });
+    });
+  }
 
   it('compute training-mode BatchNorm (with and without a fused ReLU) and its gradients as the cpu backend does (1e-4 relative)', async () => {
     const shapes: Array<[number, number, number, number]> = [[2, 5, 5, 3], [3, 7, 5, 16], [1, 1, 2, 8], [4, 3, 3, 13], [2, 9, 9, 32]];
