@@ -103,6 +103,8 @@ describe('gradient flow in the curves page, from a real run', () => {
     assert.ok(convs.every((p) => p.lines.every((l) => l.points === 49)), 'the stem and 48 branch convs');
     assert.match(convs[0].summary, /at conv 1, .* at conv 49/);
     await session.screenshot('training-gradient-flow-convs');
+    await session.setTheme('light');
+    await session.screenshot('training-gradient-flow-convs-light');
   });
 
   test('a live run: the lines arrive with the metric points', async () => {
