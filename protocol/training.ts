@@ -44,7 +44,7 @@ export interface ShowRunsMessage {
   runs: RunView[];
 }
 
-/** New metric points of one run, appended in order. */
+/** New metric points of one run, appended in order (test points carry the nets' gradient norms, drawn by gradientChart.ts). */
 export interface AppendMetricsMessage {
   type: 'appendMetrics';
   runId: string;

@@ -16,6 +16,7 @@ and outcome.json, so a run resumes across engines and Inspect Blocks opens its w
   torchrun --nproc_per_node N resnet_lab_trainer.py train --job JOB --run RUN --slot a [--sync-bn]
   python resnet_lab_trainer.py plan --seed S --count N --batch B --steps 0,1,2
   python resnet_lab_trainer.py step --job JOB --slot a --checkpoint DIR --batch FILE --lr LR --out DIR
+  python resnet_lab_trainer.py gradients --job JOB --slot a --checkpoint DIR --batch FILE [--double]
 
 Under torchrun it trains with DistributedDataParallel: the run's global batch split across the
 processes, rank 0 loading, evaluating and writing the run folder.
@@ -44,6 +45,8 @@ EVAL_CHUNK = 250
 # BatchNorm as the paper's Torch/PyTorch recipe and core/engine/model.ts: momentum 0.1, eps 1e-5.
 BN_MOMENTUM = 0.1
 BN_EPSILON = 1e-5
+# Gradient norms logged at each evaluation: on this many training images (core/analysis/gradientLog.ts).
+GRADIENT_LOG_IMAGES = 32
 
 
 def finite_or_null(value):
@@ -423,7 +426,8 @@ def build_model(torch, graph):
                     fan_in = layer["inputShape"][0] * layer["inputShape"][1] * layer["inputShape"][2]
                     self.fcs[key] = nn.Linear(fan_in, layer["units"])
 
-        def forward(self, x):
+        def forward(self, x, taps=None):
+            """The logits; with taps (layer ids), also those layers' outputs, for gradients at them."""
             outputs = {}
             for layer in self.layers:
                 kind = layer["kind"]
@@ -453,9 +457,23 @@ def build_model(torch, graph):
                 else:
                     raise JobError("layer %s has unknown kind %s" % (layer["id"], kind))
                 outputs[layer["id"]] = y
+            if taps is not None:
+                return outputs[self.logits_id], [outputs[t] for t in taps]
             return outputs[self.logits_id]
 
     return GraphNet()
+
+
+def block_input_ids(graph):
+    """The layer whose output is each block's input x (core/inspect/probe.ts blockTaps)."""
+    by_id = {layer["id"]: layer for layer in graph["layers"]}
+    return [by_id[block["branch"][0]]["inputs"][0] for block in graph["blocks"]]
+
+
+def gradient_log_indices(count):
+    """The fixed batch's images: min(32, count) spread evenly, floor(i * count / n) (gradientLog.ts)."""
+    n = min(GRADIENT_LOG_IMAGES, count)
+    return [(i * count) // n for i in range(n)]
 
 
 def module_key(layer_id):
@@ -648,6 +666,28 @@ class Trainer:
         n = len(images)
         return loss_sum.item() / n, wrong.item() / n
 
+    def gradient_norms(self, x, y):
+        """core/analysis/gradientLog.ts: on the batch, in fp32 and training-mode BatchNorm, the norm of
+        the loss gradient at each block's input and of each conv kernel's gradient; the weights,
+        their .grad and the BatchNorm running statistics are left as they were."""
+        torch = self.torch
+        model = self.model  # not the DDP wrapper: no gradient exchange, nothing accumulated
+        saved = [b.detach().clone() for b in model.buffers()]
+        was_training = model.training
+        model.train()
+        try:
+            logits, taps = model(x, taps=block_input_ids(self.graph))
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            kernels = [model.convs[module_key(layer["id"])].weight for layer in self.graph["layers"] if layer["kind"] == "conv"]
+            grads = torch.autograd.grad(loss, taps + kernels)
+            norms = torch.stack([g.float().norm() for g in grads]).tolist()
+        finally:
+            with torch.no_grad():
+                for buffer, value in zip(model.buffers(), saved):
+                    buffer.copy_(value)
+            model.train(was_training)
+        return {"images": len(y), "loss": float(loss.item()), "blocks": norms[:len(taps)], "convs": norms[len(taps):]}
+
     def normalize(self, images_u8, mean):
         """NHWC bytes on the device -> NCHW floats: byte/255 minus the mean image (augment.ts)."""
         x = images_u8.float().div_(255).sub_(mean).permute(0, 3, 1, 2)
@@ -797,6 +837,10 @@ def train(args):
     test_images = torch.from_numpy(np.ascontiguousarray(test_x)).to(device)
     test_labels = torch.from_numpy(test_y).to(device)
     plan = BatchPlan(np, len(train_x), config["batchSize"], config["seed"])
+    gradient_index = torch.tensor(gradient_log_indices(len(train_x)), dtype=torch.int64, device=device)
+    # Normalised in float64, rounded once, as core's makeBatch: the same pixels as the TF.js engine's fixed batch.
+    gradient_x = (images[gradient_index].double() / 255 - mean.double()).float().permute(0, 3, 1, 2)
+    gradient_batch = (gradient_x.contiguous(memory_format=torch.channels_last) if trainer.channels_last else gradient_x.contiguous(), labels[gradient_index])
 
     step = 0
     interval = [0.0, 0.0, 0]  # loss sum, error sum, steps since the last training record
@@ -894,9 +938,13 @@ def train(args):
             points.append(point)
             interval = [0.0, 0.0, 0]
             interval_images = 0
-        if (step % config["evalEvery"] == 0 or last) and dist.main:
-            test_loss, test_error = trainer.evaluate(test_images, test_labels, mean)
-            points.append({"slot": slot, "step": step, "epoch": epoch_of(step), "split": "test", "loss": test_loss, "error": test_error, "lr": lr, "time": now_ms()})
+        if step % config["evalEvery"] == 0 or last:
+            # Every process measures (SyncBatchNorm needs them all; the same batch, the same answer); rank 0 evaluates and writes.
+            gradients = trainer.gradient_norms(*gradient_batch)
+            if dist.main:
+                test_loss, test_error = trainer.evaluate(test_images, test_labels, mean)
+                points.append({"slot": slot, "step": step, "epoch": epoch_of(step), "split": "test", "loss": test_loss, "error": test_error, "lr": lr,
+                               "gradients": gradients, "time": now_ms()})
         if points:
             record(points)
             if standalone and dist.main:
@@ -1028,6 +1076,24 @@ def one_step(args):
     return 0
 
 
+def gradients_at(args):
+    """The gradient norms the trainer logs (Trainer.gradient_norms), at a checkpoint on a given
+    batch, printed as JSON: the cross-engine test compares them with TF.js's, and --double
+    gives float64's answer, the reference for float32's own error."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    trainer = Trainer(torch, np, read_job(args.job), args.slot, torch.device("cpu"), "off")
+    if args.double:
+        trainer.model.double()
+    trainer.set_weights(read_checkpoint(np, args.checkpoint), require_momentum=False)
+    batch = read_checkpoint(np, args.batch)
+    x = torch.from_numpy(batch["x"].copy()).permute(0, 3, 1, 2).contiguous()
+    emit_line(trainer.gradient_norms(x.double() if args.double else x, torch.from_numpy(batch["y"].astype(np.int64))))
+    return 0
+
+
 # ---- main -----------------------------------------------------------------------------------
 
 
@@ -1059,6 +1125,12 @@ def main(argv):
     s.add_argument("--lr", type=float, required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--double", action="store_true", help="compute in float64 (the reference for float32's own error)")
+    g = sub.add_parser("gradients", help="the gradient norms logged at each evaluation, at a checkpoint on a batch (cross-engine test)")
+    g.add_argument("--job", required=True)
+    g.add_argument("--slot", default="a", choices=["a", "b"])
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--batch", required=True)
+    g.add_argument("--double", action="store_true", help="compute in float64")
     args = parser.parse_args(argv)
 
     if args.command == "probe":
@@ -1075,7 +1147,7 @@ def main(argv):
         emit_line(steps)
         return 0
     try:
-        code = train(args) if args.command == "train" else one_step(args)
+        code = train(args) if args.command == "train" else gradients_at(args) if args.command == "gradients" else one_step(args)
         if Dist().active:
             # Freeing DDP's gloo group at interpreter exit can deadlock (pytorch/pytorch#56297):
             # the run folder is written, so leave without running destructors.

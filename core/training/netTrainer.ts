@@ -1,6 +1,7 @@
 // Trains one net of a run, step by step: the paper's recipe scaled to the run's budget,
 // metrics at each log and evaluation, checkpoints into the run folder, pause and stop
 // between steps. Runs inside a worker thread (worker.ts) but has no thread code itself.
+import { gradientLogBatch, logGradientNorms } from '../analysis/gradientLog';
 import { computeMeanImage, BatchIterator, evaluationBatches } from '../data/augment';
 import { selectBackend } from '../engine/backend';
 import { ResNetModel } from '../engine/model';
@@ -60,6 +61,8 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
     const mean = computeMeanImage(data.train);
     const batches = new BatchIterator(data.train, { batchSize: config.batchSize, seed: config.seed, mean });
     const testBatches = () => evaluationBatches(data.test, 250, mean);
+    // The fixed batch the gradient norms are logged on at every evaluation.
+    const gradientBatch = gradientLogBatch(data.train, mean);
 
     let step = 0;
     let interval = { loss: 0, error: 0, steps: 0, images: 0, ms: 0 };
@@ -111,7 +114,8 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
       }
       if (step % config.evalEvery === 0 || last) {
         const test = trainer.evaluate(testBatches());
-        points.push({ slot, step, epoch: epochOf(step), split: 'test', loss: test.loss, error: test.error, lr, time: Date.now() });
+        const gradients = logGradientNorms(model, gradientBatch);
+        points.push({ slot, step, epoch: epochOf(step), split: 'test', loss: test.loss, error: test.error, lr, gradients, time: Date.now() });
       }
       if (points.length) emit({ type: 'metrics', points });
       if (step % config.checkpointEvery === 0 || last) checkpoint();

@@ -68,6 +68,21 @@ export interface RunConfig {
  */
 const reading = z.preprocess((value) => (value === null ? NaN : value), z.custom<number>((value) => typeof value === 'number', 'expected a number'));
 
+/**
+ * A net's gradient norms at an evaluation (core/analysis/gradientLog.ts), on the same fixed
+ * batch of training images every time: per block ‖∂L/∂x‖ of the block's input, per conv layer
+ * ‖∂L/∂W‖ of its kernel, each in the net's graph order (as gradientFlow.ts).
+ */
+export const gradientLog = z.object({
+  /** Images in the fixed batch. */
+  images: z.number().int().positive(),
+  /** The batch's mean cross-entropy (training-mode BatchNorm). */
+  loss: reading,
+  blocks: z.array(reading),
+  convs: z.array(reading),
+});
+export type GradientLog = z.infer<typeof gradientLog>;
+
 /** One line of metrics.jsonl (checked when a trainer reports it). */
 export const metricPoint = z.object({
   slot: z.enum(['a', 'b']),
@@ -80,6 +95,8 @@ export const metricPoint = z.object({
   lr: reading,
   /** Training speed over the last interval (train points only). */
   imagesPerSec: reading.optional(),
+  /** Test points: the gradient norms at this step (absent in runs logged before they were). */
+  gradients: gradientLog.optional(),
   /** Milliseconds since the Unix epoch. */
   time: z.number(),
 });

@@ -84,6 +84,8 @@ describe('an exported run under torchrun', { concurrency: false }, () => {
     assert.match(outcome.backend!, /DistributedDataParallel on 2 processes/);
     const [listed] = listRuns(path.join(folder, 'runs'));
     assert.equal(listed.lastStep, 16);
+    const evaluations = run.readMetrics().filter((p) => p.split === 'test');
+    assert.ok(evaluations.length > 0 && evaluations.every((p) => p.gradients?.blocks.length === 9 && p.gradients.convs.length === 19 && p.gradients.blocks.every((v) => v > 0)), 'rank 0 logs the gradient norms at every evaluation');
 
     // Each process normalises over its own 16 images (as the paper's two GPUs did over 64):
     // at step 1 that is the only difference, so the global loss is exactly the mean of the two

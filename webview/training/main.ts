@@ -7,6 +7,7 @@ import { connectPage } from '../vscodeApi';
 import { chartControls } from './chartControls';
 import { curveView } from './curveView';
 import { errorChart } from './errorChart';
+import { gradientSection } from './gradientChart';
 import { legend } from './legend';
 import { lossChart } from './lossChart';
 import { runHeader } from './runHeader';
@@ -46,6 +47,7 @@ const lossHeading = document.createElement('h2');
 lossHeading.textContent = 'Loss and learning rate';
 charts.append(lossHeading);
 const losses = lossChart(charts, { onZoom: (x, y) => controls.zoom('loss', x, y), onReset: () => controls.resetZoom() });
+const gradients = gradientSection(charts);
 
 function seriesLabel(series: Series): string {
   return store.runs.length > 1 && series.runIndex > 0 ? `${series.netTitle} [${series.runId}]` : series.netTitle;
@@ -116,6 +118,7 @@ function redraw(): void {
     seriesLabel,
     runLabel: (s) => runLabel(store.runs[s.runIndex].config),
   });
+  gradients.update();
   app.dataset.lastStep = String(lastStep(main));
 }
 
@@ -141,11 +144,13 @@ vscode.onMessage((message) => {
     case 'showRuns':
       received = true;
       store.replace(message.runs);
+      gradients.replace(message.runs);
       vscode.setState({ ...vscode.getState(), runIds: message.runs.map((run) => run.config.id) });
       scheduleRedraw();
       break;
     case 'appendMetrics': {
       const { run, unknownSlots } = store.append(message.runId, message.points);
+      gradients.append(message.runId, message.points);
       if (!run) warn(`Metrics for run ${message.runId}, which this page does not show; ${message.points.length} points ignored.`);
       else if (unknownSlots.length > 0) warn(`Run ${message.runId} has no net in slot ${[...new Set(unknownSlots)].join(', ')}; ${unknownSlots.length} points ignored.`);
       scheduleRedraw();
