@@ -40,6 +40,8 @@ export interface TrainingApi {
   trainingPanels(): TrainingPanelInfo[];
   /** The training status bar text, or undefined while hidden. */
   trainingStatusText(): string | undefined;
+  /** The training status bar's tooltip (each net's speed, the backend), or undefined while hidden. */
+  trainingStatusTooltip(): string | undefined;
   /** Installs the GPU backend without the CUDA question. */
   installGpuBackend(): Promise<GpuInstallResult>;
   /** Handles a message as if the page of that run's panel had sent it. */
@@ -58,6 +60,8 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     extensionUri: context.extensionUri,
     live,
     findRunFolder,
+    // The panel's Resume on a stopped or failed run (its own errors, e.g. another run training, are shown by the panel host).
+    resumeRun: (folder) => resumeFolder(folder),
     pickOverlays: (shown) =>
       pickRuns({
         title: 'ResNet Lab: overlay runs',
@@ -91,11 +95,14 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     return config ? await startRun(config, runsRoot) : undefined;
   };
 
-  const resumeFolder = async (folder: string): Promise<LiveRunInfo> => {
+  async function resumeFolder(folder: string): Promise<LiveRunInfo> {
     const session = await live.resume(folder);
+    const open = panels.find(session.id);
     await panels.show(session.id, [], titleOf(folder));
+    // An open panel showed the stopped run: it now shows the live one (from its checkpoints on); a new one asks on "ready".
+    await open?.sendRuns();
     return live.info()!;
-  };
+  }
 
   const resume = async (argument?: unknown): Promise<LiveRunInfo | undefined> => {
     live.assertIdle();
@@ -197,6 +204,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     stopTraining: () => live.stop(),
     trainingPanels: () => panels.all().map((p) => p.info()),
     trainingStatusText: () => statusBar.shownText,
+    trainingStatusTooltip: () => statusBar.shownTooltip,
     installGpuBackend: () => installGpuBackendCommand(context.globalStorageUri, { confirm: false }),
     receiveFromTrainingPage: async (runId, message) => {
       const panel = panels.find(runId);
