@@ -298,7 +298,7 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
       frame = await trainingFrame(page);
       const ptRunId = await frame.locator('header.run-header').getAttribute('data-run');
       const ptStep = await waitForStep(frame, 1, 'the first PyTorch steps', 180_000);
-      await page.locator('.statusbar-item', { hasText: 'images/s' }).waitFor({ timeout: 30_000 });
+      await page.locator('.statusbar-item', { hasText: / left · PyTorch/ }).waitFor({ timeout: 30_000 }); // each net's count and the ETA, once measured
       const ptStatusText = (await ptStatus.innerText()).trim();
       expect(/PyTorch \S+ on CPU, \d+ threads?/.test(ptStatusText), `the status bar does not name PyTorch and the device: "${ptStatusText}"`);
       const ptBackend = (await frame.locator('.fact-backend dd').innerText()).trim();
