@@ -17,7 +17,7 @@ export function shortBackendName(title: string): string {
 
 /** The item's text for a run's progress: state (when not simply training), each net's count, the ETA, the backend. */
 export function statusBarText(progress: RunProgress, backend: string): string {
-  const icon = progress.status === 'paused' ? '$(debug-pause)' : '$(sync~spin)';
+  const icon = progress.status === 'paused' ? '$(debug-pause)' : progress.status === 'stopped' || progress.status === 'finished' || progress.status === 'failed' ? '$(debug-stop)' : '$(sync~spin)';
   const state = progress.status === 'running' ? '' : stateText(progress.status);
   const eta = progress.status === 'running' ? etaText(progress) : '';
   const backendName = backend ? shortBackendName(backend) : 'choosing a backend…';
