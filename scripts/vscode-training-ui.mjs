@@ -152,7 +152,7 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     expect(/about \d+ (s|min)/.test(quickText) && /200 iterations of batch 128 on 2,000 training images/.test(quickText), `the Quick look budget has no time estimate: "${quickText}"`);
     step(`budget labelled from the probe: "${quickText}" (${source})`);
     await shot('ui-training-budget.png');
-    await quick.click();
+    await pickQuickInputRow(page, 'Quick look', 'Quick look');
 
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
@@ -287,7 +287,7 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
       const ptSource = await widget.locator('.quick-input-box input').getAttribute('placeholder');
       expect(/measured at batch 128 on PyTorch \S+ on CPU.*a speed probe/.test(ptSource ?? ''), `the budget's estimates do not come from a PyTorch probe: "${ptSource}"`);
       step(`PyTorch speed probe in ${((Date.now() - probeBegan) / 1000).toFixed(0)} s: "${ptSource}"`);
-      await widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first().click();
+      await pickQuickInputRow(page, 'Quick look', 'Quick look');
       const ptDialog = page.locator('.monaco-dialog-box');
       await ptDialog.waitFor({ timeout: 10_000 });
       const ptPlan = (await ptDialog.innerText()).replace(/\s+/g, ' ');

@@ -139,7 +139,7 @@ function budgetItem(option: BudgetOption, base: RunChoices, speeds: Speeds): Bud
   return {
     label: option.label,
     description: speeds.speeds ? describeEstimate(estimateSeconds(config, speeds.speeds)) : 'no estimate',
-    detail: `${count(config.iterations)} iterations of batch ${config.batchSize} on ${count(config.data.trainSize)} training images (${epochs.toFixed(epochs < 10 ? 1 : 0)} epochs)${option.why ? '; shows the degradation' : ''}`,
+    detail: `${count(config.iterations)} iterations of batch ${config.batchSize} on ${count(config.data.trainSize)} training images (${epochs.toFixed(epochs < 10 ? 1 : 0)} epochs)`,
     config,
     why: option.why,
   };
