@@ -104,11 +104,11 @@ export class ProgressTracker {
     this.status = status;
   }
 
-  /** The steps the trainers reached (a stopped net's checkpoint may be past its last logged step). */
+  /** The steps the trainers reached (a stopped net's checkpoint may be past its last logged step; a trainer not started yet says 0). */
   setSteps(steps: Partial<Record<Slot, number>>): void {
     for (const track of this.tracks) {
       const step = steps[track.net.slot];
-      if (step !== undefined) track.step = step;
+      if (step !== undefined) track.step = Math.max(track.step, step);
     }
   }
 

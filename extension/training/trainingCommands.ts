@@ -183,8 +183,8 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       if (!(await waitForOtherOwner(folder, 60_000))) throw new Error(`another process (pid ${otherOwner(folder)}) still trains it`);
       if (live.current) throw new Error(`another run (${live.current.id}) started meanwhile`);
       const session = await live.resume(folder);
+      // The live run says "resuming … at …" itself (one notification, not two).
       log().info(`run ${session.id}: continuing after the window reloaded`);
-      void vscode.window.showInformationMessage(`ResNet Lab: continuing ${titleOf(folder)} from its checkpoint (the window reloaded while it trained).`);
       await panels.find(session.id)?.sendRuns();
     } catch (error) {
       const problem = `Could not continue the run ${path.basename(folder)} after the reload: ${errorMessage(error)}. "ResNet Lab: Resume Training" continues it from its checkpoint.`;
