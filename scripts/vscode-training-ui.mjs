@@ -146,7 +146,7 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     expect(!cut, `the budget placeholder is cut off: "${source}"`);
     const demo = widget.locator('.monaco-list-row').filter({ hasText: 'Demo (about 2 minutes)' }).first();
     const demoText = (await demo.innerText()).replace(/\s+/g, ' ');
-    expect(/about \d+ (s|min)/.test(demoText) && /120 iterations of batch 32 on 1,000 training images/.test(demoText), `the Demo budget: "${demoText}"`);
+    expect(/about \d+ (s|min)/.test(demoText) && /240 iterations of batch 32 on 1,000 training images/.test(demoText), `the Demo budget: "${demoText}"`);
     const quick = widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first();
     const quickText = (await quick.innerText()).replace(/\s+/g, ' ');
     expect(/about \d+ (s|min)/.test(quickText) && /200 iterations of batch 128 on 2,000 training images/.test(quickText), `the Quick look budget has no time estimate: "${quickText}"`);
