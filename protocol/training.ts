@@ -1,6 +1,6 @@
 // The training-curves page's contract (webview/training/ ↔ extension/training/trainingPanel.ts).
 import { z } from 'zod';
-import type { MetricPoint, RunConfig, RunStatus } from '../core/training/types';
+import type { MetricPoint, NetPlan, RunConfig, RunStatus } from '../core/training/types';
 import { logMessage, readyMessage } from './channel';
 
 /** A run as the curves view shows it. */
@@ -9,16 +9,22 @@ export interface RunView {
   status: RunStatus;
   /** Backend in use, e.g. "wasm (WebAssembly, SIMD)"; empty before it starts. */
   backend: string;
-  /** A human sentence for stopped/failed runs (the error, or "stopped by you at step 120"). */
+  /** A human sentence for stopped/failed runs (the error, or "stopped by you: plain-20 at step 120 of 200, …"). */
   statusDetail: string;
   metrics: MetricPoint[];
+  /** The step each net's trainer reached, where known (a stopped net's checkpoint may be past its last logged step). */
+  netSteps?: NetSteps;
 }
 
-/** What the page saves with setState so a reload revives it. */
+export type NetSteps = Partial<Record<NetPlan['slot'], number>>;
+
+/** What the page saves with setState so a reload (or hiding and showing the tab) revives it. */
 export interface TrainingPanelState {
   runIds: string[];
   /** The charts' view as the user left it: kept when the tab is hidden and shown again, and on reload. */
   curves?: CurvesViewState;
+  /** The latest backend and status of each run shown, by id: the header keeps them until the extension says newer. */
+  latest?: Record<string, { status: RunStatus; backend: string; statusDetail: string }>;
 }
 
 export interface CurvesViewState {
@@ -58,6 +64,7 @@ export interface RunStatusMessage {
   status: RunStatus;
   backend: string;
   statusDetail: string;
+  netSteps?: NetSteps;
 }
 
 export type ToTrainingPage = ShowRunsMessage | AppendMetricsMessage | RunStatusMessage;
@@ -67,7 +74,7 @@ export type ToTrainingPage = ShowRunsMessage | AppendMetricsMessage | RunStatusM
 export const fromTrainingPage = z.discriminatedUnion('type', [
   readyMessage,
   logMessage,
-  /** Pause, resume or stop the live run. */
+  /** Pause, resume or stop the live run; resume on a stopped or failed run continues it from its checkpoints. */
   z.object({ type: z.literal('control'), runId: z.string(), action: z.enum(['pause', 'resume', 'stop']) }),
   /** Save the run's metrics as CSV (the extension asks where). */
   z.object({ type: z.literal('exportCsv'), runId: z.string() }),

@@ -202,7 +202,7 @@ export async function exportedRunUiSuite(browser, port, dir, { runFromPalette, s
     const backend = (await header.locator('.fact-backend dd').innerText()).trim();
     expect(backend === outcome.backend, `the panel's Backend line says "${backend}", not outcome.json's "${outcome.backend}"`);
     const progress = (await header.locator('.progress-text').innerText()).trim();
-    expect(progress === `iteration ${ITERATIONS} of ${ITERATIONS} (100%)`, `the progress line says "${progress}"`);
+    expect(progress === `Finished · ResNet-20 ${ITERATIONS}/${ITERATIONS} · plain-20 ${ITERATIONS}/${ITERATIONS}`, `the progress line says "${progress}"`);
 
     // Every logged point of both nets drawn: training (thin) and test (bold) error curves.
     const drawn = [];

@@ -131,13 +131,28 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     // No speed is stored for these nets yet: a probe of a few real steps measures it first.
     await widget.locator('.quick-input-title', { hasText: 'budget' }).waitFor({ timeout: 120_000 });
     const source = await widget.locator('.quick-input-box input').getAttribute('placeholder');
-    expect(/measured at batch 128 on WebAssembly .*a speed probe/.test(source ?? ''), `the budget pick does not say where its estimates come from: "${source}"`);
+    expect(/^How long\? Times at the speeds measured on this machine, both nets sharing its cores$/.test(source ?? ''), `the budget pick's placeholder: "${source}"`);
+    // The placeholder fits: not cut off (the input is as wide as its text needs, or wider).
+    const cut = await widget.locator('.quick-input-box input').evaluate((input) => {
+      const probe = document.createElement('span');
+      probe.style.font = getComputedStyle(input).font;
+      probe.style.whiteSpace = 'pre';
+      probe.textContent = input.placeholder;
+      document.body.append(probe);
+      const needed = probe.getBoundingClientRect().width;
+      probe.remove();
+      return needed > input.clientWidth - 8;
+    });
+    expect(!cut, `the budget placeholder is cut off: "${source}"`);
+    const demo = widget.locator('.monaco-list-row').filter({ hasText: 'Demo (about 2 minutes)' }).first();
+    const demoText = (await demo.innerText()).replace(/\s+/g, ' ');
+    expect(/about \d+ (s|min)/.test(demoText) && /240 iterations of batch 32 on 1,000 training images/.test(demoText), `the Demo budget: "${demoText}"`);
     const quick = widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first();
     const quickText = (await quick.innerText()).replace(/\s+/g, ' ');
     expect(/about \d+ (s|min)/.test(quickText) && /200 iterations of batch 128 on 2,000 training images/.test(quickText), `the Quick look budget has no time estimate: "${quickText}"`);
     step(`budget labelled from the probe: "${quickText}" (${source})`);
     await shot('ui-training-budget.png');
-    await quick.click();
+    await pickQuickInputRow(page, 'Quick look', 'Quick look');
 
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
@@ -157,11 +172,16 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     expect(curves >= 2, `the error chart draws ${curves} curves`);
     step(`run ${runId}: the curves grow in the webview (iteration ${first} → ${grown}, ${curves} error curves)`);
 
-    const statusItem = page.locator('.statusbar-item', { hasText: 'images/s' });
+    // Background progress in the status bar, per net; no notification stays up over the panel.
+    const statusItem = page.locator('.statusbar-item', { hasText: /ResNet-20 \d+\/200 · plain-20 \d+\/200/ });
     await statusItem.waitFor({ timeout: 30_000 });
     const statusText = (await statusItem.innerText()).trim();
     expect(/WebAssembly/.test(statusText), `the status bar does not name the backend: "${statusText}"`);
     step(`status bar: "${statusText}"`);
+    expect((await page.locator('.notifications-toasts .monaco-progress-container.active').count()) === 0, 'a progress notification is up while the run trains');
+    await page.locator('.notification-toast', { hasText: 'ResNet Lab: training' }).waitFor({ state: 'detached', timeout: 30_000 });
+    expect((await frame.locator('header.run-header').getAttribute('data-status')) === 'running', 'the run ended before its start notification went');
+    step('the start notification went by itself while the run trains; no progress notification covers the panel');
     await shot('ui-training.png');
 
     // A window reload: the panel comes back, the run goes on from its checkpoint, the page catches up.
@@ -179,9 +199,18 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     step(`after a window reload the panel is back with the run's points (iteration ${caughtUp}) and the run goes on (iteration ${after})`);
 
     await frame.locator('button.action-stop').click();
+    await frame.locator('header.run-header[data-status="stopping"]').waitFor({ timeout: 5_000 });
     await frame.locator('header.run-header[data-status="stopped"]').waitFor({ timeout: 60_000 });
     const detail = await frame.locator('.status-detail').innerText();
-    expect(/checkpoint is kept/.test(detail), `the page's stop message does not say the checkpoint is kept: "${detail}"`);
+    expect(/checkpoints are kept/.test(detail), `the page's stop message does not say the checkpoints are kept: "${detail}"`);
+    // The stop message and the counters agree, net by net; Resume is the one primary button.
+    const counts = await frame.locator('.net-progress .net-count').allInnerTexts();
+    for (const [i, title] of ['ResNet-20', 'plain-20'].entries()) {
+      const at = /^([\d,]+)\//.exec(counts[i] ?? '')?.[1];
+      expect(at !== undefined && detail.includes(`${title} at step ${at} of 200`), `the counters (${counts.join(', ')}) and the stop message "${detail}" disagree`);
+    }
+    const primary = await frame.locator('.actions button.primary').allInnerTexts();
+    expect(primary.length === 1 && primary[0] === 'Resume', `the primary buttons of a stopped run: ${JSON.stringify(primary)}`);
     const runFolder = path.join(workspace, '.resnet-lab', 'runs', runId);
     for (const file of ['config.json', 'metrics.jsonl', 'checkpoints/a/latest', 'checkpoints/b/latest']) {
       expect(fs.existsSync(path.join(runFolder, file)), `the run folder lacks ${file}`);
@@ -255,21 +284,21 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
       await pickQuickInputRow(page, 'Synthetic', DATA);
       const probeBegan = Date.now();
       await widget.locator('.quick-input-title', { hasText: 'budget' }).waitFor({ timeout: 240_000 });
-      const ptSource = await widget.locator('.quick-input-box input').getAttribute('placeholder');
-      expect(/measured at batch 128 on PyTorch \S+ on CPU.*a speed probe/.test(ptSource ?? ''), `the budget's estimates do not come from a PyTorch probe: "${ptSource}"`);
-      step(`PyTorch speed probe in ${((Date.now() - probeBegan) / 1000).toFixed(0)} s: "${ptSource}"`);
-      await widget.locator('.monaco-list-row').filter({ hasText: 'Quick look' }).first().click();
+      step(`PyTorch speed probe in ${((Date.now() - probeBegan) / 1000).toFixed(0)} s`);
+      await pickQuickInputRow(page, 'Quick look', 'Quick look');
       const ptDialog = page.locator('.monaco-dialog-box');
       await ptDialog.waitFor({ timeout: 10_000 });
       const ptPlan = (await ptDialog.innerText()).replace(/\s+/g, ' ');
       expect(/the backend setting is "pytorch"/.test(ptPlan), `the plan does not name the pytorch setting: "${ptPlan}"`);
+      // The plan says where its estimate comes from (the budget list's placeholder is kept short).
+      expect(/measured at batch 128 on PyTorch \S+ on CPU.*a speed probe/.test(ptPlan), `the plan's estimate does not come from a PyTorch probe: "${ptPlan}"`);
       await ptDialog.locator('a.monaco-button, .monaco-button', { hasText: 'Start Training' }).first().click();
       const ptStatus = page.locator('.statusbar-item', { hasText: 'PyTorch' });
       await ptStatus.waitFor({ timeout: 120_000 });
       frame = await trainingFrame(page);
       const ptRunId = await frame.locator('header.run-header').getAttribute('data-run');
       const ptStep = await waitForStep(frame, 1, 'the first PyTorch steps', 180_000);
-      await page.locator('.statusbar-item', { hasText: 'images/s' }).waitFor({ timeout: 30_000 });
+      await page.locator('.statusbar-item', { hasText: / left · PyTorch/ }).waitFor({ timeout: 30_000 }); // each net's count and the ETA, once measured
       const ptStatusText = (await ptStatus.innerText()).trim();
       expect(/PyTorch \S+ on CPU, \d+ threads?/.test(ptStatusText), `the status bar does not name PyTorch and the device: "${ptStatusText}"`);
       const ptBackend = (await frame.locator('.fact-backend dd').innerText()).trim();

@@ -13,11 +13,12 @@ import { StudyRunner } from '../study/runner';
 import { readStudy, Study, studyFileOf, studyFromPreset, STUDY_PRESETS, workspaceOfStudy, writeNewStudy } from '../study/studyFile';
 import { planStudyRuns, runsRootOfWorkspace, studyProgressText, studyRunStates } from '../study/studyRuns';
 import { CLI_PYTHON_REQUEST } from '../training/engineChoice';
+import { ProgressTracker } from '../training/progress';
 import { lockRun, claimRun, releaseRun } from '../training/runLock';
 import { RunFolder } from '../training/runFolder';
 import { SessionOptions, TrainingSession } from '../training/session';
 import type { MetricPoint } from '../training/types';
-import { CommandIo, defaultDataCache, progressLine, resolveData } from './trainCommands';
+import { CommandIo, defaultDataCache, resolveData, terminalLine } from './trainCommands';
 import { UsageError } from './usageError';
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -133,8 +134,8 @@ async function studyRun(args: string[], io: CommandIo): Promise<number> {
       onRunStart: (run, session, resumed, done, total) => {
         io.err(`Run ${run.id} (${done + 1} of ${total}): ${resumed ? `resuming from step ${count(session.run.latestCheckpoint('a')?.step ?? 0)}` : 'starting'}, ${count(run.config.iterations)} iterations`);
         const latest = new Map<string, { train?: MetricPoint; test?: MetricPoint }>();
-        const startedAt = Date.now();
-        const startStep = session.step;
+        const tracker = new ProgressTracker(run.config, session.status, resumed ? session.run.readMetrics() : []);
+        tracker.setSteps(session.netSteps);
         let lastLine = 0;
         let backendSaid = false;
         session.addListener({
@@ -144,8 +145,9 @@ async function studyRun(args: string[], io: CommandIo): Promise<number> {
           },
           onWarning: (message) => io.err(`  warning: ${message}`),
           onMetrics: (points) => {
+            tracker.add(points);
             for (const p of points) latest.set(p.slot, { ...latest.get(p.slot), [p.split]: p });
-            const line = `  [${run.id}] ${progressLine(run.config, latest, startedAt, startStep)}`;
+            const line = `  [${run.id}] ${terminalLine(tracker, latest)}`;
             if (io.progress) io.progress(line);
             else if (Date.now() - lastLine >= 10_000) {
               lastLine = Date.now();

@@ -3,7 +3,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatDuration } from '../format';
 import { CIFAR10_URL, ensureCifar10 } from '../data/download';
 import { parseBackendSetting } from '../engine/backend';
 import { describePlan, planRun, RunChoices } from '../training/plan';
@@ -12,6 +11,7 @@ import { listRuns, RunFolder, RUNS_FOLDER } from '../training/runFolder';
 import { exportRun, TRAINER_FILE } from '../pytorch/export';
 import { CLI_PYTHON_REQUEST } from '../training/engineChoice';
 import { SessionOptions, TrainingSession } from '../training/session';
+import { netSpeedsText, progressLine, ProgressTracker } from '../training/progress';
 import { describeRuntime, MIXED_PRECISION_SETTINGS, MixedPrecision, TORCH_DEVICE_SETTINGS, TorchDeviceSetting } from '../pytorch/python';
 import type { MetricPoint, RunConfig } from '../training/types';
 import { ModelRequest } from '../spec';
@@ -54,27 +54,25 @@ export async function resolveData(data: string, downloadUrl: string | undefined,
   return { kind: 'cifar10', location: folder };
 }
 
-export function progressLine(config: RunConfig, latest: Map<string, { train?: MetricPoint; test?: MetricPoint }>, startedAt: number, startStep: number): string {
-  const parts = config.nets.map((net) => {
+/** The terminal's line: a bar, the run's progress per net (core/training/progress.ts, as the extension shows it), each net's errors and speed. */
+export function terminalLine(tracker: ProgressTracker, latest: Map<string, { train?: MetricPoint; test?: MetricPoint }>): string {
+  const progress = tracker.progress();
+  const errors = tracker.config.nets.map((net) => {
     const m = latest.get(net.slot) ?? {};
     return `${net.title}: train ${percent(m.train?.error)} test ${percent(m.test?.error)}`;
   });
-  const step = Math.min(...config.nets.map((n) => latest.get(n.slot)?.train?.step ?? startStep));
   const width = 20;
-  const done = Math.round((step / config.iterations) * width);
-  const speed = config.nets.map((n) => latest.get(n.slot)?.train?.imagesPerSec ?? 0).reduce((a, b) => a + b, 0);
-  const elapsed = (Date.now() - startedAt) / 1000;
-  const remaining = step > startStep ? ((config.iterations - step) * elapsed) / (step - startStep) : NaN;
-  const eta = Number.isFinite(remaining) ? ` ETA ${formatDuration(remaining)}` : '';
-  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${count(step)}/${count(config.iterations)}  ${parts.join('  ')}  ${speed.toFixed(0)} img/s${eta}`;
+  const done = Math.round(progress.fraction * width);
+  const speeds = netSpeedsText(progress);
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${progressLine(progress)}  ${errors.join('  ')}${speeds ? `  ${speeds}` : ''}`;
 }
 
 /** Runs a session to its end, printing progress; Ctrl-C stops it with a checkpoint. The caller holds the run's lock. */
 async function follow(session: TrainingSession, io: CommandIo): Promise<number> {
   const { config } = session;
   const latest = new Map<string, { train?: MetricPoint; test?: MetricPoint }>();
-  const startedAt = Date.now();
-  const startStep = session.step;
+  const tracker = new ProgressTracker(config, session.status);
+  tracker.setSteps(session.netSteps);
   const said = new Set<string>();
   const once = (line: string) => {
     if (!said.has(line)) io.err(line);
@@ -97,7 +95,13 @@ async function follow(session: TrainingSession, io: CommandIo): Promise<number> 
     onWarning: (message) => io.err(`Warning: ${message}`),
     onMetrics: (points) => {
       for (const p of points) latest.set(p.slot, { ...latest.get(p.slot), [p.split]: p });
-      showProgress(progressLine(config, latest, startedAt, startStep));
+      tracker.add(points);
+      showProgress(terminalLine(tracker, latest));
+    },
+    onStatus: (status) => {
+      tracker.setStatus(status);
+      tracker.setSteps(session.netSteps);
+      if (status === 'stopping') showProgress(terminalLine(tracker, latest));
     },
   });
   const onInterrupt = () => {

@@ -10,6 +10,7 @@ import { startPythonNet } from '../pytorch/netProcess';
 import type { MixedPrecision, PythonRequest } from '../pytorch/python';
 import { chooseEngine, EngineChoice } from './engineChoice';
 import { NetChannel, startWorkerNet, workerErrand } from './netChannel';
+import { netStepsText, runProgress } from './progress';
 import { RunFolder } from './runFolder';
 import type { MetricPoint, NetPlan, RunConfig, RunOutcome, RunStatus } from './types';
 import type { FromWorkerMessage, NetControlMessage, StartNetMessage } from './workerProtocol';
@@ -153,6 +154,11 @@ export class TrainingSession {
     return Math.min(...this.nets.map((n) => n.step));
   }
 
+  /** The step each net's trainer reached (a stopped net's checkpoint is at it). */
+  get netSteps(): Partial<Record<NetPlan['slot'], number>> {
+    return Object.fromEntries(this.nets.map((n) => [n.slot, n.step]));
+  }
+
   addListener(listener: SessionListener): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -170,6 +176,8 @@ export class TrainingSession {
   stop(): Promise<RunStatus> {
     this.stopRequested = true;
     this.send({ type: 'stop' });
+    // Says "stopping" at once: the nets finish their step and write a checkpoint first (seconds).
+    this.updateStatus();
     return this.finished;
   }
 
@@ -247,9 +255,12 @@ export class TrainingSession {
     let status: RunStatus;
     let detail = '';
     const failed = this.nets.filter((n) => n.state === 'failed');
+    const steps = () => netStepsText(runProgress(this.config, 'stopped', [], this.netSteps));
     if (states.some(isActive)) {
-      status = states.every((s) => s === 'starting') ? 'starting' : states.filter(isActive).every((s) => s === 'paused') ? 'paused' : 'running';
-      if (status === 'paused') detail = `paused at step ${this.step.toLocaleString('en-US')}`;
+      if (this.stopRequested && !failed.length) status = 'stopping';
+      else status = states.every((s) => s === 'starting') ? 'starting' : states.filter(isActive).every((s) => s === 'paused') ? 'paused' : 'running';
+      if (status === 'paused') detail = `paused: ${steps()}`;
+      if (status === 'stopping') detail = 'stopping: each net finishes its step and writes a checkpoint';
     } else if (failed.length) {
       status = 'failed';
       detail = failed.map((n) => `${title(n.slot)}: ${n.error}`).join('; ');
@@ -258,7 +269,7 @@ export class TrainingSession {
       detail = `finished ${this.config.iterations.toLocaleString('en-US')} iterations`;
     } else {
       status = 'stopped';
-      detail = `stopped${this.stopRequested ? ' by you' : ''} at step ${this.step.toLocaleString('en-US')}; the last checkpoint is kept, and resuming continues from it`;
+      detail = `stopped${this.stopRequested ? ' by you' : ''}: ${steps()}; the checkpoints are kept, and resuming continues from them`;
     }
     if (status !== this.status || detail !== this.statusDetail) {
       this.status = status;

@@ -102,7 +102,8 @@ export const metricPoint = z.object({
 });
 export type MetricPoint = z.infer<typeof metricPoint>;
 
-export type RunStatus = 'starting' | 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+/** 'stopping': a stop was asked and the nets are finishing their step and writing a checkpoint. */
+export type RunStatus = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'failed';
 
 /** How a session of the run ended (outcome.json), so past-run views tell a failure from a stop. */
 export interface RunOutcome {

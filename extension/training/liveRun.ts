@@ -1,12 +1,14 @@
 // The run training in this window: its TrainingSession (worker threads, so VS Code stays
-// responsive), a progress notification whose cancel stops it with its checkpoint kept, the
-// status bar, the log, the panels' live feed, and the measured speed remembered at the end.
+// responsive), its progress per net (core/training/progress.ts) in the status bar and the
+// panels, a notification when it starts, finishes, stops or fails (never one that stays up for
+// the whole run), the log, and the measured speed remembered at the end.
 import * as vscode from 'vscode';
 import { BACKEND_ORDER } from '../../core/engine/backend';
 import { describeRuntime } from '../../core/pytorch/python';
 import { claimRun, otherOwner, releaseRun } from '../../core/training/runLock';
 import { RunFolder } from '../../core/training/runFolder';
 import { SessionOptions, TrainingSession } from '../../core/training/session';
+import { progressLine, ProgressTracker } from '../../core/training/progress';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { RunView } from '../../protocol/training';
 import { showProblem } from '../errors';
@@ -35,6 +37,10 @@ export interface LiveRunInfo {
   statusDetail: string;
   backend: string;
   step: number;
+  /** Each net's step, as the status bar and the panel show them (core/training/progress.ts). */
+  netSteps: Partial<Record<'a' | 'b', number>>;
+  /** The progress line the status bar shows, e.g. "Training · plain-20 102/200 · plain-56 34/200 · about 1 min left". */
+  progress: string;
 }
 
 /** Which engine trains the run and why (the setting, and what `auto` skipped on the way), for the log. */
@@ -53,10 +59,12 @@ export function engineLines(session: Pick<TrainingSession, 'engine' | 'config'>)
 const title = (config: RunConfig) => config.nets.map((n) => n.title).join(' vs ');
 const count = (n: number) => n.toLocaleString('en-US');
 /** The session's status text as the extension shows it: core's, naming the command that resumes a stopped run. */
-const shownDetail = (s: TrainingSession) => (s.status === 'stopped' ? `${s.statusDetail} ("ResNet Lab: Resume Training")` : s.statusDetail);
+const shownDetail = (s: TrainingSession) => (s.status === 'stopped' ? `${s.statusDetail} (the panel's Resume, or "ResNet Lab: Resume Training")` : s.statusDetail);
 
 export class LiveRun implements vscode.Disposable {
   private session: TrainingSession | undefined;
+  /** The live run's progress per net (what the status bar and the notifications say). */
+  private tracker: ProgressTracker | undefined;
   /** A start or resume choosing its engine (a Python probe takes seconds). */
   private starting = false;
   private closing = false;
@@ -73,13 +81,13 @@ export class LiveRun implements vscode.Disposable {
 
   info(): LiveRunInfo | undefined {
     const s = this.session;
-    return s && { runId: s.id, folder: s.run.folder, status: s.status, statusDetail: shownDetail(s), backend: s.backend, step: s.step };
+    return s && { runId: s.id, folder: s.run.folder, status: s.status, statusDetail: shownDetail(s), backend: s.backend, step: s.step, netSteps: s.netSteps, progress: this.tracker ? progressLine(this.tracker.progress()) : '' };
   }
 
   liveView(runId: string): RunView | undefined {
     const s = this.session;
     if (!s || s.id !== runId) return undefined;
-    return { config: s.config, status: s.status, backend: s.backend, statusDetail: shownDetail(s), metrics: s.run.readMetrics() };
+    return { config: s.config, status: s.status, backend: s.backend, statusDetail: shownDetail(s), metrics: s.run.readMetrics(), netSteps: s.netSteps };
   }
 
   control(runId: string, action: 'pause' | 'resume' | 'stop'): void {
@@ -147,8 +155,10 @@ export class LiveRun implements vscode.Disposable {
     const { config } = session;
     const { statusBar } = this.services;
     const panels = this.services.panels();
-    const startStep = session.step;
-    statusBar.start(config, startStep);
+    const tracker = new ProgressTracker(config, session.status, resumed ? session.run.readMetrics() : []);
+    tracker.setSteps(session.netSteps);
+    this.tracker = tracker;
+    statusBar.start(tracker.progress());
     log().info(`run ${config.id}: ${resumed ? 'resuming' : 'starting'} ${title(config)} in ${session.run.folder}`);
     for (const line of engineLines(session)) log().info(`run ${config.id}: ${line}`);
     const said = new Set<string>();
@@ -167,49 +177,34 @@ export class LiveRun implements vscode.Disposable {
           if (!this.closing) console.error(`ResNet Lab: run ${config.id}: ${errorMessage(error)}`);
         }
       };
-    let progressReport: ((step: number, speed: string) => void) | undefined;
-    const latestSpeed = new Map<string, number>();
     session.addListener({
       onBackend: guard((backend: string) => {
         once(`run ${config.id}: backend ${backend}`);
         statusBar.setBackend(backend);
-        panels.sendStatus(config.id, session.status, session.backend, shownDetail(session));
+        panels.sendStatus(config.id, session.status, session.backend, shownDetail(session), session.netSteps);
       }),
       onData: guard((description: string) => once(`run ${config.id}: data ${description}`)),
       onCheckpoint: guard((slot: string, step: number) => log().debug(`run ${config.id}: checkpoint of ${slot} at step ${step}`)),
       onWarning: guard((message: string) => log().warn(`run ${config.id}: ${message}`)),
       onMetrics: guard((points: MetricPoint[]) => {
         panels.appendLive(config.id, points);
-        statusBar.addMetrics(points);
+        tracker.add(points);
+        statusBar.update(tracker.progress());
         this.changed.fire();
-        for (const p of points) if (p.split === 'train' && p.imagesPerSec !== undefined) latestSpeed.set(p.slot, p.imagesPerSec);
-        const total = [...latestSpeed.values()].reduce((a, b) => a + b, 0);
-        progressReport?.(session.step, latestSpeed.size ? `${Math.round(total)} images/s` : '');
       }),
       onStatus: guard((status: RunStatus, detail: string) => {
         log().info(`run ${config.id}: ${status}${detail ? ` (${detail})` : ''}`);
-        statusBar.setStatus(status);
-        panels.sendStatus(config.id, status, session.backend, shownDetail(session));
+        tracker.setStatus(status);
+        tracker.setSteps(session.netSteps);
+        statusBar.update(tracker.progress());
+        panels.sendStatus(config.id, status, session.backend, shownDetail(session), session.netSteps);
         this.changed.fire();
       }),
     });
 
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `ResNet Lab: training ${title(config)}`, cancellable: true },
-      async (progress, token) => {
-        let shown = startStep;
-        progressReport = (step, speed) => {
-          const increment = (100 * (step - shown)) / config.iterations;
-          shown = step;
-          progress.report({ increment, message: `iteration ${count(step)} of ${count(config.iterations)}${speed ? ` · ${speed}` : ''} (cancel stops it; the checkpoint is kept)` });
-        };
-        progress.report({ increment: (100 * startStep) / config.iterations, message: resumed ? `resuming at iteration ${count(startStep)}…` : 'building the nets and loading the data…' });
-        token.onCancellationRequested(() => {
-          log().info(`run ${config.id}: stop requested from the progress notification`);
-          void session.stop();
-        });
-        await session.finished;
-      },
+    // One notification as it starts (it goes by itself); the progress lives in the status bar.
+    void vscode.window.showInformationMessage(
+      `ResNet Lab: ${resumed ? `resuming ${title(config)} at ${progressLine(tracker.progress()).replace(/^\S+ · /, '')}` : `training ${title(config)}, ${count(config.iterations)} iterations`}. The status bar shows each net's progress; "ResNet Lab: Stop Training" stops it with a checkpoint.`,
     );
 
     void session.finished.then((status) => this.ended(session, status));
@@ -232,10 +227,13 @@ export class LiveRun implements vscode.Disposable {
       log().warn(`run ${config.id}: could not remember its speed: ${(error as Error).message}`);
     }
     const where = session.run.folder;
+    const tracker = new ProgressTracker(config, status);
+    tracker.setSteps(session.netSteps);
+    const line = progressLine(tracker.progress());
     if (status === 'finished') {
       void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)} finished ${count(config.iterations)} iterations. The run is in ${where}.`);
     } else if (status === 'stopped') {
-      void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)} ${shownDetail(session)}. Run folder: ${where}.`);
+      void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)}: ${line}. The checkpoints are kept; the panel's Resume or "ResNet Lab: Resume Training" continues from them. Run folder: ${where}.`);
     } else {
       showProblem(`${title(config)} failed: ${session.statusDetail}. The last checkpoint is kept in ${where}; "ResNet Lab: Resume Training" continues from it.`);
     }

@@ -4,7 +4,7 @@
 // run starts.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DATA_DEFAULTS, describePlan, planRun, RUN_PRESETS, RunChoices } from '../../core/training/plan';
+import { DATA_DEFAULTS, DEMO_BUDGET, describePlan, planRun, RUN_PRESETS, RunChoices } from '../../core/training/plan';
 import type { SessionOptions } from '../../core/training/session';
 import type { RunConfig } from '../../core/training/types';
 import type { ModelRequest } from '../../core/spec';
@@ -80,10 +80,15 @@ interface BudgetOption {
   iterations?: number;
   epochs?: number;
   trainSize: number;
+  testSize?: number;
+  batchSize?: number;
+  /** Why this budget, said in the plan before the run starts. */
+  why?: string;
 }
 
 const BUDGETS: Record<'synthetic' | 'cifar10', BudgetOption[]> = {
   synthetic: [
+    { label: DEMO_BUDGET.label, iterations: DEMO_BUDGET.iterations, trainSize: DEMO_BUDGET.trainSize, testSize: DEMO_BUDGET.testSize, batchSize: DEMO_BUDGET.batchSize, why: DEMO_BUDGET.why },
     { label: 'Quick look', iterations: 200, trainSize: 2000 },
     { label: 'Short', iterations: 1000, trainSize: 5000 },
     { label: 'Longer', iterations: 4000, trainSize: 20_000 },
@@ -99,16 +104,20 @@ const BUDGETS: Record<'synthetic' | 'cifar10', BudgetOption[]> = {
 
 interface BudgetItem extends vscode.QuickPickItem {
   config?: RunConfig;
+  why?: string;
   custom?: true;
 }
 
-type Speeds = { speeds: Map<string, number>; source: string } | { speeds: undefined; source: string };
+/** source: where the estimates come from, said in the plan; placeholder: the budget list's short line (a long one is cut off). */
+type Speeds = { speeds: Map<string, number>; source: string; placeholder: string } | { speeds: undefined; source: string; placeholder: string };
+
+const PLACEHOLDER = 'How long? Times at the speeds measured on this machine, both nets sharing its cores';
 
 /** The stored speeds of these nets, or a probe of a few real steps (cancellable). */
 async function measuredSpeeds(choices: RunChoices, services: TrainFlowServices): Promise<Speeds> {
   const sample = planRun(choices);
   const stored = storedSpeeds(services.speeds, sample);
-  if (stored) return { speeds: stored.speeds, source: `Estimates ${describeSource(sample, stored.records)}` };
+  if (stored) return { speeds: stored.speeds, source: `Estimates ${describeSource(sample, stored.records)}`, placeholder: PLACEHOLDER };
   const title = sample.nets.map((n) => n.title).join(' and ');
   const probe = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `ResNet Lab: measuring the training speed of ${title} (${PROBE_STEPS} steps each at batch ${sample.batchSize})`, cancellable: true },
@@ -117,21 +126,22 @@ async function measuredSpeeds(choices: RunChoices, services: TrainFlowServices):
       return probeSpeed(choices, path.join(services.globalStorage.fsPath, 'speed-probe'), options, token);
     },
   );
-  if (!probe) return { speeds: undefined, source: 'No time estimates: you cancelled the speed measurement.' };
+  if (!probe) return { speeds: undefined, source: 'No time estimates: you cancelled the speed measurement.', placeholder: 'How long? (no time estimates: the speed measurement was cancelled)' };
   services.speeds.recordRun(probe.config, probe.points, probe.backend, 'probe');
   const again = storedSpeeds(services.speeds, sample);
-  if (!again) return { speeds: undefined, source: 'No time estimates: the speed measurement logged no speed.' };
-  return { speeds: again.speeds, source: `Estimates ${describeSource(sample, again.records)}` };
+  if (!again) return { speeds: undefined, source: 'No time estimates: the speed measurement logged no speed.', placeholder: 'How long? (no time estimates: the speed measurement logged no speed)' };
+  return { speeds: again.speeds, source: `Estimates ${describeSource(sample, again.records)}`, placeholder: PLACEHOLDER };
 }
 
 function budgetItem(option: BudgetOption, base: RunChoices, speeds: Speeds): BudgetItem {
-  const config = planRun({ ...base, data: { ...base.data, trainSize: option.trainSize }, iterations: option.iterations, epochs: option.epochs });
+  const config = planRun({ ...base, data: { ...base.data, trainSize: option.trainSize, testSize: option.testSize }, iterations: option.iterations, epochs: option.epochs, batchSize: option.batchSize ?? base.batchSize });
   const epochs = (config.iterations * config.batchSize) / config.data.trainSize;
   return {
     label: option.label,
     description: speeds.speeds ? describeEstimate(estimateSeconds(config, speeds.speeds)) : 'no estimate',
     detail: `${count(config.iterations)} iterations of batch ${config.batchSize} on ${count(config.data.trainSize)} training images (${epochs.toFixed(epochs < 10 ? 1 : 0)} epochs)`,
     config,
+    why: option.why,
   };
 }
 
@@ -180,11 +190,13 @@ async function customBudget(base: RunChoices): Promise<RunConfig | undefined> {
   return planRun({ ...base, data, ...(parseBudget(budgetText) as { iterations?: number; epochs?: number }) });
 }
 
-async function pickBudget(base: RunChoices, speeds: Speeds): Promise<RunConfig | undefined> {
+async function pickBudget(base: RunChoices, speeds: Speeds): Promise<{ config: RunConfig; why?: string } | undefined> {
   const items: BudgetItem[] = [...BUDGETS[base.data.kind].map((option) => budgetItem(option, base, speeds)), { label: 'Custom…', detail: 'Your own number of iterations or epochs, and training images', custom: true }];
-  const picked = await vscode.window.showQuickPick(items, { title: `${TITLE}: budget`, placeHolder: speeds.source, ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, { title: `${TITLE}: budget`, placeHolder: speeds.placeholder, ignoreFocusOut: true });
   if (!picked) return undefined;
-  return picked.custom ? customBudget(base) : picked.config;
+  if (!picked.custom) return { config: picked.config!, why: picked.why };
+  const config = await customBudget(base);
+  return config && { config };
 }
 
 // ---- the whole question ---------------------------------------------------------------------
@@ -199,13 +211,14 @@ export async function askForRun(settings: TrainingSettings, runsRoot: string, se
   if (!data) return undefined;
   const base: RunChoices = { nets, data, backend: settings.backend };
   const speeds = await measuredSpeeds(base, services);
-  const config = await pickBudget(base, speeds);
-  if (!config) return undefined;
+  const budget = await pickBudget(base, speeds);
+  if (!budget) return undefined;
+  const { config } = budget;
   const estimate = speeds.speeds ? `It should take ${describeEstimate(estimateSeconds(config, speeds.speeds))} (${speeds.source.replace(/^Estimates /, '')}).` : speeds.source;
   const start = 'Start Training';
   const answer = await vscode.window.showInformationMessage(
     `Train ${config.nets.map((n) => n.title).join(' vs ')}?`,
-    { modal: true, detail: `${describePlan(config)}\n\n${estimate}\n\nThe run is saved in ${path.join(runsRoot, config.id)}; the backend setting is "${config.backend}".` },
+    { modal: true, detail: `${budget.why ? `${budget.why}\n\n` : ''}${describePlan(config)}\n\n${estimate}\n\nThe run is saved in ${path.join(runsRoot, config.id)}; the backend setting is "${config.backend}".` },
     start,
   );
   return answer === start ? config : undefined;

@@ -42,6 +42,8 @@ export interface TrainingApi {
   trainingPanels(): TrainingPanelInfo[];
   /** The training status bar text, or undefined while hidden. */
   trainingStatusText(): string | undefined;
+  /** The training status bar's tooltip (each net's speed, the backend), or undefined while hidden. */
+  trainingStatusTooltip(): string | undefined;
   /** Installs the GPU backend without the CUDA question. */
   installGpuBackend(): Promise<GpuInstallResult>;
   /** Handles a message as if the page of that run's panel had sent it. */
@@ -66,6 +68,8 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     extensionUri: context.extensionUri,
     live,
     findRunFolder,
+    // The panel's Resume on a stopped or failed run (its own errors, e.g. another run training, are shown by the panel host).
+    resumeRun: (folder) => resumeFolder(folder),
     pickOverlays: (shown) =>
       pickRuns({
         title: 'ResNet Lab: overlay runs',
@@ -99,11 +103,14 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     return config ? await startRun(config, runsRoot) : undefined;
   };
 
-  const resumeFolder = async (folder: string): Promise<LiveRunInfo> => {
+  async function resumeFolder(folder: string): Promise<LiveRunInfo> {
     const session = await live.resume(folder);
+    const open = panels.find(session.id);
     await panels.show(session.id, [], titleOf(folder));
+    // An open panel showed the stopped run: it now shows the live one (from its checkpoints on); a new one asks on "ready".
+    await open?.sendRuns();
     return live.info()!;
-  };
+  }
 
   const resume = async (argument?: unknown): Promise<LiveRunInfo | undefined> => {
     live.assertIdle();
@@ -184,8 +191,8 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       if (!(await waitForOtherOwner(folder, 60_000))) throw new Error(`another process (pid ${otherOwner(folder)}) still trains it`);
       if (live.current) throw new Error(`another run (${live.current.id}) started meanwhile`);
       const session = await live.resume(folder);
+      // The live run says "resuming … at …" itself (one notification, not two).
       log().info(`run ${session.id}: continuing after the window reloaded`);
-      void vscode.window.showInformationMessage(`ResNet Lab: continuing ${titleOf(folder)} from its checkpoint (the window reloaded while it trained).`);
       await panels.find(session.id)?.sendRuns();
     } catch (error) {
       const problem = `Could not continue the run ${path.basename(folder)} after the reload: ${errorMessage(error)}. "ResNet Lab: Resume Training" continues it from its checkpoint.`;
@@ -206,6 +213,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
     stopTraining: () => live.stop(),
     trainingPanels: () => panels.all().map((p) => p.info()),
     trainingStatusText: () => statusBar.shownText,
+    trainingStatusTooltip: () => statusBar.shownTooltip,
     installGpuBackend: () => installGpuBackendCommand(context.globalStorageUri, { confirm: false }),
     receiveFromTrainingPage: async (runId, message) => {
       const panel = panels.find(runId);

@@ -9,7 +9,7 @@ import { runState, runStateText } from '../../core/training/runState';
 import { RunFolder } from '../../core/training/runFolder';
 import type { MetricPoint, RunStatus } from '../../core/training/types';
 import type { LogMessage } from '../../protocol/channel';
-import { fromTrainingPage, FromTrainingPage, RunView, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
+import { fromTrainingPage, FromTrainingPage, NetSteps, RunView, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
 import type { SaveDialog } from '../architecture/architecturePanel';
 import { INSPECT_COMMAND } from '../inspector/inspectorCommands';
 import { showProblem } from '../errors';
@@ -33,6 +33,8 @@ export interface TrainingPanelServices {
   live: LiveRunSource;
   /** The folder of a run by id, searched in the workspace's run folders. */
   findRunFolder(runId: string): string | undefined;
+  /** Continues a stopped or failed run from its checkpoints (the panel's Resume on a run not training). */
+  resumeRun(folder: string): Promise<unknown>;
   /** Asks which runs to overlay (their folders), leaving out those already shown. */
   pickOverlays(shownIds: string[]): Promise<string[] | undefined>;
   saveDialog: SaveDialog;
@@ -58,8 +60,14 @@ function pastRunView(folder: string): RunView {
   const config = run.readConfig();
   const metrics = run.readMetrics();
   const state = runState(config, metrics, run.readOutcome());
-  const resume = state.finished ? '' : '; "ResNet Lab: Resume Training" continues it from its checkpoint';
-  return { config, status: state.status, backend: state.outcome?.backend ?? '', statusDetail: runStateText(config, state) + resume, metrics };
+  const resume = state.finished ? '' : '; Resume continues it from its checkpoints';
+  // Where each net stopped: its latest checkpoint, which a resume continues from.
+  const netSteps: NetSteps = {};
+  for (const net of config.nets) {
+    const step = run.latestCheckpoint(net.slot)?.step;
+    if (step !== undefined) netSteps[net.slot] = step;
+  }
+  return { config, status: state.status, backend: state.outcome?.backend ?? '', statusDetail: runStateText(config, state) + resume, metrics, netSteps };
 }
 
 export class TrainingPanel implements HostedPanel {
@@ -111,6 +119,11 @@ export class TrainingPanel implements HostedPanel {
         return;
       case 'control':
         log().info(`run ${message.runId}: ${message.action} (from the panel)`);
+        // Resume on a run that is not training here continues it from its checkpoints.
+        if (message.action === 'resume' && !this.services.live.liveView(message.runId)) {
+          await this.services.resumeRun(this.folderOf(message.runId, 'resume'));
+          return;
+        }
         this.services.live.control(message.runId, message.action);
         return;
       case 'exportCsv':
@@ -186,10 +199,10 @@ export class TrainingPanel implements HostedPanel {
     }
   }
 
-  async sendStatus(runId: string, status: RunStatus, backend: string, statusDetail: string): Promise<void> {
+  async sendStatus(runId: string, status: RunStatus, backend: string, statusDetail: string, netSteps?: NetSteps): Promise<void> {
     if (!this.shows(runId) || !this.shown) return;
     await this.flush();
-    await this.post({ type: 'runStatus', runId, status, backend, statusDetail });
+    await this.post({ type: 'runStatus', runId, status, backend, statusDetail, netSteps });
   }
 
   private post(message: ToTrainingPage): Promise<boolean> {
@@ -261,8 +274,8 @@ export class TrainingPanels implements vscode.Disposable {
     for (const panel of this.panels.all()) panel.appendLive(runId, points);
   }
 
-  sendStatus(runId: string, status: RunStatus, backend: string, statusDetail: string): void {
-    for (const panel of this.panels.all()) void panel.sendStatus(runId, status, backend, statusDetail);
+  sendStatus(runId: string, status: RunStatus, backend: string, statusDetail: string, netSteps?: NetSteps): void {
+    for (const panel of this.panels.all()) void panel.sendStatus(runId, status, backend, statusDetail, netSteps);
   }
 
   find(runId: string): TrainingPanel | undefined {

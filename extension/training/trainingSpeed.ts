@@ -20,6 +20,8 @@ export interface SpeedRecord {
   backend: string;
   /** ISO time of the measurement. */
   measuredAt: string;
+  /** How many nets trained side by side, sharing the cores, when it was measured (absent in older records: as many as the run estimated). */
+  sharing?: number;
   source: 'probe' | 'run';
 }
 
@@ -47,7 +49,7 @@ export class SpeedMemory {
     for (const net of config.nets) {
       const imagesPerSec = steadySpeed(points, net.slot);
       if (imagesPerSec === undefined) continue;
-      all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source };
+      all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source, sharing: config.nets.length };
     }
     void this.memento.update(KEY, all);
   }
@@ -57,7 +59,17 @@ export class SpeedMemory {
   }
 }
 
-/** How long a run will take at the measured speeds: the nets train side by side, so the slower one decides. */
+/**
+ * A net's speed in a run of `nets` nets, from one measured while `sharing` nets trained: the nets
+ * of a run split the cores among them (core/training/session.ts, netTrainer.ts), so a net
+ * measured alone trains about half as fast beside its twin, and one measured beside a twin
+ * about twice as fast alone.
+ */
+export function sharedSpeed(record: Pick<SpeedRecord, 'imagesPerSec' | 'sharing'>, nets: number): number {
+  return (record.imagesPerSec * (record.sharing ?? nets)) / nets;
+}
+
+/** How long a run will take at the measured speeds (each net's as it trains beside the others, storedSpeeds): the nets train side by side, so the slower one decides. */
 export function estimateSeconds(config: RunConfig, speeds: ReadonlyMap<string, number>): number {
   const evaluations = Math.ceil(config.iterations / config.evalEvery);
   let slowest = 0;
@@ -82,15 +94,16 @@ export function storedSpeeds(memory: SpeedMemory, config: RunConfig): { speeds: 
   for (const net of config.nets) {
     const record = memory.get(net.title, config.backend);
     if (!record) return undefined;
-    speeds.set(net.slot, record.imagesPerSec);
+    speeds.set(net.slot, sharedSpeed(record, config.nets.length));
     records.push(record);
   }
   return { speeds, records };
 }
 
-/** "measured 412 images/s (ResNet-20) and 430 (plain-20) at batch 128 on WebAssembly, in your run of 24 Nov" */
+/** "from 412 images/s for ResNet-20 and 430 for plain-20, side by side, measured at batch 128 on WebAssembly (your last run, 24 Nov)" */
 export function describeSource(config: RunConfig, records: SpeedRecord[]): string {
-  const parts = config.nets.map((net, i) => `${records[i].imagesPerSec.toFixed(0)} images/s for ${net.title}`);
+  const side = config.nets.length > 1 ? ' as they train side by side' : '';
+  const parts = config.nets.map((net, i) => `${sharedSpeed(records[i], config.nets.length).toFixed(0)} images/s for ${net.title}${i === config.nets.length - 1 ? side : ''}`);
   const first = records[0];
   const when = new Date(first.measuredAt).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
   const source = first.source === 'probe' ? 'a speed probe' : 'your last run';

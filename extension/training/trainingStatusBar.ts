@@ -1,7 +1,11 @@
-// The status bar item of a run training in this window: the backend in use and the current
-// training speed (images per second, both nets together); hidden when nothing trains.
+// The status bar item of a run training in this window: VS Code's place for long background
+// work. Its text is the run's progress per net (core/training/progress.ts, as the panel and the
+// CLI show it): "plain-20 102/200 · plain-56 34/200 · about 1 min left · WebAssembly", then
+// "Stopping…" as soon as a stop is asked; the tooltip names each net's images/s and the
+// backend. Hidden when nothing trains.
 import * as vscode from 'vscode';
-import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
+import { formatCount } from '../../core/format';
+import { etaText, netCountsText, RunProgress, stateText } from '../../core/training/progress';
 
 export const SHOW_TRAINING_COMMAND = 'resnetLab.showTraining';
 
@@ -11,14 +15,20 @@ export function shortBackendName(title: string): string {
   return cut > 0 ? title.slice(0, cut) : title;
 }
 
+/** The item's text for a run's progress: state (when not simply training), each net's count, the ETA, the backend. */
+export function statusBarText(progress: RunProgress, backend: string): string {
+  const icon = progress.status === 'paused' ? '$(debug-pause)' : progress.status === 'stopped' || progress.status === 'finished' || progress.status === 'failed' ? '$(debug-stop)' : '$(sync~spin)';
+  const state = progress.status === 'running' ? '' : stateText(progress.status);
+  const eta = progress.status === 'running' ? etaText(progress) : '';
+  const backendName = backend ? shortBackendName(backend) : 'choosing a backend…';
+  return `${icon} ${[state, netCountsText(progress), eta, backendName].filter(Boolean).join(' · ')}`;
+}
+
 export class TrainingStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('resnetLab.training', vscode.StatusBarAlignment.Left, 49);
   private visible = false;
-  private config: RunConfig | undefined;
+  private progress: RunProgress | undefined;
   private backend = '';
-  private status: RunStatus = 'starting';
-  private step = 0;
-  private readonly speeds = new Map<string, number>();
 
   constructor() {
     this.item.name = 'ResNet Lab: training';
@@ -30,59 +40,43 @@ export class TrainingStatusBar implements vscode.Disposable {
     return this.visible ? this.item.text : undefined;
   }
 
-  start(config: RunConfig, step: number): void {
-    this.config = config;
+  /** The tooltip's text, or undefined while hidden. */
+  get shownTooltip(): string | undefined {
+    return this.visible ? (this.item.tooltip as vscode.MarkdownString).value : undefined;
+  }
+
+  start(progress: RunProgress): void {
     this.backend = '';
-    this.status = 'starting';
-    this.step = step;
-    this.speeds.clear();
-    this.refresh();
+    this.update(progress);
   }
 
   setBackend(title: string): void {
     this.backend = title;
-    this.refresh();
+    if (this.progress) this.update(this.progress);
   }
 
-  setStatus(status: RunStatus): void {
-    this.status = status;
-    this.refresh();
-  }
-
-  addMetrics(points: MetricPoint[]): void {
-    for (const p of points) {
-      if (p.split === 'train' && p.imagesPerSec !== undefined) this.speeds.set(p.slot, p.imagesPerSec);
-      this.step = Math.max(this.step, p.step);
-    }
-    this.refresh();
-  }
-
-  hide(): void {
-    this.config = undefined;
-    this.item.hide();
-    this.visible = false;
-  }
-
-  private refresh(): void {
-    const config = this.config;
-    if (!config) return;
-    const backend = this.backend ? shortBackendName(this.backend) : 'choosing a backend…';
-    const total = [...this.speeds.values()].reduce((a, b) => a + b, 0);
-    const speed = this.speeds.size ? ` · ${Math.round(total).toLocaleString('en-US')} images/s` : '';
-    const icon = this.status === 'paused' ? '$(debug-pause)' : '$(sync~spin)';
-    const state = this.status === 'paused' ? ' · paused' : '';
-    this.item.text = `${icon} ${backend}${speed}${state}`;
-    const perNet = config.nets.map((net) => `${net.title}: ${this.speeds.has(net.slot) ? `${Math.round(this.speeds.get(net.slot)!).toLocaleString('en-US')} images/s` : 'not measured yet'}`);
+  update(progress: RunProgress): void {
+    this.progress = progress;
+    this.item.text = statusBarText(progress, this.backend);
+    const perNet = progress.nets.map(
+      (net) => `${net.title}: step ${formatCount(net.step)} of ${formatCount(net.iterations)}, ${net.imagesPerSec !== undefined ? `${formatCount(net.imagesPerSec)} images/s` : 'speed not measured yet'}`,
+    );
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Training** ${config.nets.map((n) => n.title).join(' vs ')}, step ${this.step.toLocaleString('en-US')} of ${config.iterations.toLocaleString('en-US')}`,
-        `Backend: ${this.backend || 'not chosen yet'}`,
+        `**${stateText(progress.status)}** ${progress.nets.map((n) => n.title).join(' vs ')}${etaText(progress) ? `, ${etaText(progress)}` : ''}`,
         perNet.join('\n\n'),
+        `Backend: ${this.backend || 'not chosen yet'}`,
         'Click to show the curves.',
       ].join('\n\n'),
     );
     this.item.show();
     this.visible = true;
+  }
+
+  hide(): void {
+    this.progress = undefined;
+    this.item.hide();
+    this.visible = false;
   }
 
   dispose(): void {

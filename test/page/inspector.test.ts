@@ -254,6 +254,24 @@ describe('block inspector page', () => {
       assert.equal(shallow.modelName, 'plain20');
       assert.equal(shallow.blocks.length, 9);
       assert.equal(deep.blocks.length, 27);
+      // One colour per net by role and slot, as in the curves: plain-20 (slot a) orange, plain-56 (slot b) red, in Fig. 7 too (not by position).
+      const colours = await session.page.evaluate(() => {
+        const color = (selector: string, property: 'color' | 'stroke' | 'backgroundColor') => [...document.querySelectorAll<HTMLElement>(selector)].map((e) => getComputedStyle(e)[property]);
+        const root = getComputedStyle(document.documentElement);
+        const resolve = (name: string) => {
+          const probe = document.createElement('span');
+          probe.style.color = `var(${name})`;
+          document.body.append(probe);
+          const value = getComputedStyle(probe).color;
+          probe.remove();
+          return value;
+        };
+        return { titles: color('.net-column .net-title', 'color'), fig7: color('.fig7-layer .fig7-series .fig7-line', 'stroke'), bars: color('.ratio-row .ratio-fill', 'backgroundColor').filter((c, i, all) => all.indexOf(c) === i), orange: resolve('--net-color-2'), red: resolve('--net-color-3'), blue: root.getPropertyValue('--net-color-0') && resolve('--net-color-0') };
+      });
+      assert.deepEqual(colours.titles, [colours.orange, colours.red], 'column titles: plain-20 orange, plain-56 red');
+      assert.deepEqual(colours.fig7, [colours.orange, colours.red], "Fig. 7: each net's line in its colour, plain-20 not blue");
+      assert.deepEqual(colours.bars, [colours.orange, colours.red], 'the block strip');
+      assert.notEqual(colours.fig7[0], colours.blue);
 
       const note = session.page.locator('.depth-note');
       assert.ok(await note.isVisible(), 'the mismatch is said in the page');

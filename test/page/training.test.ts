@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunView } from '../../protocol/training';
+import { formatDuration } from '../../core/format';
 import { curves, frameStats, hoverAt, launchBrowser, startTrainingHost, testConfig, testError, testPoints, testRun, TrainingHost, TrainingPage, xAxis } from './trainingHost';
 
 /** The logged value of a read-out: "31.4% (logged 32.2%)" on a smoothed curve, else the value itself. */
@@ -45,7 +46,7 @@ describe('training curves page', () => {
     assert.equal(await session.page.locator('.action-pause').isDisabled(), true, 'nothing to pause while starting');
     assert.equal(await session.page.locator('.action-stop').isDisabled(), false);
     assert.equal(await session.page.locator('.action-export').isDisabled(), true, 'no metrics to export yet');
-    assert.deepEqual(await session.state(), { runIds: ['run-empty'] });
+    assert.deepEqual(await session.state(), { runIds: ['run-empty'], latest: { 'run-empty': { status: 'starting', backend: '', statusDetail: '' } } });
     await session.screenshot('training-empty');
 
     await session.send({ type: 'runStatus', runId: 'run-empty', status: 'failed', backend: 'cpu', statusDetail: 'Out of memory while building plain-20.' });
@@ -98,8 +99,12 @@ describe('training curves page', () => {
       }
       for (const curve of drawn) assert.equal(curve.strokeWidth, curve.split === 'train' ? 1 : 2.5, `${curve.key}: train thin, test bold`);
     }
-    assert.match((await session.page.locator('.progress-text').textContent()) ?? '', new RegExp(`^iteration ${step.toLocaleString('en-US')} of 64,000`));
-    assert.equal(await session.page.locator('.run-progress').getAttribute('value'), String(step));
+    const count = step.toLocaleString('en-US');
+    // Logged every 150 ms a step (testPoints): the ETA is the steps left at that pace.
+    const eta = formatDuration((64_000 - step) * 0.15);
+    assert.equal(await session.page.locator('.progress-text').textContent(), `Training · ResNet-20 ${count}/64,000 · plain-20 ${count}/64,000 · about ${eta} left`);
+    assert.equal(await session.page.locator('.run-progress').getAttribute('value'), String(Math.round((1000 * step) / 64_000)));
+    assert.deepEqual(await session.page.locator('.net-progress .net-count').allTextContents(), [`${count}/64,000 · 850 images/s`, `${count}/64,000 · 900 images/s`]);
     assert.equal(await session.page.locator('.fact-speed dd').textContent(), 'ResNet-20 850 images/s · plain-20 900 images/s');
     await session.screenshot('training-streaming');
   });
@@ -170,6 +175,7 @@ describe('training curves page', () => {
     await session.clearPosted();
     const pause = session.page.locator('.action-pause');
     assert.equal(await pause.textContent(), 'Pause');
+    assert.deepEqual(await session.page.locator('.actions button.primary').allTextContents(), ['Pause'], 'one primary action while it trains; Stop and Inspect are secondary');
     await pause.click();
     assert.deepEqual(await session.waitForPosted((m) => m.type === 'control'), { type: 'control', runId: 'run-ctl', action: 'pause' });
 
@@ -191,11 +197,29 @@ describe('training curves page', () => {
     await session.page.locator('.action-inspect').click();
     assert.deepEqual(await session.waitForPosted((m) => m.type === 'inspect'), { type: 'inspect', runId: 'run-ctl' });
 
-    await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopped', backend: 'wasm (WebAssembly, SIMD)', statusDetail: 'stopped by you at step 4,000' });
+    // Stop asked: "stopping…" at once, nothing to press until the nets have written their checkpoints.
+    await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopping', backend: 'wasm (WebAssembly, SIMD)', statusDetail: 'stopping: each net finishes its step and writes a checkpoint' });
+    await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'stopping');
+    assert.equal(await session.page.locator('.run-status').textContent(), 'stopping…');
+    assert.equal(await session.page.locator('.progress-text').textContent(), 'Stopping… · ResNet-20 4,000/64,000 · plain-20 4,000/64,000');
+    assert.equal(await pause.isDisabled(), true);
+    assert.equal(await session.page.locator('.action-stop').isDisabled(), true);
+
+    // Stopped: each net at the step its checkpoint is at (past its last logged step), the message and the counters agreeing.
+    const stoppedDetail = 'stopped by you: ResNet-20 at step 4,007 of 64,000, plain-20 at step 4,003 of 64,000; the checkpoints are kept, and resuming continues from them';
+    await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopped', backend: 'wasm (WebAssembly, SIMD)', statusDetail: stoppedDetail, netSteps: { a: 4007, b: 4003 } });
     await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'stopped');
     assert.equal(await session.page.locator('.run-status').textContent(), 'stopped');
-    assert.equal(await pause.isDisabled(), true, 'Pause makes no sense on a stopped run');
+    assert.equal(await session.page.locator('.progress-text').textContent(), 'Stopped at step 4,007 of 64,000 (ResNet-20) · 4,003 of 64,000 (plain-20)');
+    assert.deepEqual(await session.page.locator('.net-progress .net-count').allTextContents(), ['4,007/64,000', '4,003/64,000']);
+    assert.equal(await pause.textContent(), 'Resume', 'a stopped run resumes from the panel');
+    assert.equal(await pause.isDisabled(), false);
+    assert.deepEqual(await session.page.locator('.actions button.primary').allTextContents(), ['Resume'], 'one primary action');
+    await session.screenshot('training-stopped');
     assert.equal(await session.page.locator('.action-stop').isDisabled(), true);
+    await session.clearPosted();
+    await pause.click();
+    assert.deepEqual(await session.waitForPosted((m) => m.type === 'control'), { type: 'control', runId: 'run-ctl', action: 'resume' });
     assert.equal(await session.page.locator('.action-export').isDisabled(), false, 'its metrics can still be exported');
     assert.equal(await session.page.locator('.fact-backend dd').textContent(), 'wasm (WebAssembly, SIMD)');
 
@@ -228,7 +252,7 @@ describe('training curves page', () => {
     const readout = await hoverAt(session, 'error-svg', 12_000);
     assert.equal(readout.rows.length, 8);
     assert.ok(readout.rows.some((r) => r.label === 'ResNet-20 [run-20] test'));
-    assert.deepEqual(await session.state(), { runIds: ['run-56', 'run-20'] });
+    assert.deepEqual((await session.state())?.runIds, ['run-56', 'run-20']);
     await session.screenshot('training-overlay');
   });
 
@@ -248,6 +272,38 @@ describe('training curves page', () => {
     assert.deepEqual(milestones, ['32000', '48000']);
     assert.deepEqual(await session.page.locator('.axis-label').allTextContents(), ['iterations', 'error (%)', 'iterations', 'loss', 'iterations', 'learning rate']);
     assert.equal(await session.page.locator('.action-pause').isDisabled(), true, 'Pause makes no sense on a finished run');
+    assert.deepEqual(await session.page.locator('.actions button.primary').allTextContents(), ['Inspect blocks'], 'one primary action once finished');
     await session.screenshot('training-64k');
+  });
+
+  test('one colour per net by its role and slot: plain-20 vs plain-56 are orange and red in the curves, the legend and the header', async () => {
+    session = await TrainingPage.open(browser, host);
+    await session.showRuns([testRun({ id: 'run-deg', titles: ['plain-20', 'plain-56'] }, 2_000)]);
+    const colours = await session.page.evaluate(() => {
+      const stroke = (key: string) => getComputedStyle(document.querySelector(`path.series-line[data-chart="error"][data-key="${key}"]`)!).stroke;
+      const header = (slot: string) => getComputedStyle(document.querySelector(`.net-progress[data-slot="${slot}"] .net-name`)!).color;
+      const root = getComputedStyle(document.documentElement);
+      return { a: stroke('run-deg/a/train'), b: stroke('run-deg/b/train'), headerA: header('a'), headerB: header('b'), probe: [root.getPropertyValue('--net-color-2'), root.getPropertyValue('--net-color-3')] };
+    });
+    assert.notEqual(colours.a, colours.b, 'the two plain nets differ');
+    assert.equal(colours.headerA, colours.a, "plain-20's header row is its curve's colour");
+    assert.equal(colours.headerB, colours.b, "plain-56's header row is its curve's colour");
+    const classes = await session.page.locator('.net-progress').evaluateAll((rows) => rows.map((r) => r.className));
+    assert.deepEqual(classes, ['net-progress net-color-2', 'net-progress net-color-3'], 'plain in slot a: orange; plain in slot b: red (webview/netPalette.ts)');
+    await session.screenshot('training-degradation-colours');
+  });
+
+  test('a tab hidden and shown again keeps the backend and the latest status (setState)', async () => {
+    session = await TrainingPage.open(browser, host);
+    await session.showRuns([testRun({ id: 'run-hide', backend: 'WebAssembly (tfjs-backend-wasm, SIMD)' }, 1_000)]);
+    await session.send({ type: 'runStatus', runId: 'run-hide', status: 'paused', backend: 'WebAssembly (tfjs-backend-wasm, SIMD)', statusDetail: 'paused: ResNet-20 at step 1,000 of 64,000, plain-20 at step 1,000 of 64,000' });
+    await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'paused');
+    const saved = await session.state();
+    await session.close();
+    // Shown again: a new page with the saved state; the host's view names no backend (what the issue saw).
+    session = await TrainingPage.open(browser, host, undefined, saved);
+    await session.showRuns([{ ...testRun({ id: 'run-hide', status: 'paused', backend: '' }, 1_000) }]);
+    assert.equal(await session.page.locator('.fact-backend dd').textContent(), 'WebAssembly (tfjs-backend-wasm, SIMD)');
+    assert.equal(await session.page.locator('.run-status').textContent(), 'paused');
   });
 });

@@ -173,6 +173,12 @@ export interface TestRunOptions {
   evalEvery?: number;
 }
 
+/** The named net a title stands for ("plain-56" → plain56), for titles of the paper's CIFAR nets. */
+function requestFor(title: string): RunConfig['nets'][number]['request'] | undefined {
+  const match = /^(ResNet|plain)-(\d+)$/.exec(title);
+  return match ? { kind: 'named', name: `${match[1].toLowerCase()}${match[2]}` } : undefined;
+}
+
 export function testConfig({ id, iterations = 64_000, titles = ['ResNet-20', 'plain-20'], logEvery = 20, evalEvery = 400 }: TestRunOptions): RunConfig {
   const milestones = [
     { step: 0, lr: 0.1 },
@@ -184,8 +190,8 @@ export function testConfig({ id, iterations = 64_000, titles = ['ResNet-20', 'pl
     id,
     createdAt: '2025-01-01T00:00:00.000Z',
     nets: [
-      { slot: 'a', request: { kind: 'named', name: 'resnet20' }, title: titles[0] },
-      { slot: 'b', request: { kind: 'named', name: 'resnet20', plain: true }, title: titles[1] },
+      { slot: 'a', request: requestFor(titles[0]) ?? { kind: 'named', name: 'resnet20' }, title: titles[0] },
+      { slot: 'b', request: requestFor(titles[1]) ?? { kind: 'named', name: 'resnet20', plain: true }, title: titles[1] },
     ],
     data: { kind: 'cifar10', location: '/data/cifar-10-batches-bin', trainSize: 45_000, testSize: 10_000, description: 'CIFAR-10 (45,000 train / 10,000 test)' },
     iterations,

@@ -109,11 +109,15 @@ describe('ResNet Lab: Train ResNet', function () {
     const tab = vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('resnetLab.training'));
     assert.equal(tab?.label, 'ResNet-8 vs plain-8');
 
-    const status = await waitFor('the status bar to name the backend and the speed', () => {
+    // The status bar: each net's own count (not the faster net's, not a sum), the ETA, the backend; each net's images/s in the tooltip.
+    const n = TINY.iterations;
+    const status = await waitFor('the status bar to show each net, the ETA and the backend', () => {
       const text = api.trainingStatusText();
-      return text && /WebAssembly|TensorFlow|JavaScript/.test(text) && /images\/s/.test(text) ? text : undefined;
+      return text && /WebAssembly|TensorFlow|JavaScript/.test(text) && /left/.test(text) ? text : undefined;
     }, 30_000);
-    assert.match(status, /WebAssembly/, 'auto picks WebAssembly here (no tfjs-node installed)');
+    assert.match(status, new RegExp(`^\\$\\(sync~spin\\) ResNet-8 \\d+/${n} · plain-8 \\d+/${n} · about .+ left · WebAssembly$`), 'auto picks WebAssembly here (no tfjs-node installed)');
+    assert.match(api.trainingStatusTooltip() ?? '', /ResNet-8: step \d+ of \d+, \d+ images\/s\n\nplain-8: step \d+ of \d+, (\d+ images\/s|speed not measured yet)/);
+    assert.match(api.liveRun()?.progress ?? '', new RegExp(`^Training · ResNet-8 \\d+/${n} · plain-8 \\d+/${n}`));
 
     const firstStep = panel.deliveredStep;
     const grown = await waitFor('more points to reach the page', () => api.trainingPanels().find((p) => p.deliveredStep >= firstStep + 10), 60_000);
@@ -169,8 +173,12 @@ describe('ResNet Lab: Train ResNet', function () {
     assert.ok(latestCheckpointStep(folder, 'a') > 0);
   });
 
-  it('stops with the checkpoint kept', async () => {
-    const status = await api.stopTraining();
+  it('stops with the checkpoint kept: "Stopping…" at once, then each net stopped at its step', async () => {
+    const stopping = api.stopTraining();
+    // Said before the nets finish their step and write their checkpoints.
+    assert.equal(api.liveRun()?.status, 'stopping');
+    assert.match(api.trainingStatusText() ?? '', /^\$\(sync~spin\) Stopping… · ResNet-8 \d+\/\d+ · plain-8 \d+\/\d+ · /);
+    const status = await stopping;
     assert.equal(status, 'stopped');
     assert.equal(api.liveRun(), undefined);
     assert.equal(api.trainingStatusText(), undefined, 'the status bar item hides when nothing trains');
@@ -180,6 +188,9 @@ describe('ResNet Lab: Train ResNet', function () {
     assert.equal(latestCheckpointStep(folder, 'a'), stoppedAt);
     assert.equal(latestCheckpointStep(folder, 'b'), Math.max(...metrics.filter((p) => p.slot === 'b').map((p) => p.step)));
     assert.ok(stoppedAt > 0 && stoppedAt < TINY.iterations);
+    // The stop message names the steps the counters show: each net's checkpoint.
+    const outcome = JSON.parse(fs.readFileSync(path.join(folder, 'outcome.json'), 'utf8')) as { detail: string };
+    assert.ok(outcome.detail.includes(`ResNet-8 at step ${latestCheckpointStep(folder, 'a')} of ${TINY.iterations}`) && outcome.detail.includes(`plain-8 at step ${latestCheckpointStep(folder, 'b')} of ${TINY.iterations}`), outcome.detail);
   });
 
   it('resumes from the checkpoint with Resume Training, keeping the metrics so far', async () => {

@@ -165,7 +165,7 @@ describe('resnet-lab train and the run lock', { concurrency: false }, () => {
     }
     const { code, stdout, stderr } = await training.exited;
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /Run stopped: stopped by you at step [\d,]+; the last checkpoint is kept/);
+    assert.match(stdout, /Run stopped: stopped by you: ResNet-8 custom \(.*\) at step [\d,]+ of 100,000; the checkpoints are kept/);
     assert.doesNotMatch(stdout, /Resume Training/, "the CLI's texts name no VS Code command");
     assert.match(stdout, /Resume with: resnet-lab train --resume /);
     assert.equal(fs.existsSync(path.join(run.folder, 'owner.json')), false, 'the lock is released after Ctrl-C');

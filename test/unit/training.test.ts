@@ -73,19 +73,26 @@ describe('training', { concurrency: false }, () => {
     const root = runsRoot();
     const interrupted = await TrainingSession.start(config, root);
     let stopAsked = false;
+    const statuses: string[] = [];
     interrupted.addListener({
+      onStatus: (status) => statuses.push(status),
       onMetrics: (points) => {
         if (!stopAsked && points.some((p) => p.step >= 7)) {
           stopAsked = true;
           void interrupted.stop();
+          // "Stopping" is said at once, before the nets finish their step and write a checkpoint.
+          assert.equal(interrupted.status, 'stopping');
         }
       },
     });
     assert.equal(await interrupted.finished, 'stopped');
-    assert.match(interrupted.statusDetail, /stopped by you at step \d+; the last checkpoint is kept/);
+    assert.match(interrupted.statusDetail, /stopped by you: .+ at step \d+ of \d+.*; the checkpoints are kept/);
     const run = RunFolder.open(interrupted.run.folder);
     assert.equal(run.readOutcome()?.status, 'stopped', 'how the session ended is recorded for past-run views');
     const stoppedAt = run.latestCheckpoint('a')!.step;
+    assert.deepEqual(statuses.slice(-2), ['stopping', 'stopped']);
+    // The stop message names each net's step, the one its checkpoint (and so a resume) is at.
+    for (const net of config.nets) assert.ok(interrupted.statusDetail.includes(`${net.title} at step ${run.latestCheckpoint(net.slot)!.step} of 24`), `${net.title} in "${interrupted.statusDetail}"`);
     // The other net may be a step behind when the stop lands; either way a checkpoint is written at the stop.
     assert.ok(stoppedAt > 0 && stoppedAt < 24, `checkpoint at ${stoppedAt}`);
     assert.ok(run.readMetrics().length > 0, 'the metrics written before the stop are kept');

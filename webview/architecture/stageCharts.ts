@@ -4,6 +4,7 @@ import { axisBottom, axisLeft, max, scaleBand, scaleLinear, ScaleLinear, select,
 import { BYTES_PER_VALUE } from '../../core/costs';
 import type { GroupCostRow } from '../../core/costs';
 import type { ModelReport } from '../../core/report';
+import { netColorClass, netColorIndex } from '../netPalette';
 import type { ModelRequest } from '../../core/spec';
 import type { ModelChoice } from '../../protocol/architecture';
 import { formatActivationBytes, formatCount, formatFlops } from '../../core/format';
@@ -177,7 +178,12 @@ export class StageCharts {
       stageIds.push(bar.stage.id);
       stageTitles.set(bar.stage.id, bar.stage.title);
     }
-    const seriesIds = this.compare ? ['primary', 'compare'] : ['primary'];
+    const seriesIds: StageBar['series'][] = this.compare ? ['primary', 'compare'] : ['primary'];
+    // Each model in its net colour (webview/netPalette.ts): the residual net blue, its plain twin red, as in the curves.
+    const seriesColor = (series: StageBar['series']) => {
+      const report = series === 'primary' ? primary : this.compare;
+      return report ? netColorClass(netColorIndex(report.graph.spec.residual, series === 'primary' ? 'a' : 'b')) : '';
+    };
 
     this.width = (this.root.node() as HTMLDivElement).clientWidth;
     const width = Math.max(480, this.width);
@@ -220,7 +226,7 @@ export class StageCharts {
       .selectAll<SVGRectElement, StageBar>('rect.bar')
       .data(bars, barKey)
       .join('rect')
-      .attr('class', (b) => `bar series-${b.series}`)
+      .attr('class', (b) => `bar series-${b.series} ${seriesColor(b.series)}`)
       .attr('data-stage-id', (b) => b.stage.id)
       .attr('data-series', (b) => b.series)
       .attr('data-value', (b) => b.value)
@@ -264,7 +270,7 @@ export class StageCharts {
         return g;
       })
       .attr('data-series', (d) => d.series);
-    item.select('rect').attr('class', (d) => `swatch-mark series-${d.series}`);
+    item.select('rect').attr('class', (d) => `swatch-mark series-${d.series} ${seriesColor(d.series)}`);
     item.select('text').text((d) => d.text);
     // Right-aligned, one after the other, measured once drawn.
     let right = 0;

@@ -4,6 +4,7 @@
 // clicking a block goes to it (a shallower net's bar: to the first deepest-net block aligned
 // with it).
 import type { NetInspection } from '../../core/inspect/types';
+import { shownNetColorClass } from '../netPalette';
 import { deepestBlocks, deepestIndexFor } from '../../core/inspect/alignment';
 import { formatValue } from './pixels';
 
@@ -34,9 +35,9 @@ export function blockStrip(parent: HTMLElement, onPick: (blockIndex: number) => 
     const max = Math.max(...nets.flatMap((n) => n.blocks.map((b) => b.residualRatio)), 1e-12);
     const deepest = deepestBlocks(nets);
     bars.replaceChildren(
-      ...nets.map((net) => {
+      ...nets.map((net, netIndex) => {
         const row = document.createElement('div');
-        row.className = `ratio-row ${net.residual ? 'residual' : 'plain'}`;
+        row.className = `ratio-row ${net.residual ? 'residual' : 'plain'} ${shownNetColorClass(net, netIndex)}`;
         row.dataset.net = net.modelName;
         const label = document.createElement('span');
         label.className = 'ratio-label';

@@ -5,6 +5,7 @@
 import { axisBottom, axisLeft, line, max, min, scaleLinear, scaleLog, select } from 'd3';
 import type { LayerResponse, NetInspection } from '../../core/inspect/types';
 import { formatValue } from './pixels';
+import { shownNetColorClass } from '../netPalette';
 
 const WIDTH = 460;
 const HEIGHT = 220;
@@ -64,7 +65,7 @@ export function fig7(parent: HTMLElement): Fig7 {
     svg.append('text').attr('class', 'axis-label').attr('transform', `translate(12,${HEIGHT / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(logScale ? 'std (log scale)' : 'std');
     const path = line<Point>().x((p) => x(p.x)).y((p) => y(p.std));
     series.forEach((s, i) => {
-      const g = svg.append('g').attr('class', `fig7-series series-${i} ${s.net.residual ? 'residual' : 'plain'}`).attr('data-net', s.net.modelName);
+      const g = svg.append('g').attr('class', `fig7-series series-${i} ${s.net.residual ? 'residual' : 'plain'} ${shownNetColorClass(s.net, i)}`).attr('data-net', s.net.modelName);
       g.append('path').attr('class', 'fig7-line').attr('d', path(s.points));
       g.selectAll('circle')
         .data(s.points)
@@ -88,7 +89,7 @@ export function fig7(parent: HTMLElement): Fig7 {
     legend.replaceChildren(
       ...nets.map((net, i) => {
         const item = document.createElement('span');
-        item.className = `fig7-key series-${i}`;
+        item.className = `fig7-key series-${i} ${shownNetColorClass(net, i)}`;
         item.textContent = net.title;
         return item;
       }),

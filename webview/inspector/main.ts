@@ -89,7 +89,7 @@ function render(): void {
   while (columns.length < nets.length) columns.push(netColumn(columnsRow));
   columns.forEach((column, i) => {
     column.element.hidden = i >= nets.length;
-    if (i < nets.length) column.update(nets[i], aligned[i]);
+    if (i < nets.length) column.update(nets[i], aligned[i], i);
   });
   strip.update(nets, blockIndex, aligned);
   app.dataset.block = blocks[blockIndex].blockId;

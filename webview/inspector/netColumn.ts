@@ -1,6 +1,7 @@
 // One net's side of the view: its title and weights, its top-5 prediction, and the current
 // block's x, F(x), shortcut and y as heat-map grids.
 import type { BlockInspection, NetInspection } from '../../core/inspect/types';
+import { shownNetColorClass } from '../netPalette';
 import { heatmap } from './heatmap';
 import { formatValue } from './pixels';
 
@@ -13,7 +14,8 @@ const SHORTCUT_TEXT: Record<BlockInspection['shortcutKind'], string> = {
 
 export interface NetColumn {
   element: HTMLElement;
-  update(net: NetInspection, blockIndex: number): void;
+  /** slotIndex: the net's place in its run (0 for slot a), which with its role picks its colour. */
+  update(net: NetInspection, blockIndex: number, slotIndex: number): void;
 }
 
 export function netColumn(parent: HTMLElement): NetColumn {
@@ -41,11 +43,12 @@ export function netColumn(parent: HTMLElement): NetColumn {
   };
 
   let shownNet: NetInspection | null = null;
-  function update(net: NetInspection, blockIndex: number): void {
+  function update(net: NetInspection, blockIndex: number, slotIndex: number): void {
     if (net !== shownNet) {
       shownNet = net;
       element.dataset.net = net.modelName;
       element.classList.toggle('plain', !net.residual);
+      element.className = element.className.replace(/ ?net-color-\d/g, '') + ` ${shownNetColorClass(net, slotIndex)}`;
       title.textContent = net.title;
       source.textContent = `Weights: ${net.weightsSource}`;
       top5.replaceChildren(

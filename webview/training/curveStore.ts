@@ -2,6 +2,7 @@
 // a point and redrawing a curve never re-scans all metrics.
 import type { MetricPoint, NetPlan, RunConfig, RunStatus } from '../../core/training/types';
 import type { RunStatusMessage, RunView } from '../../protocol/training';
+import { runNetColorIndex } from '../netPalette';
 
 export type Split = MetricPoint['split'];
 export type Slot = NetPlan['slot'];
@@ -26,7 +27,7 @@ export interface Series {
   slot: Slot;
   split: Split;
   netTitle: string;
-  /** Index into the page's palette: one colour per net of each run. */
+  /** Index into the pages' palette (webview/netPalette.ts): one colour per net, by its role and slot. */
   colorIndex: number;
   points: CurvePoint[];
   /** Bumped on every change to points, so a chart can keep a curve it has already drawn. */
@@ -55,7 +56,7 @@ function seriesKey(runId: string, slot: Slot, split: Split): string {
 
 function emptyRun(view: RunView, runIndex: number): RunEntry {
   const series: Series[] = [];
-  view.config.nets.forEach((net, netIndex) => {
+  view.config.nets.forEach((net) => {
     for (const split of SPLITS) {
       series.push({
         key: seriesKey(view.config.id, net.slot, split),
@@ -64,7 +65,7 @@ function emptyRun(view: RunView, runIndex: number): RunEntry {
         slot: net.slot,
         split,
         netTitle: net.title,
-        colorIndex: runIndex * 2 + netIndex,
+        colorIndex: runNetColorIndex(net, runIndex),
         points: [],
         version: 0,
       });

@@ -12,6 +12,7 @@ import { legend } from './legend';
 import { lossChart } from './lossChart';
 import { runHeader } from './runHeader';
 import { lastStep, CurveStore, runLabel, Series } from './curveStore';
+import { ProgressTracker } from '../../core/training/progress';
 
 const app = document.getElementById('app')!;
 app.replaceChildren();
@@ -19,6 +20,14 @@ const problems = errorBanner(app);
 const vscode = connectPage<ToTrainingPage, FromTrainingPage, TrainingPanelState>('training page', problems);
 
 const store = new CurveStore();
+/** Each run's progress per net (core/training/progress.ts), fed the same messages as the store. */
+const progress = new Map<string, ProgressTracker>();
+/** The latest status and backend of each run, saved with setState: a tab hidden and shown again keeps them. */
+let latest: NonNullable<TrainingPanelState['latest']> = vscode.getState()?.latest ?? {};
+function saveState(): void {
+  latest = Object.fromEntries(store.runs.map((run) => [run.config.id, { status: run.status, backend: run.backend, statusDetail: run.statusDetail }]));
+  vscode.setState({ ...vscode.getState(), runIds: store.runs.map((run) => run.config.id), latest });
+}
 let redraws = 0;
 let received = false;
 
@@ -79,7 +88,7 @@ function redraw(): void {
   redraws += 1;
   app.dataset.redraws = String(redraws);
   const main = store.main;
-  if (main) header.update({ main, overlays: store.runs.slice(1) });
+  if (main) header.update({ main, progress: progress.get(main.config.id)!.progress(), overlays: store.runs.slice(1) });
   headerSlot.hidden = !main;
   const empty = emptyText();
   emptyState.hidden = empty === null;
@@ -143,14 +152,22 @@ vscode.onMessage((message) => {
   switch (message.type) {
     case 'showRuns':
       received = true;
-      store.replace(message.runs);
+      // A view without a backend (one the extension no longer knows) keeps the one this page last showed.
+      store.replace(message.runs.map((run) => (run.backend || !latest[run.config.id]?.backend ? run : { ...run, backend: latest[run.config.id].backend })));
+      progress.clear();
+      for (const run of message.runs) {
+        const tracker = new ProgressTracker(run.config, run.status, run.metrics);
+        if (run.netSteps) tracker.setSteps(run.netSteps);
+        progress.set(run.config.id, tracker);
+      }
       gradients.replace(message.runs);
-      vscode.setState({ ...vscode.getState(), runIds: message.runs.map((run) => run.config.id) });
+      saveState();
       scheduleRedraw();
       break;
     case 'appendMetrics': {
       const { run, unknownSlots } = store.append(message.runId, message.points);
       gradients.append(message.runId, message.points);
+      progress.get(message.runId)?.add(message.points);
       if (!run) warn(`Metrics for run ${message.runId}, which this page does not show; ${message.points.length} points ignored.`);
       else if (unknownSlots.length > 0) warn(`Run ${message.runId} has no net in slot ${[...new Set(unknownSlots)].join(', ')}; ${unknownSlots.length} points ignored.`);
       scheduleRedraw();
@@ -158,6 +175,12 @@ vscode.onMessage((message) => {
     }
     case 'runStatus':
       if (!store.setStatus(message)) warn(`Status for run ${message.runId}, which this page does not show.`);
+      else {
+        const tracker = progress.get(message.runId)!;
+        tracker.setStatus(message.status);
+        if (message.netSteps) tracker.setSteps(message.netSteps);
+        saveState();
+      }
       scheduleRedraw();
       break;
   }
