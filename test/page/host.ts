@@ -237,6 +237,15 @@ export class WebviewPage<To, From extends { type: string }, State> {
   async close(): Promise<void> {
     await this.page.close();
   }
+
+  /** Closes the page, then fails if it had a console error, page error, failed request or CSP violation. */
+  async closeChecked(): Promise<void> {
+    try {
+      await this.assertNoProblems();
+    } finally {
+      await this.close();
+    }
+  }
 }
 
 /** The architecture page under test. */

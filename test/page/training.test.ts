@@ -26,11 +26,9 @@ describe('training curves page', () => {
     await host?.close();
   });
   afterEach(async () => {
-    if (!session) return;
-    const problems = await session.allProblems();
-    await session.close();
+    const closing = session;
     session = undefined;
-    assert.deepEqual(problems, [], 'no console errors, page errors, failed requests or CSP violations');
+    await closing?.closeChecked();
   });
 
   test('says what is happening before any metric arrives, never a blank chart', async () => {

@@ -118,11 +118,9 @@ describe('training curves page: charts', () => {
     await host?.close();
   });
   afterEach(async () => {
-    if (!session) return;
-    const problems = await session.allProblems();
-    await session.close();
+    const closing = session;
     session = undefined;
-    assert.deepEqual(problems, [], 'no console errors, page errors, failed requests or CSP violations');
+    await closing?.closeChecked();
   });
 
   test('a test loss of 9,569,934 at step 17 is marked at the loss axis’s edge, not scaled to: log and linear', async () => {

@@ -9,6 +9,7 @@ import { runStateText } from '../../core/training/runState';
 import { listRuns, makeRunId, RunFolder, RunStoreError } from '../../core/training/runFolder';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 import { REPO_ROOT } from './dataSupport';
+import { testRunConfig } from './runFixtures';
 
 /** Debian's Python (python3-torch's); the trainer module imports without torch. */
 const PYTHON = '/usr/bin/python3';
@@ -18,26 +19,7 @@ function tempRoot(): string {
 }
 
 function config(id: string): RunConfig {
-  return {
-    version: 1,
-    id,
-    createdAt: new Date(0).toISOString(),
-    nets: [
-      { slot: 'a', request: { kind: 'named', name: 'resnet20' }, title: 'ResNet-20' },
-      { slot: 'b', request: { kind: 'named', name: 'resnet20', plain: true }, title: 'plain-20' },
-    ],
-    data: { kind: 'synthetic', trainSize: 500, testSize: 100, description: 'synthetic shapes' },
-    iterations: 100,
-    batchSize: 32,
-    seed: 1,
-    backend: 'auto',
-    schedule: { baseLr: 0.1, milestones: [{ step: 0, lr: 0.1 }], text: 'lr 0.1' },
-    weightDecay: 1e-4,
-    momentum: 0.9,
-    logEvery: 10,
-    evalEvery: 20,
-    checkpointEvery: 20,
-  };
+  return testRunConfig(id, { iterations: 100, evalEvery: 20 });
 }
 
 const point = (slot: 'a' | 'b', step: number): MetricPoint => ({ slot, step, epoch: 0, split: 'train', loss: 2 - step / 100, error: 0.9, lr: 0.1, time: 0 });

@@ -8,29 +8,11 @@ import { test } from 'node:test';
 import { listRuns, RunFolder } from '../../core/training/runFolder';
 import { claimRun, releaseRun } from '../../core/training/runLock';
 import { RunSummaryReader } from '../../core/training/runSummary';
+import { testRunConfig } from './runFixtures';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 
 function config(id: string): RunConfig {
-  return {
-    version: 1,
-    id,
-    createdAt: new Date(0).toISOString(),
-    nets: [
-      { slot: 'a', request: { kind: 'named', name: 'resnet20' }, title: 'ResNet-20' },
-      { slot: 'b', request: { kind: 'named', name: 'resnet20', plain: true }, title: 'plain-20' },
-    ],
-    data: { kind: 'synthetic', trainSize: 500, testSize: 100, description: 'synthetic shapes' },
-    iterations: 40,
-    batchSize: 32,
-    seed: 1,
-    backend: 'auto',
-    schedule: { baseLr: 0.1, milestones: [{ step: 0, lr: 0.1 }], text: 'lr 0.1' },
-    weightDecay: 1e-4,
-    momentum: 0.9,
-    logEvery: 10,
-    evalEvery: 10,
-    checkpointEvery: 20,
-  };
+  return testRunConfig(id, { iterations: 40, evalEvery: 10 });
 }
 
 const at = (slot: 'a' | 'b', step: number, split: 'train' | 'test', error: number): MetricPoint => ({ slot, step, epoch: 0, split, loss: 1, error, lr: 0.1, time: 0 });

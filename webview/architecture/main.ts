@@ -10,6 +10,7 @@ import { formatActivationBytes, formatCount, formatFlops } from '../../core/form
 import { LayerTable } from './layerTable';
 import type { ArchitecturePanelState, ArchitectureViewState, ExportResultMessage, FromArchitecturePage, ShowArchitectureMessage, ToArchitecturePage } from '../../protocol/architecture';
 import { errorBanner } from '../errorBanner';
+import { scrollMemory } from '../scrollMemory';
 import { connectPage } from '../vscodeApi';
 import { StageCharts } from './stageCharts';
 
@@ -59,17 +60,10 @@ let saved: ArchitectureViewState | undefined = vscode.getState()?.view;
 
 function saveState(): void {
   if (!shown) return;
-  const view: ArchitectureViewState = { ...diagram.view(), tableExpanded: table.expandedStages(), scrollY, selectedBlock };
+  const view: ArchitectureViewState = { ...diagram.view(), tableExpanded: table.expandedStages(), scrollY: scroll.y, selectedBlock };
   vscode.setState({ ...shown, view });
 }
-// Read on scroll only: reading window.scrollY after drawing would force a layout.
-let scrollY = 0;
-let scrollTimer: ReturnType<typeof setTimeout> | undefined;
-window.addEventListener('scroll', () => {
-  scrollY = Math.round(window.scrollY);
-  clearTimeout(scrollTimer);
-  scrollTimer = setTimeout(saveState, 150);
-});
+const scroll = scrollMemory(saveState);
 
 const copyTable = (format: 'markdown' | 'csv', text: string) =>
   void exportView.track(`Copy table as ${format === 'markdown' ? 'Markdown' : 'CSV'}`, vscode.request<ExportResultMessage>({ type: 'copyText', format, text }));
@@ -150,7 +144,7 @@ function show(message: ShowArchitectureMessage): void {
       table.highlightBlock(selectedBlock, false);
       chartsSection.removeAttribute('aria-busy');
       tableSection.removeAttribute('aria-busy');
-      if (restore) window.scrollTo(0, restore.scrollY);
+      if (restore) scroll.restore(restore.scrollY);
       saveState();
     }, 0);
   });

@@ -6,6 +6,7 @@
 import type { NetInspection } from '../../core/inspect/types';
 import type { FromInspectorPage, InspectorPanelState, ShowInspectionMessage, ToInspectorPage } from '../../protocol/inspector';
 import { errorBanner } from '../errorBanner';
+import { scrollMemory } from '../scrollMemory';
 import { connectPage } from '../vscodeApi';
 import { alignedIndices, deepestBlocks } from '../../core/inspect/alignment';
 import { analysisSection } from './analysisSection';
@@ -47,16 +48,10 @@ const vscode = connectPage<ToInspectorPage, FromInspectorPage, InspectorPanelSta
 let blockIndex = vscode.getState()?.blockIndex ?? 0;
 /** Where the page was scrolled before its tab was hidden; brought back with the first inspection. */
 let savedScroll = vscode.getState()?.scrollY;
-let scrollY = 0;
-let scrollTimer: ReturnType<typeof setTimeout> | undefined;
-window.addEventListener('scroll', () => {
-  scrollY = Math.round(window.scrollY);
-  clearTimeout(scrollTimer);
-  scrollTimer = setTimeout(saveState, 150);
-});
+const scroll = scrollMemory(saveState);
 
 function saveState(): void {
-  if (inspection) vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source, scrollY });
+  if (inspection) vscode.setState({ blockIndex, imageIndex: inspection.image.index, source: inspection.source, scrollY: scroll.y });
 }
 
 const strip = blockStrip(body, (index) => goTo(index));
@@ -155,8 +150,7 @@ function show(message: ShowInspectionMessage): void {
   render();
   figure.update(message.nets);
   if (savedScroll !== undefined) {
-    scrollY = savedScroll;
-    window.scrollTo(0, savedScroll);
+    scroll.restore(savedScroll);
     savedScroll = undefined;
   }
   analysis.setSource(message.source);
