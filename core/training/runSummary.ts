@@ -12,6 +12,9 @@ export interface NetSummary {
   title: string;
   /** Its last logged step (0 before the first). */
   lastStep: number;
+  /** Where it stands: its latest checkpoint's step where that is past the last logged step (a net stopped
+   *  between two logged steps), which is where a resume continues; else its last logged step. */
+  step: number;
   /** The lowest test error logged so far (a finite one), or undefined before the first evaluation. */
   bestTestError: number | undefined;
 }
@@ -74,11 +77,20 @@ export class RunSummaryReader {
       stat = undefined;
     }
     let cursor = this.cursors.get(run.folder);
-    const fresh = () => ({ offset: 0, inode: stat?.ino ?? 0, configMtime, nets: new Map(config.nets.map((n) => [n.slot, { slot: n.slot, title: n.title, lastStep: 0, bestTestError: undefined } as NetSummary])) });
+    const fresh = () => ({ offset: 0, inode: stat?.ino ?? 0, configMtime, nets: new Map(config.nets.map((n) => [n.slot, { slot: n.slot, title: n.title, lastStep: 0, step: 0, bestTestError: undefined } as NetSummary])) });
     if (!cursor || cursor.configMtime !== configMtime || !stat || stat.ino !== cursor.inode || stat.size < cursor.offset) cursor = fresh();
     if (stat && stat.size > cursor.offset) cursor.offset += this.consume(run.metricsFile, cursor.offset, stat.size, cursor.nets);
     this.cursors.set(run.folder, cursor);
-    return config.nets.map((n) => ({ ...cursor.nets.get(n.slot)! }));
+    return config.nets.map((n) => {
+      const net = cursor.nets.get(n.slot)!;
+      let checkpoint = 0;
+      try {
+        checkpoint = run.latestCheckpoint(n.slot)?.step ?? 0;
+      } catch {
+        // a broken checkpoint pointer: resuming names it; the summary keeps the logged step
+      }
+      return { ...net, step: Math.max(net.lastStep, checkpoint) };
+    });
   }
 
   /** Folds the complete lines of [from, to) into the nets; returns the bytes consumed. */

@@ -206,7 +206,9 @@ export function runDescription(node: RunNode, live: LiveRunInfo | undefined): st
   const { summary, state } = node;
   const config = summary.config;
   if (!config) return 'unreadable';
-  const of = `${count(summary.state.lastStep)} of ${count(config.iterations)}`;
+  // Live: how far the slower net logged; stopped: where a resume continues (each net's checkpoint), as the curves panel says.
+  const step = state === 'training' || state === 'training-elsewhere' ? summary.state.lastStep : Math.min(...summary.nets.map((n) => n.step));
+  const of = `${count(step)} of ${count(config.iterations)}`;
   switch (state) {
     case 'training':
       return `${live?.status ?? 'running'} · step ${of}`;
@@ -258,7 +260,7 @@ function runItem(node: RunNode, live: LiveRunInfo | undefined): vscode.TreeItem 
 /** "step 120 · best test error 45.2%" */
 function netDescription(net: NetSummary, prefix?: string): string {
   const best = net.bestTestError === undefined ? 'no test error yet' : `best test error ${errorPercent(net.bestTestError)}`;
-  return `${prefix ? `${prefix}: ` : ''}step ${count(net.lastStep)} · ${best}`;
+  return `${prefix ? `${prefix}: ` : ''}step ${count(net.step)} · ${best}`;
 }
 
 function netItem(node: NetNode): vscode.TreeItem {

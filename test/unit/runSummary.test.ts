@@ -37,11 +37,17 @@ test('a run summary: per net its last step and best test error, the state as the
   fs.appendFileSync(run.metricsFile, 'st","loss":1,"error":0.55,"lr":0.1,"time":0}\n');
   summary = reader.read(run.folder);
   assert.deepEqual(summary.nets.map((n) => [n.lastStep, n.bestTestError]), [[20, 0.6], [30, 0.55]]);
+  assert.deepEqual(summary.nets.map((n) => n.step), [20, 30], 'no checkpoint past the logged steps: the logged step');
+
+  // A net stopped between two logged steps stands at its checkpoint, where a resume continues.
+  run.writeCheckpoint('a', 25, [{ name: 'w', shape: [1], data: new Float32Array([1]) }]);
+  summary = reader.read(run.folder);
+  assert.deepEqual(summary.nets.map((n) => [n.lastStep, n.step]), [[20, 25], [30, 30]]);
 
   // A resume rewrites the file (truncated to its checkpoint): read again from the start.
   run.truncateMetricsAfter(10, 'b');
   summary = reader.read(run.folder);
-  assert.deepEqual(summary.nets.map((n) => [n.lastStep, n.bestTestError]), [[20, 0.6], [10, 0.7]]);
+  assert.deepEqual(summary.nets.map((n) => [n.lastStep, n.step, n.bestTestError]), [[20, 25, 0.6], [10, 10, 0.7]]);
 
   run.appendMetrics([at('a', 40, 'test', 0.3), at('b', 40, 'test', 0.4)]);
   run.writeOutcome({ status: 'finished', detail: 'finished', step: 40, at: new Date(0).toISOString() });
