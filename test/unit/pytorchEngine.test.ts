@@ -141,8 +141,9 @@ describe('PyTorch engine', { concurrency: false }, () => {
 
         // Within 1e-4 of PyTorch; or, where float32 itself cannot give 1e-4 (BatchNorm's backward
         // cancels most of a gradient in plain and projection nets: TF.js's own cpu and wasm
-        // backends differ by up to 2e-2 there), within 4× PyTorch float32's own distance from
-        // the float64 answer (wasm's Winograd convolutions round a little more than direct ones).
+        // backends differ by up to 2e-2 there), within 8× PyTorch float32's own distance from
+        // the float64 answer: wasm's Winograd convolutions round more than direct ones, F(4×4)
+        // (transform constants up to 5) about 4× more than F(2×2), which needed 4×.
         const ill: string[] = [];
         const check = (name: string, ours: ArrayLike<number>) => {
           const theirs = torch.get(name)!.data;
@@ -151,7 +152,7 @@ describe('PyTorch engine', { concurrency: false }, () => {
           if (error <= 1e-4) return;
           const float32Error = relativeError(theirs, reference);
           const ourError = relativeError(ours, reference);
-          assert.ok(ourError <= Math.max(1e-4, 4 * float32Error), `${label}: ${name} differs from PyTorch by ${error.toExponential(2)} (relative); from float64 by ${ourError.toExponential(2)}, where PyTorch's float32 is off by ${float32Error.toExponential(2)}`);
+          assert.ok(ourError <= Math.max(1e-4, 8 * float32Error), `${label}: ${name} differs from PyTorch by ${error.toExponential(2)} (relative); from float64 by ${ourError.toExponential(2)}, where PyTorch's float32 is off by ${float32Error.toExponential(2)}`);
           ill.push(name);
         };
         check('logits', logits.dataSync());
