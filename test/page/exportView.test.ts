@@ -99,7 +99,7 @@ describe('export', () => {
       return [...doc.querySelectorAll('rect[data-stage-id]')].map((r) => `${r.getAttribute('data-series')}:${(r.getAttribute('style') ?? '').match(/fill: ([^;]+)/)?.[1]}`);
     });
     assert.ok(bars, 'the SVG parses');
-    assert.deepEqual([...new Set(bars)], ['primary:rgb(55, 148, 255)', 'compare:rgb(209, 134, 22)']);
+    assert.deepEqual([...new Set(bars)], ['primary:rgb(55, 148, 255)', 'compare:rgb(241, 76, 76)']);
     assert.equal(bars.length, 10);
     const png = await exported('charts', 'png');
     const size = pngSize(png.data);

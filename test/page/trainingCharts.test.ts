@@ -232,8 +232,8 @@ describe('training curves page: charts', () => {
     assert.equal(await session.page.locator('.band-note').textContent(), 'Bands: ResNet-20 vs plain-20: 3 seeds (1, 2, 3)');
     // The legend says which runs the band holds, in the colours the band is drawn in.
     assert.equal(await session.page.locator('.legend-run[data-run="run-s2"] .legend-run-name').textContent(), 'overlay: ResNet-20 vs plain-20 (run-s2) · in the seed band');
-    assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .legend-net > .swatch').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['swatch color-0 overlay', 'swatch color-1 overlay']);
-    assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .line-sample').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['line-sample color-0 split-train overlay', 'line-sample color-0 split-test overlay', 'line-sample color-1 split-train overlay', 'line-sample color-1 split-test overlay']);
+    assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .legend-net > .swatch').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['swatch color-0 overlay', 'swatch color-3 overlay']);
+    assert.deepEqual(await session.page.locator('.legend-run[data-run="run-s3"] .line-sample').evaluateAll((n) => n.map((s) => s.getAttribute('class'))), ['line-sample color-0 split-train overlay', 'line-sample color-0 split-test overlay', 'line-sample color-3 split-train overlay', 'line-sample color-3 split-test overlay']);
     assert.doesNotMatch((await session.page.locator('.legend-run[data-run="run-b256"] .legend-run-name').textContent()) ?? '', /band/);
 
     const drawn = (await curves(session, 'error')).map((c) => c.key).sort();
