@@ -23,6 +23,7 @@ import { buildGraph } from '../core/graph';
 import { seededRandom } from '../core/random';
 import { specFromName } from '../core/spec';
 import { extractedCifar10 } from '../test/unit/dataSupport';
+import { relativeError } from '../test/unit/numerics';
 
 /** y of a 3×3, stride-1, pad-1 convolution in float64 (x [n, h, w, cin], w [3, 3, cin, cout]). */
 function directConv64(x: Float32Array, shape: number[], w: Float32Array, cout: number): Float64Array {
@@ -49,16 +50,6 @@ function directConv64(x: Float32Array, shape: number[], w: Float32Array, cout: n
         }
       }
   return y;
-}
-
-function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 /** The conv on wasm with one kernel: F(tile×tile) or, for 'direct', im2col. */
@@ -97,7 +88,7 @@ async function errors(steps: number): Promise<void> {
     const kernel = model.variables.find((v) => v.name === `${layer.id}/kernel`)!.variable as unknown as tf.Tensor4D;
     const cout = kernel.shape[3];
     const reference = directConv64(input.dataSync() as Float32Array, input.shape, kernel.dataSync() as Float32Array, cout);
-    const e = { 4: relError(convBy(4, input, kernel), reference), 2: relError(convBy(2, input, kernel), reference), direct: relError(convBy('direct', input, kernel), reference) };
+    const e = { 4: relativeError(convBy(4, input, kernel), reference), 2: relativeError(convBy(2, input, kernel), reference), direct: relativeError(convBy('direct', input, kernel), reference) };
     for (const k of [4, 2, 'direct'] as const) worst[k] = Math.max(worst[k], e[k]);
     console.log(`  ${layer.id.padEnd(17)} ${input.shape.slice(1).join('×').padEnd(8)}→ ${String(cout).padEnd(7)} ${e[4].toExponential(2)}  ${e[2].toExponential(2)}  ${e.direct.toExponential(2)}`);
   }
