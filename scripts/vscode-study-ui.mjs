@@ -59,6 +59,12 @@ export async function studyUiSuite(browser, port, dir, { runFromPalette, pickQui
     step('its run finished');
 
     await runFromPalette(page, 'ResNet Lab: Show Reproduction Report');
+    // With other studies in the workspace (the in-host suite leaves one) the command asks which.
+    const thisStudy = page.locator('.quick-input-widget .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^uistudy$/ }) });
+    if (await thisStudy.first().waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
+      await thisStudy.first().click();
+      step('Show Reproduction Report asked which study; picked uistudy');
+    }
     const markdown = path.join(workspace, '.resnet-lab', 'studies', 'uistudy-report.md');
     await waitUntil('the report file', () => fs.existsSync(markdown), 120_000);
     let preview;
