@@ -118,6 +118,11 @@ describe('inspector page: lesion study and gradient flow', () => {
         assert.equal(await series.getAttribute('data-net'), net.title);
         const bars = await series.locator('.analysis-bar').evaluateAll((els) => els.map((e) => [e.getAttribute('data-item'), Number(e.getAttribute('data-value'))]));
         assert.deepEqual(bars, net.blocks.filter((b) => b.error !== null).map((b) => [b.blockId, b.error]), `${net.title}: a bar per block`);
+        // In the net's own colour, as its column title (webview/netPalette.ts): ResNet-20 blue, plain-20 red.
+        const fill = await series.locator('.analysis-bar').first().evaluate((e) => getComputedStyle(e).fill);
+        const titleColor = await page.locator('.net-title').nth(n).evaluate((e) => getComputedStyle(e).color);
+        assert.equal(fill, titleColor, `${net.title}: its bars in its colour`);
+        assert.equal(fill, ['rgb(55, 148, 255)', 'rgb(241, 76, 76)'][n]);
         const crosses = await series.locator('.impossible').evaluateAll((els) => els.map((e) => e.getAttribute('data-item')));
         assert.deepEqual(crosses, net.blocks.filter((b) => b.error === null).map((b) => b.blockId));
         assert.equal(Number(await series.locator('.baseline').getAttribute('data-value')), net.baselineError, 'the intact error is drawn');

@@ -1,5 +1,5 @@
 // The lesion study's and the gradient flow's charts (d3), one series per net in the page's net
-// colours (series-0, series-1, as Fig. 7): values per position (a block, or a pair of blocks)
+// colours (webview/netPalette.ts, as Fig. 7): values per position (a block, or a pair of blocks)
 // as grouped bars with each net's intact error drawn across, a curve with its spread (error
 // against k deleted blocks), and values against depth on a log scale (gradient norms).
 // They draw what core computed; every number shown is formatted by core/format.ts.
@@ -34,6 +34,12 @@ function sparseTicks(count: number, most = 14): number[] {
   return range(0, count, step);
 }
 
+/** A net's series: its title, and its colour class from webview/netPalette.ts (the same on every page). */
+export interface NetSeries {
+  title: string;
+  colorClass: string;
+}
+
 export interface PositionValue {
   /** Readable, for the hover text and data-item: a block id or "a ↔ b". */
   label: string;
@@ -43,8 +49,7 @@ export interface PositionValue {
   reason: string | null;
 }
 
-export interface PositionSeries {
-  title: string;
+export interface PositionSeries extends NetSeries {
   /** The net's error without any change, drawn across the chart. */
   baseline: number;
   items: PositionValue[];
@@ -72,7 +77,7 @@ export function positionBars(
   svg.append('g').attr('class', 'axis y-axis').attr('transform', `translate(${MARGIN.left},0)`).call(axisLeft(y).ticks(5).tickFormat((v) => format(Number(v))));
   axisLabels(svg, xLabel, 'test error');
   series.forEach((s, n) => {
-    const g = svg.append('g').attr('class', `analysis-series series-${n}`).attr('data-net', s.title);
+    const g = svg.append('g').attr('class', `analysis-series series-${n} ${s.colorClass}`).attr('data-net', s.title);
     const bars = s.items.map((item, i) => ({ item, i })).filter((d) => d.item.value !== null);
     g.selectAll('rect')
       .data(bars)
@@ -111,8 +116,7 @@ export function positionBars(
   return figure;
 }
 
-export interface SpreadSeries {
-  title: string;
+export interface SpreadSeries extends NetSeries {
   /** Per x: the mean, its standard deviation, and every draw. */
   points: Array<{ x: number; mean: number; std: number; draws: number[] }>;
 }
@@ -131,7 +135,7 @@ export function spreadChart(className: string, caption: string, xLabel: string, 
   const band = area<P>().x((p) => x(p.x)).y0((p) => y(Math.max(0, p.mean - p.std))).y1((p) => y(Math.min(1, p.mean + p.std)));
   const path = line<P>().x((p) => x(p.x)).y((p) => y(p.mean));
   series.forEach((s, n) => {
-    const g = svg.append('g').attr('class', `analysis-series series-${n}`).attr('data-net', s.title);
+    const g = svg.append('g').attr('class', `analysis-series series-${n} ${s.colorClass}`).attr('data-net', s.title);
     g.append('path').attr('class', 'spread-band').attr('d', band(s.points));
     g.selectAll('circle.draw')
       .data(s.points.flatMap((p) => p.draws.map((v) => ({ x: p.x, v }))))
@@ -156,8 +160,7 @@ export function spreadChart(className: string, caption: string, xLabel: string, 
   return figure;
 }
 
-export interface DepthSeries {
-  title: string;
+export interface DepthSeries extends NetSeries {
   points: Array<{ label: string; value: number }>;
 }
 
@@ -177,7 +180,7 @@ export function depthLogChart(className: string, caption: string, xLabel: string
   const path = line<P>().x((p) => x(p.x)).y((p) => y(p.value));
   series.forEach((s, n) => {
     const points = s.points.map((p, i) => ({ ...p, x: i + 1 })).filter((p) => p.value > 0 && Number.isFinite(p.value));
-    const g = svg.append('g').attr('class', `analysis-series series-${n}`).attr('data-net', s.title);
+    const g = svg.append('g').attr('class', `analysis-series series-${n} ${s.colorClass}`).attr('data-net', s.title);
     g.append('path').attr('class', 'analysis-line').attr('d', path(points));
     g.selectAll('circle')
       .data(points)

@@ -7,7 +7,11 @@
 import type { GradientFlow, LesionStudy, NetLesionStudy } from '../../core/analysis/types';
 import { formatCount, formatNorm, formatPercent, formatPointChange } from '../../core/format';
 import type { AnalysisKind, AnalysisProgressMessage, AnalysisResultMessage, AnalysisStoppedMessage, InspectorSourceState } from '../../protocol/inspector';
+import { netColorClass, netColorIndex, Slot } from '../netPalette';
 import { depthLogChart, positionBars, spreadChart } from './analysisCharts';
+
+/** A net's colour on every page: by its role and slot (webview/netPalette.ts). */
+const colorOf = (net: { residual: boolean; slot: Slot }): string => netColorClass(netColorIndex(net.residual, net.slot));
 
 const NAMES: Record<AnalysisKind, string> = { lesion: 'Lesion study', gradients: 'Gradient flow' };
 const DEFAULT_IMAGES = 1000;
@@ -113,9 +117,9 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
     cancel();
   });
 
-  const legend = (titles: string[]) => {
+  const legend = (nets: ReadonlyArray<{ title: string; residual: boolean; slot: Slot }>) => {
     const keys = el('div', 'fig7-legend');
-    keys.append(...titles.map((t, i) => el('span', `fig7-key series-${i}`, t)));
+    keys.append(...nets.map((n, i) => el('span', `fig7-key series-${i} ${colorOf(n)}`, n.title)));
     return keys;
   };
 
@@ -125,12 +129,11 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
     const about = el('p', 'analysis-about', `Run ${study.run}, test error on the first ${formatCount(images.used)} test images${capped}; ${weightsOf(study.run, study.nets)}.`);
     const finding = el('p', 'analysis-finding', study.finding);
     finding.setAttribute('role', 'note');
-    const titles = study.nets.map((n) => n.title);
     const single = positionBars(
       'lesion-single',
       '(a) One block deleted: a residual block’s branch (y = ReLU(shortcut(x))), a plain block removed',
       'block deleted (in the net’s order)',
-      study.nets.map((n) => ({ title: n.title, baseline: n.baselineError, items: n.blocks.map((b) => ({ label: b.blockId, value: b.error, reason: b.reason })) })),
+      study.nets.map((n) => ({ title: n.title, colorClass: colorOf(n), baseline: n.baselineError, items: n.blocks.map((b) => ({ label: b.blockId, value: b.error, reason: b.reason })) })),
       (v) => formatPercent(v, 0),
       (s, item) => `${s.title} without ${item.label}: ${formatPercent(item.value!)} (intact ${formatPercent(s.baseline)}, ${formatPointChange(item.value! - s.baseline)} points)`,
     );
@@ -138,14 +141,14 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
       'lesion-random',
       `(b) k random blocks deleted: mean ± std over ${study.nets[0]?.random.draws ?? 0} draws (faint dots: each draw)`,
       'k, blocks deleted',
-      study.nets.map((n) => ({ title: n.title, points: n.random.points.map((p) => ({ x: p.k, mean: p.mean, std: p.std, draws: p.errors })) })),
+      study.nets.map((n) => ({ title: n.title, colorClass: colorOf(n), points: n.random.points.map((p) => ({ x: p.k, mean: p.mean, std: p.std, draws: p.errors })) })),
       (v) => formatPercent(v, 0),
     );
     const swaps = positionBars(
       'lesion-swaps',
       '(c) Adjacent blocks swapped',
       'pair swapped (block i ↔ i + 1)',
-      study.nets.map((n) => ({ title: n.title, baseline: n.baselineError, items: n.swaps.map((s) => ({ label: s.blocks.join(' ↔ '), value: s.error, reason: s.reason })) })),
+      study.nets.map((n) => ({ title: n.title, colorClass: colorOf(n), baseline: n.baselineError, items: n.swaps.map((s) => ({ label: s.blocks.join(' ↔ '), value: s.error, reason: s.reason })) })),
       (v) => formatPercent(v, 0),
       (s, item) => `${s.title}, ${item.label}: ${formatPercent(item.value!)} (intact ${formatPercent(s.baseline)}, ${formatPointChange(item.value! - s.baseline)} points)`,
     );
@@ -160,7 +163,7 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
     );
     const charts = el('div', 'analysis-charts');
     charts.append(single, random, swaps);
-    lesionView.replaceChildren(el('h3', 'analysis-subheading', 'Lesion study'), about, finding, legend(titles), charts, notes);
+    lesionView.replaceChildren(el('h3', 'analysis-subheading', 'Lesion study'), about, finding, legend(study.nets), charts, notes);
     lesionView.hidden = false;
     lesionView.dataset.run = study.run;
     lesionView.dataset.images = String(images.used);
@@ -169,8 +172,8 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
   function showGradients(flow: GradientFlow): void {
     const { count, size, description } = flow.batches;
     const about = el('p', 'analysis-about', `Run ${flow.run}, norms averaged over ${count} batch${count === 1 ? '' : 'es'} of ${formatCount(size)} training images (no augmentation; BatchNorm on batch statistics, as in training); ${description}; ${weightsOf(flow.run, flow.nets)}.`);
-    const blocks = depthLogChart('gradient-blocks', '‖∂L/∂x‖ at each block’s input, against depth', 'block (input side first)', '‖∂L/∂x‖', flow.nets.map((n) => ({ title: n.title, points: n.blocks.map((b) => ({ label: b.blockId, value: b.inputGradNorm })) })), (v) => formatNorm(v));
-    const convs = depthLogChart('gradient-convs', '‖∂L/∂W‖ of each conv kernel, against depth', 'conv layer (stem first)', '‖∂L/∂W‖', flow.nets.map((n) => ({ title: n.title, points: n.convs.map((c) => ({ label: c.convId, value: c.kernelGradNorm })) })), (v) => formatNorm(v));
+    const blocks = depthLogChart('gradient-blocks', '‖∂L/∂x‖ at each block’s input, against depth', 'block (input side first)', '‖∂L/∂x‖', flow.nets.map((n) => ({ title: n.title, colorClass: colorOf(n), points: n.blocks.map((b) => ({ label: b.blockId, value: b.inputGradNorm })) })), (v) => formatNorm(v));
+    const convs = depthLogChart('gradient-convs', '‖∂L/∂W‖ of each conv kernel, against depth', 'conv layer (stem first)', '‖∂L/∂W‖', flow.nets.map((n) => ({ title: n.title, colorClass: colorOf(n), points: n.convs.map((c) => ({ label: c.convId, value: c.kernelGradNorm })) })), (v) => formatNorm(v));
     const notes = el('ul', 'analysis-notes');
     notes.append(
       ...flow.nets.map((n) => {
@@ -181,7 +184,7 @@ export function analysisSection(parent: HTMLElement, post: (kind: AnalysisKind, 
     );
     const charts = el('div', 'analysis-charts');
     charts.append(blocks, convs);
-    gradientView.replaceChildren(el('h3', 'analysis-subheading', 'Gradient flow'), about, legend(flow.nets.map((n) => n.title)), charts, notes);
+    gradientView.replaceChildren(el('h3', 'analysis-subheading', 'Gradient flow'), about, legend(flow.nets), charts, notes);
     gradientView.hidden = false;
     gradientView.dataset.run = flow.run;
   }
