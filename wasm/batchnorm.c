@@ -35,20 +35,23 @@ void bn_stats(const float* x, int C, int m0, int m1, const float* shift, double*
   }
 }
 
-// y = x·a[c] + b[c] over rows [m0, m1), then max(y, 0) when relu.
+// y = x·a[c] + b[c] (+ res, a residual of y's shape; 0 for none) over rows [m0, m1), then
+// max(y, 0) when relu.
 EXPORT(bn_apply)
-void bn_apply(const float* x, float* y, int C, int m0, int m1, const float* a, const float* b, int relu) {
+void bn_apply(const float* x, float* y, int C, int m0, int m1, const float* a, const float* b, const float* res, int relu) {
   const f4 zero = splat(0);
   for (int r = m0; r < m1; r++) {
     const float* xr = x + r * C;
+    const float* rr = res ? res + r * C : 0;
     float* yr = y + r * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       f4 v = madd(ld(b + c), ld(xr + c), ld(a + c));
+      if (rr) v = wasm_f32x4_add(v, ld(rr + c));
       st(yr + c, relu ? wasm_f32x4_max(v, zero) : v);
     }
     for (; c < C; c++) {
-      float v = xr[c] * a[c] + b[c];
+      float v = xr[c] * a[c] + b[c] + (rr ? rr[c] : 0);
       yr[c] = relu && v < 0 ? 0 : v;
     }
   }
@@ -93,8 +96,9 @@ void bn_grad_stats(const float* dy, const float* x, const float* y, int C, int m
 }
 
 // dx = dy·p[c] + x·p[C + c] + p[2C + c] over rows [m0, m1); dy masked by y > 0 as in bn_grad_stats.
+// dres (0 for none): the masked dy itself, the gradient of a residual added before the ReLU.
 EXPORT(bn_grad_apply)
-void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, int C, int m0, int m1, const float* p) {
+void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, float* dres, int C, int m0, int m1, const float* p) {
   const float* p0 = p;
   const float* p1 = p + C;
   const float* p2 = p + 2 * C;
@@ -103,8 +107,17 @@ void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, i
     const float* xr = x + r * C;
     const float* yr = y ? y + r * C : 0;
     float* o = dx + r * C;
+    float* od = dres ? dres + r * C : 0;
     int c = 0;
-    for (; c + 4 <= C; c += 4) st(o + c, madd(madd(ld(p2 + c), relu_mask(ld(dr + c), yr ? yr + c : 0), ld(p0 + c)), ld(xr + c), ld(p1 + c)));
-    for (; c < C; c++) o[c] = (yr && !(yr[c] > 0) ? 0 : dr[c]) * p0[c] + xr[c] * p1[c] + p2[c];
+    for (; c + 4 <= C; c += 4) {
+      const f4 d = relu_mask(ld(dr + c), yr ? yr + c : 0);
+      st(o + c, madd(madd(ld(p2 + c), d, ld(p0 + c)), ld(xr + c), ld(p1 + c)));
+      if (od) st(od + c, d);
+    }
+    for (; c < C; c++) {
+      const float d = yr && !(yr[c] > 0) ? 0 : dr[c];
+      o[c] = d * p0[c] + xr[c] * p1[c] + p2[c];
+      if (od) od[c] = d;
+    }
   }
 }

@@ -130,28 +130,30 @@ static inline int is_pointwise(const Geom* g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0;
 }
 
-// y[r][c] = max(y[r][c] + bias[c], 0) (bias: 0 for none; relu: 0 or 1), rows [0, rows).
-static void bias_relu(float* y, int rows, int C, const float* bias, int relu) {
+// y[r][c] = max(y[r][c] + bias[c] + res[r][c], 0) (bias, res: 0 for none; relu: 0 or 1), rows [0, rows).
+static void bias_relu(float* y, int rows, int C, const float* bias, const float* res, int relu) {
   const f4 zero = splat(0);
   for (int r = 0; r < rows; r++, y += C) {
+    const float* rr = res ? res + r * C : 0;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       f4 v = ld(y + c);
       if (bias) v = wasm_f32x4_add(v, ld(bias + c));
+      if (rr) v = wasm_f32x4_add(v, ld(rr + c));
       if (relu) v = wasm_f32x4_max(v, zero);
       st(y + c, v);
     }
     for (; c < C; c++) {
-      float v = y[c] + (bias ? bias[c] : 0);
+      float v = y[c] + (bias ? bias[c] : 0) + (rr ? rr[c] : 0);
       y[c] = relu && v < 0 ? 0 : v;
     }
   }
 }
 
-// y rows [m0, m1) = im2col(x) rows · filter (+ bias, then ReLU when relu; bias 0 for none).
-// panel: scratch of chunk·K floats (chunk: a multiple of 4).
+// y rows [m0, m1) = im2col(x) rows · filter (+ bias, + res: a tensor of y's shape, then ReLU when
+// relu; bias, res 0 for none). panel: scratch of chunk·K floats (chunk: a multiple of 4).
 EXPORT(conv2d_forward)
-void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y, int m0, int m1, float* panel, int chunk, const float* bias, int relu) {
+void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y, int m0, int m1, float* panel, int chunk, const float* bias, const float* res, int relu) {
   const int K = g->kh * g->kw * g->cin;
   const int pointwise = is_pointwise(g);
   for (int m = m0; m < m1; m += chunk) {
@@ -159,7 +161,7 @@ void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y
     if (pointwise) pack_rows(x + m * K, K, mc, K, panel);
     else im2col_panel(g, x, m, mc, panel);
     gemm_packed(mc, g->cout, K, panel, filter, g->cout, y + m * g->cout, g->cout, 0);
-    if (bias || relu) bias_relu(y + m * g->cout, mc, g->cout, bias, relu);
+    if (bias || res || relu) bias_relu(y + m * g->cout, mc, g->cout, bias, res ? res + m * g->cout : 0, relu);
   }
 }
 

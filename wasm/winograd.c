@@ -73,8 +73,9 @@ static inline void winograd_input_tile(const float* base, int rs, int cs, int fu
 }
 
 // Y = Aᵀ M A for output channels [c, c + 4) (or c alone): m + k·ms holds M[k]; the 2×2 outputs
-// (+ bias, ReLU) stored at y (row stride rs, column stride cs), row 1 / column 1 only when s1 / t1.
-static inline void winograd_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int s1, int t1, const float* bias, int relu) {
+// (+ bias, + r: the residual at y's place, then ReLU) stored at y (row stride rs, column stride
+// cs), row 1 / column 1 only when s1 / t1.
+static inline void winograd_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int s1, int t1, const float* bias, const float* r, int relu) {
 #define LDM(k) ld_ch(m + (k) * ms, full)
 #define COL(j)                                                                               \
   f4 m0##j = LDM(j), m1##j = LDM(4 + j), m2##j = LDM(8 + j), m3##j = LDM(12 + j);            \
@@ -94,6 +95,12 @@ static inline void winograd_output_tile(const float* m, int ms, float* y, int rs
     y01 = wasm_f32x4_add(y01, b);
     y10 = wasm_f32x4_add(y10, b);
     y11 = wasm_f32x4_add(y11, b);
+  }
+  if (r) {
+    y00 = wasm_f32x4_add(y00, ld_ch(r, full));
+    if (t1) y01 = wasm_f32x4_add(y01, ld_ch(r + cs, full));
+    if (s1) y10 = wasm_f32x4_add(y10, ld_ch(r + rs, full));
+    if (s1 && t1) y11 = wasm_f32x4_add(y11, ld_ch(r + rs + cs, full));
   }
   if (relu) {
     const f4 z = splat(0);
@@ -140,11 +147,11 @@ static inline void next_tile(int* n, int* ty, int* tx, int tw, int oh) {
 }
 
 // y for tiles [t0, t1) (tiles numbered (n, ty, tx), ceil(oh/2)·ceil(ow/2) per image) of a 3×3,
-// stride-1 convolution, U from winograd_filter (+ bias, then ReLU when relu; bias 0 for none).
-// scratch: 16·chunk·cin (V) + chunk·cin + 4 (a packed panel) + 16·chunk·cout (M) floats;
+// stride-1 convolution, U from winograd_filter (+ bias, + res: a tensor of y's shape, then ReLU
+// when relu; bias, res 0 for none). scratch: 16·chunk·cin (V) + chunk·cin + 4 (a packed panel) + 16·chunk·cout (M) floats;
 // chunk: a multiple of 4.
 EXPORT(conv2d_winograd)
-void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, int relu) {
+void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, const float* res, int relu) {
   const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + 1) / 2, per = ((oh + 1) / 2) * tw;
   const int vs = chunk * cin, ms = chunk * cout;
@@ -171,11 +178,13 @@ void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, in
     for (int lt = 0; lt < tc; lt++) {
       const int oy = 2 * ty, ox = 2 * tx;
       const int s1 = oy + 1 < oh, q1 = ox + 1 < ow;
-      float* yo = y + ((n * oh + oy) * ow + ox) * cout;
+      const int at = ((n * oh + oy) * ow + ox) * cout;
+      float* yo = y + at;
+      const float* ro = res ? res + at : 0;
       const float* m = M + lt * cout;
       int c = 0;
-      for (; c + 4 <= cout; c += 4) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 1, s1, q1, bias ? bias + c : 0, relu);
-      for (; c < cout; c++) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 0, s1, q1, bias ? bias + c : 0, relu);
+      for (; c + 4 <= cout; c += 4) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 1, s1, q1, bias ? bias + c : 0, ro ? ro + c : 0, relu);
+      for (; c < cout; c++) winograd_output_tile(m + c, ms, yo + c, yrs, cout, 0, s1, q1, bias ? bias + c : 0, ro ? ro + c : 0, relu);
       next_tile(&n, &ty, &tx, tw, oh);
     }
   }

@@ -119,8 +119,9 @@ static inline void winograd4_input_tile(const float* base, int rs, int cs, int f
   }
 
 // Y = Aᵀ M A for output channels [c, c + 4) (or c alone): m + k·ms holds M[k]; the 4×4 outputs
-// (+ bias, ReLU) stored at y (row stride rs, column stride cs), only the first nr rows and nc columns.
-static inline void winograd4_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, int relu) {
+// (+ bias, + r: the residual at y's place, then ReLU) stored at y (row stride rs, column stride
+// cs), only the first nr rows and nc columns.
+static inline void winograd4_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, const float* r, int relu) {
 #define LDM(k) ld4_ch(m + (k) * ms, full)
 #define COL(j)                                                                                 \
   f4 p0##j, p1##j, p2##j, p3##j;                                                               \
@@ -141,6 +142,13 @@ static inline void winograd4_output_tile(const float* m, int ms, float* y, int r
     WG4_AT(p##i##0, p##i##1, p##i##2, p##i##3, p##i##4, p##i##5, o0, o1, o2, o3)               \
     o0 = wasm_f32x4_add(o0, b); o1 = wasm_f32x4_add(o1, b);                                    \
     o2 = wasm_f32x4_add(o2, b); o3 = wasm_f32x4_add(o3, b);                                    \
+    if (r) {                                                                                   \
+      const float* rr = r + (i) * rs;                                                          \
+      o0 = wasm_f32x4_add(o0, ld4_ch(rr, full));                                               \
+      if (nc > 1) o1 = wasm_f32x4_add(o1, ld4_ch(rr + cs, full));                              \
+      if (nc > 2) o2 = wasm_f32x4_add(o2, ld4_ch(rr + 2 * cs, full));                          \
+      if (nc > 3) o3 = wasm_f32x4_add(o3, ld4_ch(rr + 3 * cs, full));                          \
+    }                                                                                          \
     if (relu) {                                                                                \
       o0 = wasm_f32x4_max(o0, z); o1 = wasm_f32x4_max(o1, z);                                  \
       o2 = wasm_f32x4_max(o2, z); o3 = wasm_f32x4_max(o3, z);                                  \
@@ -190,11 +198,12 @@ static inline void next_tile4(int* n, int* ty, int* tx, int tw, int oh) {
 }
 
 // y for tiles [t0, t1) (tiles numbered (n, ty, tx), ⌈oh/4⌉·⌈ow/4⌉ per image) of a 3×3, stride-1
-// convolution, U from winograd4_filter (+ bias, then ReLU when relu; bias 0 for none).
+// convolution, U from winograd4_filter (+ bias, + res: a tensor of y's shape, then ReLU when
+// relu; bias, res 0 for none).
 // scratch: 36·chunk·cin (V) + chunk·cin + 4 (a packed panel) + 36·chunk·cout (M) floats;
 // chunk: a multiple of 4.
 EXPORT(conv2d_winograd4)
-void conv2d_winograd4(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, int relu) {
+void conv2d_winograd4(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, const float* res, int relu) {
   const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + 3) / 4, per = ((oh + 3) / 4) * tw;
   const int vs = chunk * cin, ms = chunk * cout;
@@ -221,13 +230,15 @@ void conv2d_winograd4(const Geom* g, const float* x, const float* U, float* y, i
     for (int lt = 0; lt < tc; lt++) {
       const int oy = 4 * ty, ox = 4 * tx;
       const int nr = oh - oy < 4 ? oh - oy : 4, nc = ow - ox < 4 ? ow - ox : 4;
-      float* yo = y + ((n * oh + oy) * ow + ox) * cout;
+      const int at = ((n * oh + oy) * ow + ox) * cout;
+      float* yo = y + at;
+      const float* ro = res ? res + at : 0;
       const float* m = M + lt * cout;
       int c = 0;
       if (nr == 4 && nc == 4)
-        for (; c + 4 <= cout; c += 4) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 1, 4, 4, bias ? bias + c : 0, relu);
-      for (; c + 4 <= cout; c += 4) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 1, nr, nc, bias ? bias + c : 0, relu);
-      for (; c < cout; c++) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 0, nr, nc, bias ? bias + c : 0, relu);
+        for (; c + 4 <= cout; c += 4) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 1, 4, 4, bias ? bias + c : 0, ro ? ro + c : 0, relu);
+      for (; c + 4 <= cout; c += 4) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 1, nr, nc, bias ? bias + c : 0, ro ? ro + c : 0, relu);
+      for (; c < cout; c++) winograd4_output_tile(m + c, ms, yo + c, yrs, cout, 0, nr, nc, bias ? bias + c : 0, ro ? ro + c : 0, relu);
       next_tile4(&n, &ty, &tx, tw, oh);
     }
   }

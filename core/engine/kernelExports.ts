@@ -9,7 +9,7 @@ type ParamKind = 'ptr' | 'int' | 'flag';
 /** Each export's parameters, in the order the C function takes them. */
 export const KERNEL_EXPORTS = {
   // im2col.c
-  conv2d_forward: { g: 'ptr', x: 'ptr', filter: 'ptr', y: 'ptr', m0: 'int', m1: 'int', panel: 'ptr', chunk: 'int', bias: 'ptr', relu: 'flag' },
+  conv2d_forward: { g: 'ptr', x: 'ptr', filter: 'ptr', y: 'ptr', m0: 'int', m1: 'int', panel: 'ptr', chunk: 'int', bias: 'ptr', res: 'ptr', relu: 'flag' },
   conv2d_backprop_filter: { g: 'ptr', x: 'ptr', dy: 'ptr', dw: 'ptr', m0: 'int', m1: 'int', col: 'ptr', chunk: 'int' },
   sum_parts: { out: 'ptr', parts: 'ptr', count: 'int', size: 'int', i0: 'int', i1: 'int' },
   transpose2d: { w: 'ptr', wt: 'ptr', rows: 'int', cols: 'int' },
@@ -17,17 +17,17 @@ export const KERNEL_EXPORTS = {
   conv2d_backprop_input: { g: 'ptr', dy: 'ptr', wt: 'ptr', dx: 'ptr', n0: 'int', n1: 'int', scratch: 'ptr', chunk: 'int' },
   // batchnorm.c
   bn_stats: { x: 'ptr', C: 'int', m0: 'int', m1: 'int', shift: 'ptr', sums: 'ptr', scratch: 'ptr' },
-  bn_apply: { x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', a: 'ptr', b: 'ptr', relu: 'flag' },
+  bn_apply: { x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', a: 'ptr', b: 'ptr', res: 'ptr', relu: 'flag' },
   bn_grad_stats: { dy: 'ptr', x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', mean: 'ptr', sums: 'ptr', scratch: 'ptr' },
-  bn_grad_apply: { dy: 'ptr', x: 'ptr', y: 'ptr', dx: 'ptr', C: 'int', m0: 'int', m1: 'int', p: 'ptr' },
+  bn_grad_apply: { dy: 'ptr', x: 'ptr', y: 'ptr', dx: 'ptr', dres: 'ptr', C: 'int', m0: 'int', m1: 'int', p: 'ptr' },
   // winograd.c
   winograd_filter: { w: 'ptr', U: 'ptr', cin: 'int', cout: 'int', co0: 'int', co1: 'int' },
-  conv2d_winograd: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', relu: 'flag' },
+  conv2d_winograd: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', res: 'ptr', relu: 'flag' },
   conv2d_winograd_filter_grad: { g: 'ptr', x: 'ptr', dy: 'ptr', M: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int' },
   winograd_filter_grad_out: { M: 'ptr', dw: 'ptr', cin: 'int', cout: 'int', i0: 'int', i1: 'int' },
   // winograd4.c
   winograd4_filter: { w: 'ptr', U: 'ptr', cin: 'int', cout: 'int', co0: 'int', co1: 'int' },
-  conv2d_winograd4: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', relu: 'flag' },
+  conv2d_winograd4: { g: 'ptr', x: 'ptr', U: 'ptr', y: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int', bias: 'ptr', res: 'ptr', relu: 'flag' },
   conv2d_winograd4_filter_grad: { g: 'ptr', x: 'ptr', dy: 'ptr', M: 'ptr', t0: 'int', t1: 'int', scratch: 'ptr', chunk: 'int' },
   winograd4_filter_grad_out: { M: 'ptr', dw: 'ptr', cin: 'int', cout: 'int', i0: 'int', i1: 'int' },
 } as const satisfies Record<string, Record<string, ParamKind>>;

@@ -55,9 +55,13 @@ export interface ModelOptions {
   unsampled?: boolean;
 }
 
-/** Layers run as one (ResNetModel.fusions): after a conv, its BatchNorm; after either, a ReLU. */
+/**
+ * Layers run as one (ResNetModel.fusions): after a conv, its BatchNorm, then the add of a residual
+ * block's shortcut (inference); after a BatchNorm or an add, a ReLU.
+ */
 interface Fusion {
   batchNorm?: LayerNode;
+  add?: LayerNode;
   relu?: LayerNode;
 }
 
@@ -127,14 +131,17 @@ export function initialWeights(graph: NetworkGraph, seedValue: number | string, 
 /**
  * Training-mode BatchNorm with a hand-written backward pass (three reductions and a few
  * element-wise ops): TF.js's own FusedBatchNorm gradient tiles and is slow on wasm.
- * dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)).
+ * dx = γ·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)). With the backend's fused kernel (wasm), a residual
+ * can be added before the ReLU: a block's BatchNorm → add → ReLU in one pass.
  */
-export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu = false): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu = false, residual?: tf.Tensor): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   if (hasFusedBatchNorm()) {
     // The backend's fused kernel (wasm: core/engine/wasmKernels.ts), with its own gradient.
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon: BN_EPSILON, relu }) as tf.Tensor[];
+    const inputs: tf.NamedTensorMap = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPSILON, relu, residual: residual !== undefined }) as tf.Tensor[];
     return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
+  if (residual) throw new Error('A residual fused into BatchNorm needs the wasm kernels.');
   if (relu) {
     const out = batchNormTraining(x, gamma, beta);
     const y = tf.relu(out.y);
@@ -255,23 +262,32 @@ export class ResNetModel {
     // is a ReLU runs with it; in inference, a convolution whose only reader is a BatchNorm runs
     // with it folded in (scaled filter, bias), and with the ReLU that may follow.
     const fusions = hasFusedBatchNorm() && (options.training || tf.getKernel(CONV_BATCH_NORM, tf.getBackend())) ? this.fusions(options.training, kept) : new Map<string, Fusion>();
+    // Each fusion runs at its first layer, or at its add, where the shortcut is known: option A's
+    // and B's shortcut layers come after the branch.
+    const runsAt = new Map<string, { first: LayerNode; fusion: Fusion }>();
     const absorbed = new Set<string>();
-    for (const f of fusions.values()) {
-      if (f.batchNorm) absorbed.add(f.batchNorm.id);
-      if (f.relu) absorbed.add(f.relu.id);
+    for (const [firstId, fusion] of fusions) {
+      const first = this.graph.layers.find((l) => l.id === firstId)!;
+      runsAt.set(fusion.add?.id ?? firstId, { first, fusion });
+      for (const layer of [fusion.add && first, fusion.batchNorm, fusion.add, fusion.relu]) if (layer) absorbed.add(layer.id);
     }
     return tf.tidy(() => {
       const outputs = new Map<string, tf.Tensor>();
       for (const layer of this.graph.layers) {
         if (layer.kind === 'softmax' && !capture.includes(layer.id)) continue;
-        if (absorbed.has(layer.id)) continue; // computed with the layer before it
-        const input = layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!;
-        const fusion = fusions.get(layer.id);
-        const id = fusion ? (fusion.relu ?? fusion.batchNorm!).id : layer.id;
+        const fused = runsAt.get(layer.id);
+        if (!fused && absorbed.has(layer.id)) continue; // computed with another layer of its fusion
         let output: tf.Tensor;
-        if (!fusion) output = this.runLayer(layer, input, outputs, options.training);
-        else if (layer.kind === 'batchnorm') output = this.batchNorm(layer, input, true, true);
-        else output = this.foldedConv(layer, fusion.batchNorm!, input, fusion.relu !== undefined);
+        let id = layer.id;
+        if (!fused) output = this.runLayer(layer, layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!, outputs, options.training);
+        else {
+          const { first, fusion } = fused;
+          const input = first.inputs.length === 0 ? x : outputs.get(first.inputs[0])!;
+          id = (fusion.relu ?? fusion.add ?? fusion.batchNorm!).id;
+          const residual = fusion.add && outputs.get(fusion.add.inputs[1])!;
+          if (first.kind === 'batchnorm') output = this.batchNorm(first, input, true, fusion.relu !== undefined, residual);
+          else output = this.foldedConv(first, fusion.batchNorm!, input, residual, fusion.relu !== undefined);
+        }
         outputs.set(id, taps[id] ? tf.add(output, taps[id]) : output);
       }
       const captured: Record<string, tf.Tensor> = {};
@@ -281,9 +297,9 @@ export class ResNetModel {
   }
 
   /**
-   * The layers that run fused, by the id of the first: in training, BatchNorm → ReLU; in
-   * inference, conv → BatchNorm (→ ReLU). Each layer but the last must have the next as its
-   * only reader and none may be captured or tapped but the last.
+   * The layers that run fused, by the id of the first: in training, BatchNorm (→ the add of a
+   * block's shortcut) → ReLU; in inference, conv → BatchNorm (→ the add) (→ ReLU). Each layer but
+   * the last must have the next as its only reader and none may be captured or tapped but the last.
    */
   private fusions(training: boolean, capture: readonly string[]): Map<string, Fusion> {
     const readers = new Map<string, LayerNode[]>();
@@ -295,21 +311,29 @@ export class ResNetModel {
       if (capture.includes(layer.id) || r?.length !== 1 || r[0].kind !== kind || r[0].inputs.length !== 1) return undefined;
       return r[0];
     };
+    // The add whose branch input (the first) is this BatchNorm's output.
+    const addAfter = (batchNorm: LayerNode): LayerNode | undefined => {
+      const r = readers.get(batchNorm.id);
+      return !capture.includes(batchNorm.id) && r?.length === 1 && r[0].kind === 'add' && r[0].inputs[0] === batchNorm.id ? r[0] : undefined;
+    };
     const out = new Map<string, Fusion>();
     for (const layer of this.graph.layers) {
       if (training && layer.kind === 'batchnorm') {
-        const relu = next(layer, 'relu');
-        if (relu) out.set(layer.id, { relu });
+        const add = addAfter(layer);
+        const relu = next(add ?? layer, 'relu');
+        if (relu) out.set(layer.id, { add, relu });
       } else if (!training && layer.kind === 'conv') {
         const batchNorm = next(layer, 'batchnorm');
-        if (batchNorm) out.set(layer.id, { batchNorm, relu: next(batchNorm, 'relu') });
+        if (!batchNorm) continue;
+        const add = addAfter(batchNorm);
+        out.set(layer.id, { batchNorm, add, relu: next(add ?? batchNorm, 'relu') });
       }
     }
     return out;
   }
 
-  /** Inference: conv then BatchNorm (moving statistics) as one convolution with a bias, then the ReLU when relu. */
-  private foldedConv(conv: LayerNode, batchNorm: LayerNode, input: tf.Tensor, relu: boolean): tf.Tensor {
+  /** Inference: conv then BatchNorm (moving statistics) as one convolution with a bias, plus the residual when given, then the ReLU when relu. */
+  private foldedConv(conv: LayerNode, batchNorm: LayerNode, input: tf.Tensor, residual: tf.Tensor | undefined, relu: boolean): tf.Tensor {
     if (conv.kind !== 'conv') throw new Error(`${conv.id} is not a convolution.`);
     const p = conv.padding;
     const inputs = {
@@ -319,12 +343,13 @@ export class ResNetModel {
       beta: this.weight(batchNorm.id, 'beta'),
       mean: this.weight(batchNorm.id, 'movingMean'),
       variance: this.weight(batchNorm.id, 'movingVariance'),
+      ...(residual ? { residual } : {}),
     };
     const attrs = { strides: conv.stride, pad: [[0, 0], [p, p], [p, p], [0, 0]], dataFormat: 'NHWC', epsilon: BN_EPSILON, relu };
     return tf.engine().runKernel(CONV_BATCH_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
 
-  private batchNorm(layer: LayerNode, input: tf.Tensor, training: boolean, relu = false): tf.Tensor {
+  private batchNorm(layer: LayerNode, input: tf.Tensor, training: boolean, relu = false, residual?: tf.Tensor): tf.Tensor {
     const gamma = this.weight(layer.id, 'gamma') as tf.Tensor1D;
     const beta = this.weight(layer.id, 'beta') as tf.Tensor1D;
     const movingMean = this.weight(layer.id, 'movingMean');
@@ -333,7 +358,7 @@ export class ResNetModel {
       const y = tf.batchNorm(input as tf.Tensor4D, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, beta, gamma, BN_EPSILON);
       return relu ? tf.relu(y) : y;
     }
-    const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta, relu);
+    const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta, relu, residual);
     try {
       const count = input.size / input.shape[3]!;
       const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
@@ -356,7 +381,8 @@ export class ResNetModel {
       case 'batchnorm':
         return this.batchNorm(layer, input, training);
       case 'relu':
-        return tf.relu(input);
+        // A suffix graph's input (core/analysis/lesion.ts) is a captured ReLU output: already ≥ 0.
+        return layer.inputs.length === 0 ? tf.clone(input) : tf.relu(input);
       case 'add':
         return tf.add(outputs.get(layer.inputs[0])!, outputs.get(layer.inputs[1])!);
       case 'maxpool':

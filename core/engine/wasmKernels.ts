@@ -160,11 +160,19 @@ function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): numbe
   return info.batchSize * Math.ceil(info.outHeight / tile) * Math.ceil(info.outWidth / tile);
 }
 
+/** What a convolution adds to its products before storing them: a bias (per channel), a residual (y's shape), then a ReLU. Offsets 0: none. */
+interface Epilogue {
+  bias: number;
+  res: number;
+  relu: boolean;
+}
+const NO_EPILOGUE: Epilogue = { bias: 0, res: 0, relu: false };
+
 /**
  * Runs conv2d_winograd (or conv2d_winograd4) on every thread: x at xOff, the filter [3, 3, cin,
- * cout] at wOff, y at yOff (geometry `info`, already written at geom), bias at biasOff (0: none).
+ * cout] at wOff, y at yOff (geometry `info`, already written at geom), then the epilogue.
  */
-function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, wOff: number, yOff: number, biasOff: number, relu: boolean): void {
+function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, wOff: number, yOff: number, epilogue: Epilogue): void {
   const cin = info.inChannels;
   const cout = info.outChannels;
   const tile = winogradTile(info);
@@ -173,7 +181,7 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.threads, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
   const chunk = winogradChunk(cin, cout, tile);
   const scratch = points * chunk * (cin + cout) + chunk * cin + 4;
-  const parts = splitRange(winogradTiles(info, tile), kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, bias: biasOff, relu }));
+  const parts = splitRange(winogradTiles(info, tile), kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, ...epilogue }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
 }
 
@@ -210,22 +218,29 @@ function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const xOff = copyIn(kt, backend, x);
   const wOff = copyIn(kt, backend, filter);
   const yOff = kt.alloc(rows * info.outChannels);
-  if (winogradApplies(info)) {
-    winogradConv(kt, info, geom, xOff, wOff, yOff, 0, false);
-    return copyOut(kt, backend, yOff, out);
-  }
-  const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: 0, relu: false }));
-  kt.parallel('conv2d_forward', parts);
+  if (winogradApplies(info)) winogradConv(kt, info, geom, xOff, wOff, yOff, NO_EPILOGUE);
+  else implicitConv(kt, info, geom, xOff, wOff, yOff, NO_EPILOGUE);
   return copyOut(kt, backend, yOff, out);
 }
 
-/** CONV_BATCH_NORM: the folded filter and bias written straight into the kernels' memory, then conv2DWasm's kernel with them. */
+/** Runs conv2d_forward (an implicit im2col matrix product) on every thread; arguments as winogradConv's. */
+function implicitConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, wOff: number, yOff: number, epilogue: Epilogue): void {
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const chunk = chunkRows(k);
+  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, ...epilogue }));
+  kt.parallel('conv2d_forward', parts);
+}
+
+/**
+ * CONV_BATCH_NORM: the folded filter and bias written straight into the kernels' memory, then
+ * conv2DWasm's kernel with them, adding the optional input `residual` (y's shape) before the ReLU.
+ */
 function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const { x, filter, gamma, beta, mean, variance } = inputs;
+  const { x, filter, gamma, beta, mean, variance, residual } = inputs;
   const a = attrs as unknown as Conv2DAttrs & { epsilon: number; relu: boolean };
   const info = convInfo(x.shape as Shape4, filter.shape as Shape4, a, 1);
+  if (residual && !util.arraysEqual(residual.shape, info.outShape)) throw new Error(`${CONV_BATCH_NORM}: the residual is ${residual.shape.join('×')}, the output ${info.outShape.join('×')}.`);
   const out = backend.makeOutput(info.outShape, 'float32');
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const cout = info.outChannels;
@@ -251,13 +266,9 @@ function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const folded = kt.f32(wOff, k * cout);
   for (let i = 0, o = 0; i < k; i++) for (let c = 0; c < cout; c++, o++) folded[o] = w[o] * scale[c];
   const yOff = kt.alloc(rows * cout);
-  if (winogradApplies(info)) {
-    winogradConv(kt, info, geom, xOff, wOff, yOff, biasOff, a.relu);
-    return copyOut(kt, backend, yOff, out);
-  }
-  const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: biasOff, relu: a.relu }));
-  kt.parallel('conv2d_forward', parts);
+  const epilogue = { bias: biasOff, res: residual ? copyIn(kt, backend, residual) : 0, relu: a.relu };
+  if (winogradApplies(info)) winogradConv(kt, info, geom, xOff, wOff, yOff, epilogue);
+  else implicitConv(kt, info, geom, xOff, wOff, yOff, epilogue);
   return copyOut(kt, backend, yOff, out);
 }
 
@@ -314,14 +325,8 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
     const fOff = kt.alloc(util.sizeFromShape(filter.shape));
     kt.call('flip_filter', { w: wOff, out: fOff, kh: info.filterHeight, kw: info.filterWidth, cin: info.inChannels, cout: info.outChannels });
     const dxOff = kt.alloc(size);
-    if (winogradApplies(flipped)) {
-      winogradConv(kt, flipped, geom, dyOff, fOff, dxOff, 0, false);
-      return copyOut(kt, backend, dxOff, out);
-    }
-    const k = info.filterHeight * info.filterWidth * info.outChannels;
-    const chunk = chunkRows(k);
-    const parts = splitRange(size / info.inChannels, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: dyOff, filter: fOff, y: dxOff, m0, m1, panel: kt.alloc(chunk * k), chunk, bias: 0, relu: false }));
-    kt.parallel('conv2d_forward', parts);
+    if (winogradApplies(flipped)) winogradConv(kt, flipped, geom, dyOff, fOff, dxOff, NO_EPILOGUE);
+    else implicitConv(kt, flipped, geom, dyOff, fOff, dxOff, NO_EPILOGUE);
     return copyOut(kt, backend, dxOff, out);
   }
   const geom = writeGeom(kt, info);
@@ -355,13 +360,15 @@ function sumParts(kt: KernelThreads, parts: Array<{ scratch: number[] }>, c: num
   return total;
 }
 
+/** BATCH_NORM_TRAIN: [y, mean, variance]; y = BN(x) (+ the optional input `residual`, x's shape), then the ReLU when attrs.relu. */
 function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const { x, gamma, beta } = inputs;
+  const { x, gamma, beta, residual } = inputs;
   const epsilon = Number((attrs as { epsilon?: number } | undefined)?.epsilon ?? 1e-5);
   const relu = Boolean((attrs as { relu?: boolean } | undefined)?.relu);
   const c = x.shape[x.shape.length - 1];
   const size = util.sizeFromShape(x.shape);
   const rows = c === 0 ? 0 : size / c;
+  if (residual && !util.arraysEqual(residual.shape, x.shape)) throw new Error(`${BATCH_NORM_TRAIN}: the residual is ${residual.shape.join('×')}, x ${x.shape.join('×')}.`);
   const y = backend.makeOutput(x.shape, 'float32');
   const meanOut = backend.makeOutput([c], 'float32');
   const varOut = backend.makeOutput([c], 'float32');
@@ -392,27 +399,34 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
     a[i] = scale;
     shiftB[i] = b[i] - mu * scale;
   }
+  const resOff = residual ? copyIn(kt, backend, residual) : 0;
   const yOff = kt.alloc(size);
-  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, relu })));
+  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
   copyOut(kt, backend, yOff, y);
   return [y, meanOut, varOut];
 }
 
+/**
+ * BATCH_NORM_GRAD: [dx, dγ, dβ], and with attrs.residual the residual's gradient too (dy where
+ * the fused ReLU's output y is > 0).
+ */
 function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { dy, x, gamma, mean, variance, y } = inputs;
   const epsilon = Number((attrs as { epsilon?: number } | undefined)?.epsilon ?? 1e-5);
+  const withResidual = Boolean((attrs as { residual?: boolean } | undefined)?.residual);
   const c = x.shape[x.shape.length - 1];
   const size = util.sizeFromShape(x.shape);
   const rows = c === 0 ? 0 : size / c;
   const dx = backend.makeOutput(x.shape, 'float32');
   const dgammaOut = backend.makeOutput([c], 'float32');
   const dbetaOut = backend.makeOutput([c], 'float32');
+  const dres = withResidual ? [backend.makeOutput(x.shape, 'float32')] : [];
   const dgamma = backend.typedArrayFromHeap(dgammaOut) as Float32Array;
   const dbeta = backend.typedArrayFromHeap(dbetaOut) as Float32Array;
   if (size === 0) {
     dgamma.fill(0);
     dbeta.fill(0);
-    return [dx, dgammaOut, dbetaOut];
+    return [dx, dgammaOut, dbetaOut, ...dres];
   }
   const kt = getKernelThreads();
   kt.reset();
@@ -443,9 +457,11 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
     p[2 * c + i] = -p1 * mu[i] - (a * db) / rows;
   }
   const dxOff = kt.alloc(size);
-  kt.parallel('bn_grad_apply', stats.map((q) => ({ dy: dyOff, x: xOff, y: yOff, dx: dxOff, C: c, m0: q.m0, m1: q.m1, p: pOff })));
+  const dresOff = withResidual ? kt.alloc(size) : 0;
+  kt.parallel('bn_grad_apply', stats.map((q) => ({ dy: dyOff, x: xOff, y: yOff, dx: dxOff, dres: dresOff, C: c, m0: q.m0, m1: q.m1, p: pOff })));
   copyOut(kt, backend, dxOff, dx);
-  return [dx, dgammaOut, dbetaOut];
+  if (withResidual) copyOut(kt, backend, dresOff, dres[0]);
+  return [dx, dgammaOut, dbetaOut, ...dres];
 }
 
 /** SGD_MOMENTUM on the tfjs heap: one pass instead of five element-wise kernels per variable. */
@@ -530,9 +546,10 @@ const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
 ];
 
 /**
- * The gradient of BATCH_NORM_TRAIN: one BATCH_NORM_GRAD call for all three inputs. It keeps x
+ * The gradient of BATCH_NORM_TRAIN: one BATCH_NORM_GRAD call for all its inputs. It keeps x
  * (the convolution's output), y (the next layer's input, kept by it too; the ReLU's mask when
- * fused), γ and the two per-channel statistics: no activation-sized tensor of its own.
+ * fused), γ and the two per-channel statistics: no activation-sized tensor of its own. A fused
+ * residual's gradient is dy (masked by the ReLU).
  */
 const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
@@ -543,8 +560,9 @@ const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
     const dy = (dys as Tensor[])[0];
     const inputs: Record<string, Tensor> = { dy, x, gamma, mean, variance };
     if (attrs.relu) inputs.y = y;
-    const [dx, dgamma, dbeta] = engine().runKernel(BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
-    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    const residual = Boolean(attrs.residual) && Boolean(attrs.relu);
+    const [dx, dgamma, dbeta, dres] = engine().runKernel(BATCH_NORM_GRAD, inputs, { ...attrs, residual }) as Tensor[];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta, ...(attrs.residual ? { residual: () => (residual ? dres : dy) } : {}) };
   },
 };
 

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../core/engine/backend';
 import { registerTrainingGradients } from '../../core/engine/gradients';
-import { BATCH_NORM_TRAIN } from '../../core/engine/kernelNames';
+import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from '../../core/engine/kernelNames';
 import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
@@ -68,25 +68,56 @@ function randomCases(count: number, seed = 'conv-cases', maxChannels = 6): ConvC
   });
 }
 
-/** y, dx, dγ, dβ of training-mode BatchNorm (through the model's code path) on the current backend. */
-function batchNormGradients(shape: [number, number, number, number], seed: string, offset: number, relu: boolean): Record<string, Float32Array> {
+/**
+ * y, dx, dγ, dβ of training-mode BatchNorm (through the model's code path) on the current
+ * backend; with a residual added before the ReLU, its gradient too. The cpu backend has no fused
+ * kernel: there the residual is added by tf.add, as an unfused model does.
+ */
+function batchNormGradients(shape: [number, number, number, number], seed: string, offset: number, relu: boolean, residual = false): Record<string, Float32Array> {
   return tf.tidy(() => {
     const x = tf.add(tf.tensor4d(randomValues(shape.reduce((a, b) => a * b, 1), `${seed}x`), shape), offset) as tf.Tensor4D;
     const c = shape[3];
     const gamma = tf.tensor1d(randomValues(c, `${seed}g`));
     const beta = tf.tensor1d(randomValues(c, `${seed}b`));
+    const res = tf.tensor4d(randomValues(x.size, `${seed}res`), shape);
     const r = tf.tensor(randomValues(x.size, `${seed}r`), shape);
+    const fused = tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined;
+    const forward = (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, s: tf.Tensor4D) => {
+      if (!residual) return batchNormTraining(a, g, b, relu);
+      if (fused) return batchNormTraining(a, g, b, relu, s);
+      const out = batchNormTraining(a, g, b);
+      const sum = tf.add(out.y, s) as tf.Tensor4D;
+      return { ...out, y: relu ? tf.relu(sum) : sum };
+    };
     let stats: tf.Tensor[] = [];
-    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const out = batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, relu);
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, s?: tf.Tensor) => {
+      const out = forward(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, (s ?? res) as tf.Tensor4D);
       stats = [tf.keep(out.mean), tf.keep(out.variance)];
       return tf.sum(tf.mul(out.y, r));
     };
-    const y = batchNormTraining(x, gamma, beta, relu);
-    const [dx, dg, db] = tf.grads(f)([x, gamma, beta]);
-    const result = { y: y.y.dataSync() as Float32Array, mean: stats[0].dataSync() as Float32Array, variance: stats[1].dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dgamma: dg.dataSync() as Float32Array, dbeta: db.dataSync() as Float32Array };
+    const y = forward(x, gamma, beta, res);
+    const [dx, dg, db, ds] = tf.grads(f)(residual ? [x, gamma, beta, res] : [x, gamma, beta]);
+    const result: Record<string, Float32Array> = { y: y.y.dataSync() as Float32Array, mean: stats[0].dataSync() as Float32Array, variance: stats[1].dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dgamma: dg.dataSync() as Float32Array, dbeta: db.dataSync() as Float32Array };
+    if (residual) result.dresidual = ds.dataSync() as Float32Array;
     tf.dispose([...stats, y.mean, y.variance]);
     return result;
+  });
+}
+
+/** conv → BatchNorm (moving statistics) → + residual → ReLU: the fused inference kernel on wasm, the ops one by one on cpu. */
+function convBatchNormResidual(c: ConvCase, seed: string): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randomValues(c.n * c.h * c.w * c.cin, `${seed}x`), [c.n, c.h, c.w, c.cin]);
+    const filter = tf.tensor4d(randomValues(c.k * c.k * c.cin * c.cout, `${seed}w`), [c.k, c.k, c.cin, c.cout]);
+    const [gamma, beta, mean] = ['g', 'b', 'm'].map((k) => tf.tensor1d(randomValues(c.cout, `${seed}${k}`)));
+    const variance = tf.add(tf.abs(tf.tensor1d(randomValues(c.cout, `${seed}v`))), 0.1) as tf.Tensor1D;
+    const info = tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.k, c.k, c.cin, c.cout], c.stride, 1, c.pad);
+    const residual = tf.tensor4d(randomValues(info.outShape.reduce((a, b) => a * b, 1), `${seed}res`), info.outShape);
+    if (tf.getBackend() === 'wasm') {
+      const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', epsilon: 1e-5, relu: true };
+      return (tf.engine().runKernel(CONV_BATCH_NORM, { x, filter, gamma, beta, mean, variance, residual }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
+    }
+    return tf.relu(tf.add(tf.batchNorm(tf.conv2d(x, filter, c.stride, c.pad), mean, variance, beta, gamma, 1e-5), residual)).dataSync() as Float32Array;
   });
 }
 
@@ -153,24 +184,37 @@ describe('wasm training kernels', () => {
     });
   }
 
-  it('compute training-mode BatchNorm (with and without a fused ReLU) and its gradients as the cpu backend does (1e-4 relative)', async () => {
+  it('compute training-mode BatchNorm (with and without a fused residual add and ReLU) and its gradients as the cpu backend does (1e-4 relative)', async () => {
     const shapes: Array<[number, number, number, number]> = [[2, 5, 5, 3], [3, 7, 5, 16], [1, 1, 2, 8], [4, 3, 3, 13], [2, 9, 9, 32]];
-    for (const relu of [false, true]) {
+    for (const [relu, residual] of [[false, false], [true, false], [true, true], [false, true]]) {
       for (const [i, shape] of shapes.entries()) {
         // An offset far from 0 checks that the variance keeps its digits.
         const offset = i === 3 ? 40 : 0;
         await tf.setBackend('cpu');
-        const reference = batchNormGradients(shape, `bn${i}`, offset, relu);
+        const reference = batchNormGradients(shape, `bn${i}`, offset, relu, residual);
         await tf.setBackend('wasm');
         assert.ok(tf.getKernel(BATCH_NORM_TRAIN, 'wasm'), 'the fused kernel is registered for wasm');
         const tensorsBefore = tf.memory().numTensors;
-        const wasm = batchNormGradients(shape, `bn${i}`, offset, relu);
+        const wasm = batchNormGradients(shape, `bn${i}`, offset, relu, residual);
         assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensors left behind');
+        assert.deepEqual(Object.keys(wasm), Object.keys(reference));
         for (const key of Object.keys(reference)) {
           const err = relativeError(wasm[key], reference[key]);
-          assert.ok(err < 1e-4, `${key} of BatchNorm${relu ? '+ReLU' : ''} [${shape.join(', ')}]: ${err}`);
+          assert.ok(err < 1e-4, `${key} of BatchNorm${residual ? ' + residual' : ''}${relu ? ' + ReLU' : ''} [${shape.join(', ')}]: ${err}`);
         }
       }
+    }
+  });
+
+  it('compute conv → BatchNorm → + residual → ReLU (inference) as the cpu backend does, by Winograd and im2col (1e-4 relative)', async () => {
+    const cases = [...FIXED_CASES, ...randomCases(10, 'residual-cases', 24)];
+    assert.ok(cases.some((c) => winogradApplies(tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.k, c.k, c.cin, c.cout], c.stride, 1, c.pad))), 'some cases take Winograd');
+    for (const [i, c] of cases.entries()) {
+      await tf.setBackend('cpu');
+      const reference = convBatchNormResidual(c, `res${i}`);
+      await tf.setBackend('wasm');
+      const wasm = convBatchNormResidual(c, `res${i}`);
+      assert.ok(relativeError(wasm, reference) < 1e-4, `${JSON.stringify(c)}: ${relativeError(wasm, reference)}`);
     }
   });
 
@@ -290,7 +334,7 @@ describe('kernels.wasm builds', () => {
         kt.f32(f, 9 * cin * cout).set(randomValues(9 * cin * cout, 'variant-f'));
         const y = kt.alloc(n * h * w * cout);
         const chunk = 16;
-        kt.call('conv2d_forward', { g: geom, x, filter: f, y, m0: 0, m1: n * h * w, panel: kt.alloc(chunk * 9 * cin), chunk, bias: 0, relu: false });
+        kt.call('conv2d_forward', { g: geom, x, filter: f, y, m0: 0, m1: n * h * w, panel: kt.alloc(chunk * 9 * cin), chunk, bias: 0, res: 0, relu: false });
         return Float32Array.from(kt.f32(y, n * h * w * cout));
       } finally {
         kt.dispose();

@@ -245,7 +245,7 @@ describe('releaseTapeEarly', () => {
   });
 });
 
-describe('inference with folded BatchNorm (wasm)', () => {
+describe('fused layers on wasm: folded BatchNorm in inference, BatchNorm → add → ReLU', () => {
   it('gives the logits and captured outputs of the cpu backend (relative 1e-4)', async () => {
     const data = quadrantImages(8, 'fold');
     const run = async (backend: 'wasm' | 'cpu', weights?: ReturnType<Trainer['getWeights']>) => {
@@ -269,6 +269,22 @@ describe('inference with folded BatchNorm (wasm)', () => {
     assert.ok(rel(wasm.logits, cpu.logits) < 1e-4, `logits: ${rel(wasm.logits, cpu.logits)}`);
     assert.ok(rel(wasm.logits2, cpu.logits2) < 1e-4, `logits with a capture: ${rel(wasm.logits2, cpu.logits2)}`);
     assert.ok(rel(wasm.bn, cpu.bn) < 1e-4, `captured BatchNorm: ${rel(wasm.bn, cpu.bn)}`);
+  });
+
+  it("runs each block's BatchNorm → add → ReLU in the fused kernels, in training and inference", async () => {
+    await selectBackend('wasm');
+    // TINY_A: an identity block, then an option-A block (its shortcut computed after the branch).
+    const model = new ResNetModel(buildGraph(TINY_A), { seed: 3 });
+    const x = tf.tensor4d(quadrantImages(4, 'fused').x, [4, SIDE, SIDE, 3]);
+    for (const training of [true, false]) {
+      const profile = await tf.profile(() => model.forward(x, { training }).logits);
+      // Element-wise kernels on activations (rank 4); the per-channel moving averages don't count.
+      const count = (name: string) => profile.kernels.filter((k) => k.name === name && k.outputShapes[0]?.length === 4).length;
+      assert.deepEqual({ add: count('Add'), relu: count('Relu') }, { add: 0, relu: 0 }, `training ${training}: ${profile.kernels.map((k) => k.name).join(', ')}`);
+      tf.dispose(profile.result as tf.Tensor);
+    }
+    x.dispose();
+    model.dispose();
   });
 });
 
