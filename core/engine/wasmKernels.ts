@@ -11,6 +11,8 @@
 // - Identity: shares the data instead of copying it (see identityWasm).
 // - ResNetLabSgdMomentum: the optimizer's update of one variable in one pass.
 // - AvgPoolGrad: a fast path for 1×1 pools (the option-A shortcut), the shipped kernel otherwise.
+// - Slice: a fast path for slices of the channels alone (the gradient of option A's channel
+//   padding), the shipped kernel otherwise.
 // The convolutions and BatchNorm run the project's own C kernels (wasm/*.c: SIMD,
 // implicit matrix products; Winograd F(4×4, 3×3) or F(2×2, 3×3) for the 3×3 stride-1 convolutions,
 // their input gradients and filter gradients) on every core (core/engine/wasmThreads.ts). Inputs are copied from
@@ -36,6 +38,8 @@ import {
   NamedAttrMap,
   registerGradient,
   registerKernel,
+  Slice,
+  slice_util,
   Tensor,
   TensorInfo,
   unregisterKernel,
@@ -534,6 +538,33 @@ function avgPoolGradWasm(args: KernelArgs): TensorInfo {
   return dx;
 }
 
+/** tfjs-backend-wasm's own Slice, run for every case but a slice of the last axis alone (set at registration). */
+let shippedSlice: KernelConfig | undefined;
+
+/**
+ * Slice of the last axis alone (the option-A shortcut's channel padding, undone in its gradient):
+ * a run of channels copied from each pixel. The shipped kernel takes ~20× as long.
+ */
+function sliceWasm(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  const a = attrs as unknown as { begin: number | number[]; size: number | number[] };
+  const [begin, size] = slice_util.parseSliceParams(x, a.begin, a.size);
+  const last = x.shape.length - 1;
+  const channelsOnly = last > 0 && x.dtype === 'float32' && x.shape.every((d, i) => i === last || (begin[i] === 0 && size[i] === d));
+  if (!channelsOnly) {
+    if (!shippedSlice) throw new Error('Slice is not available for the wasm backend.');
+    return shippedSlice.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+  }
+  const out = backend.makeOutput(size, 'float32');
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const c = x.shape[last];
+  const [c0, width] = [begin[last], size[last]];
+  for (let i = 0, o = 0; o < dst.length; i += c) for (let k = c0; k < c0 + width; k++) dst[o++] = src[i + k];
+  return out;
+}
+
 const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAIN, backendName: WASM, kernelFunc: batchNormTrainWasm as unknown as KernelFunc },
   { kernelName: BATCH_NORM_GRAD, backendName: WASM, kernelFunc: batchNormGradWasm as unknown as KernelFunc },
@@ -579,6 +610,8 @@ export function registerWasmTrainingKernels(): void {
   // The shipped kernels' setups (run when the backend starts) stay, for the cases they still run.
   shippedAvgPoolGrad = getKernel(AvgPoolGrad, WASM);
   replaceKernel({ kernelName: AvgPoolGrad, backendName: WASM, setupFunc: shippedAvgPoolGrad?.setupFunc, kernelFunc: avgPoolGradWasm as unknown as KernelFunc });
+  shippedSlice = getKernel(Slice, WASM);
+  replaceKernel({ kernelName: Slice, backendName: WASM, setupFunc: shippedSlice?.setupFunc, kernelFunc: sliceWasm as unknown as KernelFunc });
   for (const config of WASM_TRAINING_KERNELS) {
     if (getKernel(config.kernelName, WASM)) unregisterKernel(config.kernelName, WASM);
     registerKernel(config);

@@ -242,6 +242,23 @@ describe('wasm training kernels', () => {
     }
   });
 
+  it('slice as the cpu backend does (channels-only fast path and the shipped kernel)', async () => {
+    const cases: Array<{ shape: number[]; begin: number[]; size: number[] }> = [
+      { shape: [2, 4, 4, 32], begin: [0, 0, 0, 8], size: [2, 4, 4, 16] },
+      { shape: [3, 5, 7], begin: [0, 0, 2], size: [3, 5, -1] },
+      { shape: [2, 3, 3, 6], begin: [0, 0, 0, 0], size: [-1, -1, -1, 1] },
+      { shape: [2, 6, 6, 4], begin: [1, 0, 0, 1], size: [1, 6, 6, 2] },
+      { shape: [4, 9], begin: [1, 2], size: [2, 5] },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const run = () => tf.tidy(() => tf.slice(tf.tensor(randomValues(c.shape.reduce((a, b) => a * b, 1), `slice${i}`), c.shape), c.begin, c.size).dataSync() as Float32Array);
+      await tf.setBackend('cpu');
+      const reference = run();
+      await tf.setBackend('wasm');
+      assert.deepEqual(Array.from(run()), Array.from(reference), `slice ${JSON.stringify(c)}`);
+    }
+  });
+
   it('share the data of cloned tensors instead of copying it (Identity)', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor1d([1, 2, 3]);
