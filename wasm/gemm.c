@@ -1,4 +1,4 @@
-// Matrix products on 4-row panels, for the convolutions of im2col.c and winograd.c.
+// Matrix products on 4-row panels, for the convolutions of im2col.c and winograd_conv.c.
 #include "kernels.h"
 
 // C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N], B row-major (leading dimension ldb), and A

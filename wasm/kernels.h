@@ -1,5 +1,5 @@
 // ResNet Lab's training kernels for TF.js's wasm backend: the shared header of gemm.c, im2col.c,
-// batchnorm.c and winograd.c, which wasm/build.sh compiles as one translation unit into
+// batchnorm.c, winograd.c, winograd4.c and winograd_conv.c, which wasm/build.sh compiles as one translation unit into
 // wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
 // module, one per worker thread, work on disjoint parts of one call (core/engine/wasmThreads.ts).
 // So the code keeps no static data and no arrays on the stack: every buffer is passed in by the
@@ -9,12 +9,15 @@
 // Layouts (TF.js's): x, y NHWC; filter [kh, kw, cin, cout] (HWIO). A convolution is an
 // implicit matrix product: rows are output pixels (n, oh, ow), K = kh·kw·cin, columns cout.
 // 3×3 stride-1 convolutions (and their gradients) use Winograd instead: F(2×2, 3×3) (winograd.c) or
-// F(4×4, 3×3) (winograd4.c), chosen per layer by core/engine/wasmKernels.ts.
+// F(4×4, 3×3) (winograd4.c), their tiles walked by winograd_conv.c, chosen per layer by
+// core/engine/wasmKernels.ts.
 #ifndef RESNETLAB_KERNELS_H
 #define RESNETLAB_KERNELS_H
 #include <wasm_simd128.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
+// For a tile's transforms called from several loops: inlined copies run ~5% slower under V8.
+#define NOINLINE static __attribute__((noinline))
 typedef v128_t f4;
 
 static inline f4 ld(const float* p) { return wasm_v128_load(p); }
@@ -48,13 +51,20 @@ static inline void add_floats(float* dst, const float* src, int n) {
   for (; i < n; i++) dst[i] += src[i];
 }
 
+// 4 channels (full) or 1 (the tail: lane 0) of the values at p.
+static inline f4 ld_ch(const float* p, int full) { return full ? ld(p) : wasm_f32x4_make(*p, 0, 0, 0); }
+static inline void st_ch(float* p, f4 v, int full) {
+  if (full) st(p, v);
+  else *p = wasm_f32x4_extract_lane(v, 0);
+}
+
 // The geometry of one convolution, written by the caller as 16 int32s (core/engine/
 // kernelExports.ts: GEOM_FIELDS, checked against this struct by test/unit/kernelExports.test.ts).
 typedef struct {
   int n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl, dh, dw, pad_;
 } Geom;
 
-// The matrix products of gemm.c, used by the convolutions of im2col.c and winograd.c.
+// The matrix products of gemm.c, used by the convolutions of im2col.c and winograd_conv.c.
 static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate);
 static void pack_rows(const float* A, int lda, int mc, int K, float* panel);
 static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate);
