@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 import type { RunView } from '../../protocol/training';
-import { curves, hoverAt, launchBrowser, startTrainingHost, testError, testRun, TrainingHost, TrainingPage, xAxis, yAxis } from './trainingHost';
+import { curves, hoverAt, launchBrowser, startTrainingHost, testError, testLr, testRun, TrainingHost, TrainingPage, xAxis, yAxis } from './trainingHost';
 
 /** The loss chart's plot area (LOSS_MARGIN, LOSS_HEIGHT in lossChart.ts). */
 const LOSS_TOP = 12;
@@ -61,6 +61,24 @@ async function pathYs(session: TrainingPage, selector: string): Promise<number[]
   const d = (await session.page.locator(selector).getAttribute('d')) ?? '';
   const numbers = (d.match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g) ?? []).map(Number);
   return numbers.filter((_, i) => i % 2 === 1);
+}
+
+/** Where a run's learning-rate strip drops (iterations, read off its x axis), and the rates it steps through. */
+async function lrDrops(session: TrainingPage, runId: string): Promise<{ drops: number[]; rates: number[] }> {
+  const d = (await session.page.locator(`path.lr-line[data-key="${runId}/a/train/lr"]`).getAttribute('d')) ?? '';
+  const numbers = (d.match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g) ?? []).map(Number);
+  const xy = numbers.flatMap((n, i) => (i % 2 === 0 ? [[n, numbers[i + 1]] as const] : []));
+  const x = await xAxis(session, 'lr-svg');
+  const y = await yAxis(session, 'lr-svg', true);
+  const drops: number[] = [];
+  const rates = [y.toValue(xy[0][1])];
+  for (let i = 1; i < xy.length; i += 1) {
+    if (Math.abs(xy[i][1] - xy[i - 1][1]) < 0.5) continue;
+    assert.ok(Math.abs(xy[i][0] - xy[i - 1][0]) < 1e-6, `the strip steps straight down at x ${xy[i][0]} (from x ${xy[i - 1][0]})`);
+    drops.push(x.toStep(xy[i][0]));
+    rates.push(y.toValue(xy[i][1]));
+  }
+  return { drops, rates };
 }
 
 /** Drags the mouse over a chart from one plot point to another (svg coordinates). */
@@ -340,6 +358,32 @@ describe('training curves page: charts', () => {
     await session.page.waitForFunction(() => document.querySelector('.error-chart')?.getAttribute('data-y-domain') !== '0,100');
     await session.page.locator('svg.error-svg rect.hover-target').dblclick();
     await session.page.waitForFunction(() => document.querySelector('.error-chart')?.getAttribute('data-y-domain') === '0,100');
+  });
+
+  test('the learning-rate strip drops at the schedule’s milestones: iteration 200 and 300 of 400 logged every step, 32k and 48k of 64k logged every 50', async () => {
+    // Logged every iteration: one iteration is 2.5 px here.
+    const short = testRun({ id: 'run-lr-short', iterations: 400, logEvery: 1, evalEvery: 50, status: 'finished' }, 400);
+    // The paper's schedule as planRun logs it (every 50 iterations), zoomed (a saved view) to 31,900–48,100.
+    const paper = testRun({ id: 'run-lr-paper', logEvery: 50, evalEvery: 2_000, status: 'finished' }, 64_000);
+    for (const [run, zoom] of [[short, null], [paper, [31_900, 48_100]]] as const) {
+      const schedule = run.config.schedule.milestones;
+      // The schedule computed here: where the rate of iteration k (0-based) first differs from iteration k − 1's.
+      const expected: number[] = [];
+      for (let k = 1; k < run.config.iterations; k += 1) if (testLr(run.config, k) !== testLr(run.config, k - 1)) expected.push(k);
+      assert.deepEqual(expected, schedule.slice(1).map((m) => m.step), `${run.config.id}: the test's schedule`);
+      const curves = zoom ? { smoothing: 0.6, bands: false, lossScale: 'log' as const, fit: false, zoom: { x: [zoom[0], zoom[1]] as [number, number], errorY: null, lossY: null }, hidden: [] } : undefined;
+      session = await TrainingPage.open(browser, host, undefined, curves && { runIds: [run.config.id], curves });
+      await session.showRuns([run]);
+      const { drops, rates } = await lrDrops(session, run.config.id);
+      const stepsPerPixel = (await xAxis(session, 'lr-svg')).stepsPerPixel;
+      assert.equal(drops.length, expected.length, `${run.config.id}: ${drops.length} drops drawn (${drops.map((d) => d.toFixed(1)).join(', ')})`);
+      drops.forEach((drop, i) => assert.ok(Math.abs(drop - expected[i]) < 0.25, `${run.config.id}: the strip drops at iteration ${drop.toFixed(2)}, the schedule at ${expected[i]} (${stepsPerPixel.toFixed(2)} iterations a pixel)`));
+      rates.forEach((rate, i) => assert.ok(Math.abs(rate / schedule[i].lr - 1) < 0.02, `${run.config.id}: rate ${rate.toPrecision(3)} drawn, ${schedule[i].lr} scheduled`));
+      await session.screenshot(`training-lr-${run.config.id}`);
+      const closing = session;
+      session = undefined;
+      await closing.closeChecked();
+    }
   });
 
   test('zoom, smoothing, bands, loss scale and hidden series come back when the tab is shown again (getState)', async () => {

@@ -221,6 +221,7 @@ export function testError(config: RunConfig, slot: 'a' | 'b', split: 'train' | '
   return Math.min(0.95, Math.max(0, error));
 }
 
+/** The rate of iteration `step` (0-based) under the run's schedule. */
 export function testLr(config: RunConfig, step: number): number {
   let lr = config.schedule.baseLr;
   for (const m of config.schedule.milestones) if (step >= m.step) lr = m.lr;
@@ -244,7 +245,8 @@ export function testPoints(config: RunConfig, from: number, to: number): MetricP
           split,
           loss: 2.3 * error + 0.05,
           error,
-          lr: testLr(config, step),
+          // The rate of the iteration that ended at this step, as the trainers log it (core/training/netTrainer.ts).
+          lr: testLr(config, step - 1),
           ...(split === 'train' ? { imagesPerSec: net.slot === 'a' ? 850 : 900 } : {}),
           time: 1_735_689_600_000 + step * 150,
         });
