@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunView } from '../../protocol/training';
 import { formatDuration } from '../../core/format';
+import { RESUME_HINT } from '../../extension/training/resumeHint';
 import { curves, frameStats, hoverAt, launchBrowser, startTrainingHost, testConfig, testError, testPoints, testRun, TrainingHost, TrainingPage, xAxis } from './trainingHost';
 
 /** The logged value of a read-out: "31.4% (logged 32.2%)" on a smoothed curve, else the value itself. */
@@ -204,7 +205,7 @@ describe('training curves page', () => {
     assert.equal(await session.page.locator('.action-stop').isDisabled(), true);
 
     // Stopped: each net at the step its checkpoint is at (past its last logged step), the message and the counters agreeing.
-    const stoppedDetail = 'stopped by you: ResNet-20 at step 4,007 of 64,000, plain-20 at step 4,003 of 64,000; the checkpoints are kept, and resuming continues from them';
+    const stoppedDetail = `stopped by you: ResNet-20 at step 4,007 of 64,000, plain-20 at step 4,003 of 64,000; the checkpoints are kept. ${RESUME_HINT}`;
     await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopped', backend: 'wasm (WebAssembly, SIMD)', statusDetail: stoppedDetail, netSteps: { a: 4007, b: 4003 } });
     await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'stopped');
     assert.equal(await session.page.locator('.run-status').textContent(), 'stopped');
