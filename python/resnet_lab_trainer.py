@@ -425,11 +425,21 @@ def build_model(torch, graph):
                 elif layer["kind"] == "fc":
                     fan_in = layer["inputShape"][0] * layer["inputShape"][1] * layer["inputShape"][2]
                     self.fcs[key] = nn.Linear(fan_in, layer["units"])
+            # After each layer, the outputs it was the last to read: forward drops them there, so an
+            # evaluation keeps a few activations alive at a time instead of every layer's.
+            last_reader = {}
+            for index, layer in enumerate(self.layers):
+                for source in layer["inputs"]:
+                    last_reader[source] = index
+            self.last_read_at = [[] for _ in self.layers]
+            for source, index in last_reader.items():
+                self.last_read_at[index].append(source)
 
         def forward(self, x, taps=None):
             """The logits; with taps (layer ids), also those layers' outputs, for gradients at them."""
             outputs = {}
-            for layer in self.layers:
+            kept = {self.logits_id, *(taps or ())}
+            for index, layer in enumerate(self.layers):
                 kind = layer["kind"]
                 inp = x if not layer["inputs"] else outputs[layer["inputs"][0]]
                 key = module_key(layer["id"])
@@ -457,6 +467,9 @@ def build_model(torch, graph):
                 else:
                     raise JobError("layer %s has unknown kind %s" % (layer["id"], kind))
                 outputs[layer["id"]] = y
+                for source in self.last_read_at[index]:
+                    if source not in kept:
+                        del outputs[source]
             if taps is not None:
                 return outputs[self.logits_id], [outputs[t] for t in taps]
             return outputs[self.logits_id]

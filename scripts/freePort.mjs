@@ -1,4 +1,5 @@
-// A TCP port free on 127.0.0.1 now (the OS picks it), for code-server and torchrun's rendezvous.
+// A TCP port free on 127.0.0.1 now (the OS picks it), for code-server and torchrun's rendezvous
+// (the VS Code suites import it; test/unit/torchrun.test.ts requires it).
 import * as net from 'node:net';
 
 export function freePort() {

@@ -6,8 +6,12 @@
 // (one clear error, Open Settings, nothing written), and a real run naming PyTorch, stopped.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { RESUME_HINT } = createRequire(import.meta.url)(path.join(root, 'out/extension/training/resumeHint.js'));
 
 const PRESET = 'ResNet-20 vs plain-20';
 // The CIFAR-10 mirror of the workplace (see its README): served on 127.0.0.1 for the download step.
@@ -203,6 +207,7 @@ export async function trainingUiSuite(browser, port, dir, { runFromPalette, pick
     await frame.locator('header.run-header[data-status="stopped"]').waitFor({ timeout: 60_000 });
     const detail = await frame.locator('.status-detail').innerText();
     expect(/checkpoints are kept/.test(detail), `the page's stop message does not say the checkpoints are kept: "${detail}"`);
+    expect(detail.includes(RESUME_HINT), `the page's stop message does not say how to resume ("${RESUME_HINT}"): "${detail}"`);
     // The stop message and the counters agree, net by net; Resume is the one primary button.
     const counts = await frame.locator('.net-progress .net-count').allInnerTexts();
     for (const [i, title] of ['ResNet-20', 'plain-20'].entries()) {

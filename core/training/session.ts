@@ -269,7 +269,7 @@ export class TrainingSession {
       detail = `finished ${this.config.iterations.toLocaleString('en-US')} iterations`;
     } else {
       status = 'stopped';
-      detail = `stopped${this.stopRequested ? ' by you' : ''}: ${steps()}; the checkpoints are kept, and resuming continues from them`;
+      detail = `stopped${this.stopRequested ? ' by you' : ''}: ${steps()}; the checkpoints are kept`;
     }
     if (status !== this.status || detail !== this.statusDetail) {
       this.status = status;

@@ -13,6 +13,7 @@ import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/type
 import type { RunView } from '../../protocol/training';
 import { showProblem } from '../errors';
 import { errorMessage, log } from '../log';
+import { RESUME_HINT } from './resumeHint';
 import type { TrainingPanels } from './trainingPanel';
 import type { TrainingStatusBar } from './trainingStatusBar';
 import type { SpeedMemory } from './trainingSpeed';
@@ -58,8 +59,8 @@ export function engineLines(session: Pick<TrainingSession, 'engine' | 'config'>)
 
 const title = (config: RunConfig) => config.nets.map((n) => n.title).join(' vs ');
 const count = (n: number) => n.toLocaleString('en-US');
-/** The session's status text as the extension shows it: core's, naming the command that resumes a stopped run. */
-const shownDetail = (s: TrainingSession) => (s.status === 'stopped' ? `${s.statusDetail} (the panel's Resume, or "ResNet Lab: Resume Training")` : s.statusDetail);
+/** The session's status text as the extension shows it: core's, and for a stopped run how to resume it. */
+const shownDetail = (s: TrainingSession) => (s.status === 'stopped' ? `${s.statusDetail}. ${RESUME_HINT}` : s.statusDetail);
 
 export class LiveRun implements vscode.Disposable {
   private session: TrainingSession | undefined;
@@ -233,9 +234,9 @@ export class LiveRun implements vscode.Disposable {
     if (status === 'finished') {
       void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)} finished ${count(config.iterations)} iterations. The run is in ${where}.`);
     } else if (status === 'stopped') {
-      void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)}: ${line}. The checkpoints are kept; the panel's Resume or "ResNet Lab: Resume Training" continues from them. Run folder: ${where}.`);
+      void vscode.window.showInformationMessage(`ResNet Lab: ${title(config)}: ${line}. The checkpoints are kept in ${where}. ${RESUME_HINT}.`);
     } else {
-      showProblem(`${title(config)} failed: ${session.statusDetail}. The last checkpoint is kept in ${where}; "ResNet Lab: Resume Training" continues from it.`);
+      showProblem(`${title(config)} failed: ${session.statusDetail}. The checkpoints are kept in ${where}. ${RESUME_HINT}.`);
     }
   }
 

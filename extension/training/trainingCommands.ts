@@ -18,6 +18,7 @@ import { findRunFolder, pickRuns, runsRootOf, workspaceFolderForRuns } from './r
 import { askForRun } from './runPlanPicker';
 import { TRAINING_VIEW_TYPE, TrainingPanelInfo, TrainingPanels } from './trainingPanel';
 import { LiveRunInfo, LiveRun } from './liveRun';
+import { RESUME_HINT } from './resumeHint';
 import { readEngineSettings, readTrainingSettings } from './trainingSettings';
 import { SpeedMemory } from './trainingSpeed';
 import { SHOW_TRAINING_COMMAND, TrainingStatusBar } from './trainingStatusBar';
@@ -195,7 +196,7 @@ export function registerTraining(context: vscode.ExtensionContext, saveDialog: (
       log().info(`run ${session.id}: continuing after the window reloaded`);
       await panels.find(session.id)?.sendRuns();
     } catch (error) {
-      const problem = `Could not continue the run ${path.basename(folder)} after the reload: ${errorMessage(error)}. "ResNet Lab: Resume Training" continues it from its checkpoint.`;
+      const problem = `Could not continue the run ${path.basename(folder)} after the reload: ${errorMessage(error)}. ${RESUME_HINT}.`;
       showProblem(problem, [], 'warning');
     }
   }

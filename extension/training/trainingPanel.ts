@@ -15,6 +15,7 @@ import { INSPECT_COMMAND } from '../inspector/inspectorCommands';
 import { showProblem } from '../errors';
 import { errorMessage, log } from '../log';
 import { HostedPanel, PanelCollection, PanelHost, panelOptions } from '../panelHost';
+import { RESUME_HINT } from './resumeHint';
 
 export const TRAINING_VIEW_TYPE = 'resnetLab.training';
 /** Live points are sent in batches at this interval (the page redraws at least once a second). */
@@ -60,7 +61,7 @@ function pastRunView(folder: string): RunView {
   const config = run.readConfig();
   const metrics = run.readMetrics();
   const state = runState(config, metrics, run.readOutcome());
-  const resume = state.finished ? '' : '; Resume continues it from its checkpoints';
+  const resume = state.finished ? '' : `. ${RESUME_HINT}`;
   // Where each net stopped: its latest checkpoint, which a resume continues from.
   const netSteps: NetSteps = {};
   for (const net of config.nets) {

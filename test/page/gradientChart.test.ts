@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
 import { planRun } from '../../core/training/plan';
 import { TrainingSession } from '../../core/training/session';
 import type { MetricPoint } from '../../core/training/types';
 import type { RunView } from '../../protocol/training';
-import { launchBrowser, startTrainingHost, TrainingHost, TrainingPage } from './trainingHost';
+import { eachTrainingPage, TrainingPage } from './trainingHost';
 
 const deepNarrow = (residual: boolean) => ({ kind: 'custom' as const, options: { blocks: [8, 8, 8], baseWidth: 4, blockType: 'basic' as const, stem: 'cifar' as const, inputSize: 32, classes: 10, residual } });
 
@@ -44,9 +43,7 @@ function panels(session: TrainingPage): Promise<Panel[]> {
 }
 
 describe('gradient flow in the curves page, from a real run', () => {
-  let browser: Browser;
-  let host: TrainingHost;
-  let session: TrainingPage | undefined;
+  const pages = eachTrainingPage();
   let view: RunView;
   let root = '';
 
@@ -56,24 +53,15 @@ describe('gradient flow in the curves page, from a real run', () => {
     const run = await TrainingSession.start(config, root);
     assert.equal(await run.finished, 'finished', run.statusDetail);
     view = { config, status: 'finished', backend: run.backend, statusDetail: 'finished 30 iterations', metrics: run.run.readMetrics() };
-    host = await startTrainingHost();
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
+  after(() => {
     fs.rmSync(root, { recursive: true, force: true });
-  });
-  afterEach(async () => {
-    const closing = session;
-    session = undefined;
-    await closing?.closeChecked();
   });
 
   const tests = (slot: 'a' | 'b') => view.metrics.filter((p) => p.slot === slot && p.split === 'test');
 
   test('a past run: one line per evaluation for each net, residual beside plain, every block drawn; the conv view too', async () => {
-    session = await TrainingPage.open(browser, host, { width: 1200, height: 1500 });
+    const session = await pages.open({ width: 1200, height: 1500 });
     await session.showRuns([view]);
     await session.page.waitForSelector('.gradient-section[data-state="drawn"]');
     const evaluations = tests('a').length;
@@ -106,7 +94,7 @@ describe('gradient flow in the curves page, from a real run', () => {
   });
 
   test('a live run: the lines arrive with the metric points', async () => {
-    session = await TrainingPage.open(browser, host, { width: 1200, height: 1500 });
+    const session = await pages.open({ width: 1200, height: 1500 });
     const halfway = (p: MetricPoint) => p.step <= 15;
     await session.showRuns([{ ...view, status: 'running', metrics: view.metrics.filter(halfway) }]);
     await session.page.waitForSelector('.gradient-section[data-state="drawn"]');
@@ -118,7 +106,7 @@ describe('gradient flow in the curves page, from a real run', () => {
   });
 
   test('a run logged before gradient norms existed opens, and says it has none', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const old = view.metrics.map(({ gradients: _dropped, ...point }) => point);
     await session.showRuns([{ ...view, metrics: old }]);
     await session.page.waitForSelector('.gradient-section[data-state="empty"]');

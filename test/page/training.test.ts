@@ -1,11 +1,11 @@
 // The training-curves page in a real Chromium: the extension's messages in, the curves, the
 // header and the buttons out. Runs and points are the host's test input (trainingHost.ts).
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import type { RunView } from '../../protocol/training';
 import { formatDuration } from '../../core/format';
-import { curves, frameStats, hoverAt, launchBrowser, startTrainingHost, testConfig, testError, testPoints, testRun, TrainingHost, TrainingPage, xAxis } from './trainingHost';
+import { RESUME_HINT } from '../../extension/training/resumeHint';
+import { curves, eachTrainingPage, frameStats, hoverAt, testConfig, testError, testPoints, testRun, xAxis } from './trainingHost';
 
 /** The logged value of a read-out: "31.4% (logged 32.2%)" on a smoothed curve, else the value itself. */
 function logged(value: string): number {
@@ -13,26 +13,10 @@ function logged(value: string): number {
 }
 
 describe('training curves page', () => {
-  let browser: Browser;
-  let host: TrainingHost;
-  let session: TrainingPage | undefined;
-
-  before(async () => {
-    host = await startTrainingHost();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
-  afterEach(async () => {
-    const closing = session;
-    session = undefined;
-    await closing?.closeChecked();
-  });
+  const pages = eachTrainingPage();
 
   test('says what is happening before any metric arrives, never a blank chart', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     assert.equal(await session.page.locator('.empty-state .empty-title').textContent(), 'Waiting for the run…');
     const starting = testRun({ id: 'run-empty', status: 'starting', backend: '' }, 0);
     await session.showRuns([starting]);
@@ -56,7 +40,7 @@ describe('training curves page', () => {
   });
 
   test('streams metrics: the curves grow to the last step sent, redrawn at most once a frame', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run = testRun({ id: 'run-live' }, 1_000);
     await session.showRuns([run]);
     const redrawsBefore = await session.redraws();
@@ -108,7 +92,7 @@ describe('training curves page', () => {
   });
 
   test('hover shows every visible series at the hovered step; toggles hide and show series', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run = testRun({ id: 'run-hover' }, 30_000);
     await session.showRuns([run]);
     // The mouse lands on a whole pixel: the rule snaps to the logged step nearest it.
@@ -168,7 +152,7 @@ describe('training curves page', () => {
   });
 
   test('Pause, Resume, Stop, Export CSV and Add run… post their messages; runStatus updates the header and the buttons', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     await session.showRuns([testRun({ id: 'run-ctl' }, 4_000)]);
     await session.clearPosted();
     const pause = session.page.locator('.action-pause');
@@ -204,7 +188,7 @@ describe('training curves page', () => {
     assert.equal(await session.page.locator('.action-stop').isDisabled(), true);
 
     // Stopped: each net at the step its checkpoint is at (past its last logged step), the message and the counters agreeing.
-    const stoppedDetail = 'stopped by you: ResNet-20 at step 4,007 of 64,000, plain-20 at step 4,003 of 64,000; the checkpoints are kept, and resuming continues from them';
+    const stoppedDetail = `stopped by you: ResNet-20 at step 4,007 of 64,000, plain-20 at step 4,003 of 64,000; the checkpoints are kept. ${RESUME_HINT}`;
     await session.send({ type: 'runStatus', runId: 'run-ctl', status: 'stopped', backend: 'wasm (WebAssembly, SIMD)', statusDetail: stoppedDetail, netSteps: { a: 4007, b: 4003 } });
     await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'stopped');
     assert.equal(await session.page.locator('.run-status').textContent(), 'stopped');
@@ -228,7 +212,7 @@ describe('training curves page', () => {
   });
 
   test('an overlaid run adds its own dashed, dimmer series named in the legend', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const live = testRun({ id: 'run-56', titles: ['ResNet-56', 'plain-56'] }, 24_000);
     await session.showRuns([live]);
     await session.page.locator('.action-overlay').click();
@@ -255,7 +239,7 @@ describe('training curves page', () => {
   });
 
   test('a 64,000-iteration run (logged every 20 steps) renders, train curves downsampled to the width', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run: RunView = { ...testRun({ id: 'run-64k', status: 'finished' }, 64_000), statusDetail: 'finished: 64,000 iterations' };
     const started = Date.now();
     await session.showRuns([run]);
@@ -275,7 +259,7 @@ describe('training curves page', () => {
   });
 
   test('one colour per net by its role and slot: plain-20 vs plain-56 are orange and red in the curves, the legend and the header', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     await session.showRuns([testRun({ id: 'run-deg', titles: ['plain-20', 'plain-56'] }, 2_000)]);
     const colours = await session.page.evaluate(() => {
       const stroke = (key: string) => getComputedStyle(document.querySelector(`path.series-line[data-chart="error"][data-key="${key}"]`)!).stroke;
@@ -292,14 +276,14 @@ describe('training curves page', () => {
   });
 
   test('a tab hidden and shown again keeps the backend and the latest status (setState)', async () => {
-    session = await TrainingPage.open(browser, host);
+    let session = await pages.open();
     await session.showRuns([testRun({ id: 'run-hide', backend: 'WebAssembly (tfjs-backend-wasm, SIMD)' }, 1_000)]);
     await session.send({ type: 'runStatus', runId: 'run-hide', status: 'paused', backend: 'WebAssembly (tfjs-backend-wasm, SIMD)', statusDetail: 'paused: ResNet-20 at step 1,000 of 64,000, plain-20 at step 1,000 of 64,000' });
     await session.page.waitForFunction(() => document.querySelector('.run-header')?.getAttribute('data-status') === 'paused');
     const saved = await session.state();
     await session.close();
     // Shown again: a new page with the saved state; the host's view names no backend (what the issue saw).
-    session = await TrainingPage.open(browser, host, undefined, saved);
+    session = await pages.open(undefined, saved);
     await session.showRuns([{ ...testRun({ id: 'run-hide', status: 'paused', backend: '' }, 1_000) }]);
     assert.equal(await session.page.locator('.fact-backend dd').textContent(), 'WebAssembly (tfjs-backend-wasm, SIMD)');
     assert.equal(await session.page.locator('.run-status').textContent(), 'paused');

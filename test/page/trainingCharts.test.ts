@@ -3,11 +3,10 @@
 // Runs and points are the host's test input (trainingHost.ts); expected numbers are computed
 // here from the formulas the page claims to draw.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { describe, test } from 'node:test';
 import type { MetricPoint, RunConfig } from '../../core/training/types';
 import type { RunView } from '../../protocol/training';
-import { curves, hoverAt, launchBrowser, startTrainingHost, testError, testRun, TrainingHost, TrainingPage, xAxis, yAxis } from './trainingHost';
+import { curves, eachTrainingPage, hoverAt, testError, testLr, testRun, TrainingPage, xAxis, yAxis } from './trainingHost';
 
 /** The loss chart's plot area (LOSS_MARGIN, LOSS_HEIGHT in lossChart.ts). */
 const LOSS_TOP = 12;
@@ -63,6 +62,24 @@ async function pathYs(session: TrainingPage, selector: string): Promise<number[]
   return numbers.filter((_, i) => i % 2 === 1);
 }
 
+/** Where a run's learning-rate strip drops (iterations, read off its x axis), and the rates it steps through. */
+async function lrDrops(session: TrainingPage, runId: string): Promise<{ drops: number[]; rates: number[] }> {
+  const d = (await session.page.locator(`path.lr-line[data-key="${runId}/a/train/lr"]`).getAttribute('d')) ?? '';
+  const numbers = (d.match(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g) ?? []).map(Number);
+  const xy = numbers.flatMap((n, i) => (i % 2 === 0 ? [[n, numbers[i + 1]] as const] : []));
+  const x = await xAxis(session, 'lr-svg');
+  const y = await yAxis(session, 'lr-svg', true);
+  const drops: number[] = [];
+  const rates = [y.toValue(xy[0][1])];
+  for (let i = 1; i < xy.length; i += 1) {
+    if (Math.abs(xy[i][1] - xy[i - 1][1]) < 0.5) continue;
+    assert.ok(Math.abs(xy[i][0] - xy[i - 1][0]) < 1e-6, `the strip steps straight down at x ${xy[i][0]} (from x ${xy[i - 1][0]})`);
+    drops.push(x.toStep(xy[i][0]));
+    rates.push(y.toValue(xy[i][1]));
+  }
+  return { drops, rates };
+}
+
 /** Drags the mouse over a chart from one plot point to another (svg coordinates). */
 async function drag(session: TrainingPage, svgClass: string, from: [number, number], to: [number, number]): Promise<void> {
   const box = (await session.page.locator(`svg.${svgClass}`).boundingBox())!;
@@ -105,26 +122,10 @@ function meanStd(values: number[]): { mean: number; std: number } {
 }
 
 describe('training curves page: charts', () => {
-  let browser: Browser;
-  let host: TrainingHost;
-  let session: TrainingPage | undefined;
-
-  before(async () => {
-    host = await startTrainingHost();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await host?.close();
-  });
-  afterEach(async () => {
-    const closing = session;
-    session = undefined;
-    await closing?.closeChecked();
-  });
+  const pages = eachTrainingPage();
 
   test('a test loss of 9,569,934 at step 17 is marked at the loss axis’s edge, not scaled to: log and linear', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run = testRun({ id: 'run-out', titles: ['ResNet-56', 'plain-56'], iterations: 400, logEvery: 1, evalEvery: 17 }, 200);
     run.metrics.find((p) => p.slot === 'b' && p.split === 'test' && p.step === 17)!.loss = 9_569_934;
     const highest = Math.max(...run.metrics.filter((p) => p.loss < 1000).map((p) => p.loss));
@@ -171,7 +172,7 @@ describe('training curves page: charts', () => {
   });
 
   test('smoothing: the training curves are the debiased moving average of the logged points, which stay faint behind', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run = testRun({ id: 'run-smooth', iterations: 2_000, logEvery: 10, evalEvery: 200 }, 1_000);
     // A diverged step: NaN (null through JSON), skipped by the average.
     const diverged = run.metrics.find((p) => p.slot === 'a' && p.split === 'train' && p.step === 300)!;
@@ -218,7 +219,7 @@ describe('training curves page: charts', () => {
   });
 
   test('runs that differ only in their seed: mean ± std bands, with the number of seeds', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const offsets = [0.004, -0.011, 0.02];
     const seeds = offsets.map((offset, i) => seedRun(i + 1, offset));
     const other = seedRun(4, 0, { batchSize: 256 });
@@ -288,7 +289,7 @@ describe('training curves page: charts', () => {
   });
 
   test('zoom on y as well as x: Zoom to data fits both axes, a dragged rectangle zooms to it, Reset zoom undoes it', async () => {
-    session = await TrainingPage.open(browser, host);
+    const session = await pages.open();
     const run = testRun({ id: 'run-zoom' }, 30_000);
     await session.showRuns([run]);
     const unzoomed = await domainOf(session, 'loss-chart');
@@ -342,8 +343,32 @@ describe('training curves page: charts', () => {
     await session.page.waitForFunction(() => document.querySelector('.error-chart')?.getAttribute('data-y-domain') === '0,100');
   });
 
+  test('the learning-rate strip drops at the schedule’s milestones: iteration 200 and 300 of 400 logged every step, 32k and 48k of 64k logged every 50', async () => {
+    // Logged every iteration: one iteration is 2.5 px here.
+    const short = testRun({ id: 'run-lr-short', iterations: 400, logEvery: 1, evalEvery: 50, status: 'finished' }, 400);
+    // The paper's schedule as planRun logs it (every 50 iterations), zoomed (a saved view) to 31,900–48,100.
+    const paper = testRun({ id: 'run-lr-paper', logEvery: 50, evalEvery: 2_000, status: 'finished' }, 64_000);
+    for (const [run, zoom] of [[short, null], [paper, [31_900, 48_100]]] as const) {
+      const schedule = run.config.schedule.milestones;
+      // The schedule computed here: where the rate of iteration k (0-based) first differs from iteration k − 1's.
+      const expected: number[] = [];
+      for (let k = 1; k < run.config.iterations; k += 1) if (testLr(run.config, k) !== testLr(run.config, k - 1)) expected.push(k);
+      assert.deepEqual(expected, schedule.slice(1).map((m) => m.step), `${run.config.id}: the test's schedule`);
+      const curves = zoom ? { smoothing: 0.6, bands: false, lossScale: 'log' as const, fit: false, zoom: { x: [zoom[0], zoom[1]] as [number, number], errorY: null, lossY: null }, hidden: [] } : undefined;
+      const session = await pages.open(undefined, curves && { runIds: [run.config.id], curves });
+      await session.showRuns([run]);
+      const { drops, rates } = await lrDrops(session, run.config.id);
+      const stepsPerPixel = (await xAxis(session, 'lr-svg')).stepsPerPixel;
+      assert.equal(drops.length, expected.length, `${run.config.id}: ${drops.length} drops drawn (${drops.map((d) => d.toFixed(1)).join(', ')})`);
+      drops.forEach((drop, i) => assert.ok(Math.abs(drop - expected[i]) < 0.25, `${run.config.id}: the strip drops at iteration ${drop.toFixed(2)}, the schedule at ${expected[i]} (${stepsPerPixel.toFixed(2)} iterations a pixel)`));
+      rates.forEach((rate, i) => assert.ok(Math.abs(rate / schedule[i].lr - 1) < 0.02, `${run.config.id}: rate ${rate.toPrecision(3)} drawn, ${schedule[i].lr} scheduled`));
+      await session.screenshot(`training-lr-${run.config.id}`);
+      await session.closeChecked();
+    }
+  });
+
   test('zoom, smoothing, bands, loss scale and hidden series come back when the tab is shown again (getState)', async () => {
-    session = await TrainingPage.open(browser, host);
+    let session = await pages.open();
     const runs = [seedRun(1, 0.004), seedRun(2, -0.011)];
     await session.showRuns(runs);
     await session.page.locator('.smoothing-slider').fill('0.85');
@@ -362,7 +387,7 @@ describe('training curves page: charts', () => {
     await session.close();
 
     // VS Code destroys a hidden webview and builds it again from getState when it is shown; the extension sends the runs again.
-    session = await TrainingPage.open(browser, host, undefined, saved);
+    session = await pages.open(undefined, saved);
     await session.showRuns(runs);
     assert.equal(await session.page.locator('.smoothing-slider').inputValue(), '0.85');
     assert.equal(await session.page.locator('.smoothing-value').textContent(), '0.85');

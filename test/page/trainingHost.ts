@@ -4,12 +4,11 @@
 // The runs and metric points here are the host's TEST INPUT, generated from a simple formula:
 // they are not product numbers and not results of any training.
 import assert from 'node:assert/strict';
+import { after, afterEach, before } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { MetricPoint, RunConfig, RunStatus } from '../../core/training/types';
 import type { FromTrainingPage, RunView, ToTrainingPage, TrainingPanelState } from '../../protocol/training';
-import { Host, startPageServer, WebviewPage } from './host';
-
-export { launchBrowser } from './host';
+import { Host, launchBrowser, startPageServer, WebviewPage } from './host';
 
 export type TrainingHost = Host;
 
@@ -74,6 +73,44 @@ export class TrainingPage extends WebviewPage<ToTrainingPage, FromTrainingPage, 
   redraws(): Promise<number> {
     return this.page.evaluate(() => Number(document.getElementById('app')?.dataset.redraws ?? 0));
   }
+}
+
+export interface TrainingPages {
+  /** A new training page (TrainingPage.open) for the running test. */
+  open(viewport?: { width: number; height: number }, state?: TrainingPanelState): Promise<TrainingPage>;
+}
+
+/**
+ * The hooks of a suite of training-page tests: one page server and browser per suite; after each
+ * test, every page it opened and left open is checked for console errors, page errors, failed
+ * requests and CSP violations, and closed.
+ */
+export function eachTrainingPage(): TrainingPages {
+  let host: TrainingHost | undefined;
+  let browser: Browser | undefined;
+  let opened: TrainingPage[] = [];
+  before(async () => {
+    host = await startTrainingHost();
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    const pages = opened.filter((session) => !session.page.isClosed());
+    opened = [];
+    let problem: unknown;
+    for (const session of pages) await session.closeChecked().catch((error: unknown) => (problem ??= error));
+    if (problem) throw problem;
+  });
+  after(async () => {
+    await browser?.close();
+    await host?.close();
+  });
+  return {
+    async open(viewport, state) {
+      const session = await TrainingPage.open(browser!, host!, viewport, state);
+      opened.push(session);
+      return session;
+    },
+  };
 }
 
 // ---- reading the charts as drawn -------------------------------------------------------
@@ -221,6 +258,7 @@ export function testError(config: RunConfig, slot: 'a' | 'b', split: 'train' | '
   return Math.min(0.95, Math.max(0, error));
 }
 
+/** The rate of iteration `step` (0-based) under the run's schedule. */
 export function testLr(config: RunConfig, step: number): number {
   let lr = config.schedule.baseLr;
   for (const m of config.schedule.milestones) if (step >= m.step) lr = m.lr;
@@ -244,7 +282,8 @@ export function testPoints(config: RunConfig, from: number, to: number): MetricP
           split,
           loss: 2.3 * error + 0.05,
           error,
-          lr: testLr(config, step),
+          // The rate of the iteration that ended at this step, as the trainers log it (core/training/netTrainer.ts).
+          lr: testLr(config, step - 1),
           ...(split === 'train' ? { imagesPerSec: net.slot === 'a' ? 850 : 900 } : {}),
           time: 1_735_689_600_000 + step * 150,
         });

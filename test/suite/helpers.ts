@@ -1,4 +1,5 @@
-// Helpers for the in-host suites: the extension's API, the open architecture tabs, waiting.
+// Helpers for the in-host suites: the extension's API (and the hooks of a suite that trains),
+// the open architecture tabs, waiting.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ResNetLabApi } from '../../extension/extension';
@@ -9,6 +10,22 @@ export async function extensionApi(): Promise<ResNetLabApi> {
   const extension = vscode.extensions.getExtension<ResNetLabApi>(EXTENSION_ID);
   assert.ok(extension, `extension ${EXTENSION_ID} is not loaded`);
   return extension.activate();
+}
+
+/**
+ * The hooks of a suite that trains in this window: the extension's API before its tests (handed
+ * to `use`); after them, `stop` ends what may still train (its checkpoints kept) and every editor closes.
+ */
+export function trainingSuiteHooks(use: (api: ResNetLabApi) => void, stop: (api: ResNetLabApi) => Promise<unknown> = (api) => api.stopTraining()): void {
+  let api: ResNetLabApi | undefined;
+  before(async () => {
+    api = await extensionApi();
+    use(api);
+  });
+  after(async () => {
+    if (api) await stop(api);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 }
 
 /** The architecture webview tabs in every editor group, as the workbench shows them. */

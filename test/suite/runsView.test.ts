@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricPoint } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
-import { extensionApi, waitFor } from './helpers';
+import { trainingSuiteHooks, waitFor } from './helpers';
 
 const TINY = {
   nets: [
@@ -38,15 +38,7 @@ function expectedNets(folder: string): string[] {
 describe('ResNet Lab: the Runs view', function () {
   this.timeout(180_000);
   let api: ResNetLabApi;
-
-  before(async () => {
-    api = await extensionApi();
-  });
-
-  after(async () => {
-    await api.stopTraining();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  trainingSuiteHooks((a) => (api = a));
 
   it('follows a run training in this window, never deletes it, and shows it stopped after Stop', async () => {
     const commands = await vscode.commands.getCommands(true);

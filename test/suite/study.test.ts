@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunFolder } from '../../core/training/runFolder';
 import type { ResNetLabApi } from '../../extension/extension';
-import { extensionApi, waitFor } from './helpers';
+import { trainingSuiteHooks, waitFor } from './helpers';
 
 describe('ResNet Lab: studies (New Study, Run Study, Stop Study, Show Reproduction Report)', function () {
   this.timeout(240_000);
@@ -17,15 +17,7 @@ describe('ResNet Lab: studies (New Study, Run Study, Stop Study, Show Reproducti
   const workspace = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
   const runFolder = (id: string) => path.join(workspace(), '.resnet-lab', 'runs', id);
   const ids = ['inhost-plain8-seed1', 'inhost-plain14-seed1'];
-
-  before(async () => {
-    api = await extensionApi();
-  });
-
-  after(async () => {
-    await api.stopStudy();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  trainingSuiteHooks((a) => (api = a), (a) => a.stopStudy());
 
   it('contributes its commands', async () => {
     const commands = await vscode.commands.getCommands(true);

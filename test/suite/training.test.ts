@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { MetricPoint } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
 import { readTrainingSettings } from '../../extension/training/trainingSettings';
-import { extensionApi, waitFor } from './helpers';
+import { trainingSuiteHooks, waitFor } from './helpers';
 
 const TINY = {
   nets: [
@@ -52,15 +52,7 @@ describe('ResNet Lab: Train ResNet', function () {
   let api: ResNetLabApi;
   let folder = '';
   let stoppedAt = 0;
-
-  before(async () => {
-    api = await extensionApi();
-  });
-
-  after(async () => {
-    await api.stopTraining();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  trainingSuiteHooks((a) => (api = a));
 
   it('contributes its commands and settings', async () => {
     const commands = await vscode.commands.getCommands(true);

@@ -14,7 +14,7 @@ import type { ResNetLabApi } from '../../extension/extension';
 import { settingToFix } from '../../extension/errors';
 import { engineLines } from '../../extension/training/liveRun';
 import { SettingError } from '../../extension/training/trainingSettings';
-import { extensionApi, waitFor } from './helpers';
+import { trainingSuiteHooks, waitFor } from './helpers';
 
 /** Debian's python3-torch; the first python3 on PATH may lack torch (a pyenv one here). */
 const PYTHON_WITH_TORCH = process.env.RESNET_LAB_TEST_PYTHON ?? '/usr/bin/python3';
@@ -62,15 +62,9 @@ async function withSettings(values: Record<string, unknown>, body: () => Promise
 describe('ResNet Lab: Train ResNet on the PyTorch engine', function () {
   this.timeout(120_000);
   let api: ResNetLabApi;
-
-  before(async function () {
-    api = await extensionApi();
+  trainingSuiteHooks((a) => (api = a));
+  before(function () {
     if (!fs.existsSync(PYTHON_WITH_TORCH)) this.skip();
-  });
-
-  after(async () => {
-    await api.stopTraining();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('contributes the Python, device and precision settings; errors open the setting that fixes them; the log names the engine', () => {

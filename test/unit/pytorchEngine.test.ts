@@ -91,6 +91,37 @@ describe('PyTorch engine', { concurrency: false }, () => {
     }
   });
 
+  test("an evaluation keeps only the activations still to be read: ResNet-110's forward pass on 32 images (no_grad) peaks far below all its layers' outputs", () => {
+    const graph = buildGraph(specFromRequest(named('resnet110')));
+    const batch = 32;
+    // What a pass that kept every layer's output until its end would hold (float32).
+    const everyOutput = graph.layers.filter((l) => l.kind !== 'softmax').reduce((sum, l) => sum + l.outputShape.reduce((a, b) => a * b, 1), 0) * batch * 4;
+    const folder = temp('forward-memory');
+    try {
+      fs.writeFileSync(path.join(folder, 'graph.json'), JSON.stringify(graph));
+      const script = [
+        'import json, resource, sys, torch',
+        `sys.path.insert(0, ${JSON.stringify(path.dirname(trainerScript()))})`,
+        'import resnet_lab_trainer as trainer',
+        'torch.set_num_threads(1)',
+        'torch.manual_seed(0)',
+        'model = trainer.build_model(torch, json.load(open(sys.argv[1]))).eval()',
+        'x = torch.randn(int(sys.argv[2]), 3, 32, 32)',
+        'before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss',
+        'with torch.no_grad():',
+        '    logits = model(x)',
+        'peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss',
+        'print(json.dumps({"grownBytes": (peak - before) * 1024, "logits": list(logits.shape)}))',
+      ].join('\n');
+      const { grownBytes, logits } = JSON.parse(execFileSync(PYTHON, ['-c', script, path.join(folder, 'graph.json'), String(batch)], { encoding: 'utf8' })) as { grownBytes: number; logits: number[] };
+      assert.deepEqual(logits, [batch, 10]);
+      const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+      assert.ok(grownBytes < everyOutput / 4, `the pass grew the process by ${mib(grownBytes)}; every layer's output is ${mib(everyOutput)}`);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   for (const [label, request] of [
     ['ResNet-20 (option A)', named('resnet20')],
     ['plain-20', named('plain20')],

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,16 +22,8 @@ const TORCHRUN_FIX = ['--redirects', '1', '--tee', '1'];
 const trainLosses = (metrics: MetricPoint[]) => metrics.filter((p) => p.split === 'train').map((p) => p.loss);
 const trainSteps = (metrics: MetricPoint[]) => metrics.filter((p) => p.split === 'train').map((p) => p.step);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+// The suites' one free-port helper, an ES module (Node ≥ 20.19 loads it with require).
+const { freePort } = require(path.resolve(__dirname, '../../../scripts/freePort.mjs')) as { freePort(): Promise<number> };
 
 describe('an exported run under torchrun', { concurrency: false }, () => {
   let config: RunConfig;

@@ -2,6 +2,7 @@
 // log-scale strip below on the same x axis; one hover rule across both.
 import { curveStepAfter, line, scaleLinear, scaleLog, select } from 'd3';
 import { formatCount } from '../../core/format';
+import type { ScheduleMilestone } from '../../core/training/types';
 import type { Range } from './brushZoom';
 import { brushZoom } from './brushZoom';
 import { axisTicks, ChartZoom, createFrame, drawBands, drawCurves, drawOutliers, Frame, HoverReadout, layoutFrame, Margin, Measure, readoutRows, ReadoutRow, Scale, stepDomain, valueExtent } from './chartParts';
@@ -23,6 +24,8 @@ export interface LossChartData {
   y: Range | null;
   seriesLabel: (series: Series) => string;
   runLabel: (series: Series) => string;
+  /** The learning-rate changes of a series' run, as planned (config.schedule.milestones). */
+  milestonesOf: (series: Series) => readonly ScheduleMilestone[];
 }
 
 export interface LossChart {
@@ -133,7 +136,7 @@ export function lossChart(parent: HTMLElement, zoom: ChartZoom): LossChart {
       .domain([low / 2, high * 2])
       .range([LR_HEIGHT - LR_MARGIN.bottom, LR_MARGIN.top]);
     layoutFrame(lrFrame, width, LR_HEIGHT, LR_MARGIN, lrX, lrY, axisTicks(lrY, 5, true).format, powersOfTen(low / 2, high * 2));
-    // The learning rate is a step function: drawn from its logged changes only.
+    // The learning rate is a step function: drawn from its logged changes only (placed by the schedule).
     const step = line<CurvePoint>()
       .x((p) => lrX(p.step))
       .y((p) => lrY(p.lr))
@@ -144,7 +147,7 @@ export function lossChart(parent: HTMLElement, zoom: ChartZoom): LossChart {
       .join('path')
       .attr('class', (s) => `lr-line color-${s.colorIndex % 8}${s.runIndex > 0 ? ' overlay' : ''}`)
       .attr('data-key', (s) => `${s.key}/lr`)
-      .attr('d', (s) => step(lrChanges(s.points)) ?? '');
+      .attr('d', (s) => step(lrChanges(s.points, data.milestonesOf(s))) ?? '');
     lrHover.render(LR_MARGIN.top, LR_HEIGHT - LR_MARGIN.bottom);
   }
 
@@ -158,14 +161,25 @@ function powersOfTen(low: number, high: number): number[] {
   return values;
 }
 
-/** The points where the learning rate changes, and the last one (a few points per run). */
-function lrChanges(points: readonly CurvePoint[]): CurvePoint[] {
+/**
+ * The points where the learning rate changes, and the last one (a few points per run). A point
+ * logged at step s carries the rate of the iteration from s − 1 to s, so a rate first logged at s
+ * began at an iteration between the previous logged step and s − 1: at the run's milestone of
+ * that rate there (exact whatever the log interval), else at s − 1.
+ */
+function lrChanges(points: readonly CurvePoint[], milestones: readonly ScheduleMilestone[]): CurvePoint[] {
   const out: CurvePoint[] = [];
+  let previous: CurvePoint | undefined;
   for (const point of points) {
     if (!Number.isFinite(point.lr) || point.lr <= 0) continue;
-    if (out.length === 0 || out[out.length - 1].lr !== point.lr) out.push(point);
+    if (!previous) out.push(point);
+    else if (previous.lr !== point.lr) {
+      const from = previous.step;
+      const milestone = milestones.find((m) => m.lr === point.lr && m.step >= from && m.step < point.step);
+      out.push({ ...point, step: milestone?.step ?? point.step - 1 });
+    }
+    previous = point;
   }
-  const last = points[points.length - 1];
-  if (last && out.length > 0 && out[out.length - 1] !== last && Number.isFinite(last.lr) && last.lr > 0) out.push(last);
+  if (previous && out[out.length - 1].step < previous.step) out.push(previous);
   return out;
 }

@@ -126,6 +126,7 @@ function redraw(): void {
     y: zoom.lossY,
     seriesLabel,
     runLabel: (s) => runLabel(store.runs[s.runIndex].config),
+    milestonesOf: (s) => store.runs[s.runIndex].config.schedule.milestones,
   });
   gradients.update();
   app.dataset.lastStep = String(lastStep(main));
