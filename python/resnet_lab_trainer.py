@@ -425,8 +425,10 @@ def build_model(torch, graph):
                 elif layer["kind"] == "fc":
                     fan_in = layer["inputShape"][0] * layer["inputShape"][1] * layer["inputShape"][2]
                     self.fcs[key] = nn.Linear(fan_in, layer["units"])
-            # After each layer, the outputs it was the last to read: forward drops them there, so an
-            # evaluation keeps a few activations alive at a time instead of every layer's.
+            # After each layer, the outputs it was the last to read: forward drops them there when no
+            # gradient is recorded, so an evaluation keeps a few activations alive at a time instead of
+            # every layer's. (In training autograd keeps what the backward pass needs anyway, and the
+            # early frees made CPU steps ~1.4× slower: bench/torch_reference.py, ResNet-20, batch 32.)
             last_reader = {}
             for index, layer in enumerate(self.layers):
                 for source in layer["inputs"]:
@@ -439,6 +441,7 @@ def build_model(torch, graph):
             """The logits; with taps (layer ids), also those layers' outputs, for gradients at them."""
             outputs = {}
             kept = {self.logits_id, *(taps or ())}
+            free = not torch.is_grad_enabled()
             for index, layer in enumerate(self.layers):
                 kind = layer["kind"]
                 inp = x if not layer["inputs"] else outputs[layer["inputs"][0]]
@@ -467,7 +470,7 @@ def build_model(torch, graph):
                 else:
                     raise JobError("layer %s has unknown kind %s" % (layer["id"], kind))
                 outputs[layer["id"]] = y
-                for source in self.last_read_at[index]:
+                for source in self.last_read_at[index] if free else ():
                     if source not in kept:
                         del outputs[source]
             if taps is not None:
