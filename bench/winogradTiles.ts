@@ -148,7 +148,7 @@ function speed(reps: number): void {
 }
 
 function trainingSteps(steps: number): void {
-  console.log(`\nResNet-20 training steps (random images), median of ${steps} each, alternating: F(2×2) everywhere / as chosen (F(4×4) from 16×16):`);
+  console.log(`\nResNet-20 training steps (random images), median of ${steps} each, alternating: F(2×2) everywhere / as chosen (F(4×4) from 16×16, and 8×8 in batches of 64 on):`);
   console.log('  batch   CPU ms             wall ms            CPU ratio');
   const graph = buildGraph(specFromName('resnet20'));
   for (const batch of [32, 128]) {

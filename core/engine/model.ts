@@ -258,9 +258,10 @@ export class ResNetModel {
     for (const id of kept) {
       if (!this.graph.layers.some((l) => l.id === id)) throw new Error(`No layer "${id}" in ${this.graph.spec.title} to capture or tap.`);
     }
-    // With ResNet Lab's kernels (wasm), fused layers: in training, a BatchNorm whose only reader
-    // is a ReLU runs with it; in inference, a convolution whose only reader is a BatchNorm runs
-    // with it folded in (scaled filter, bias), and with the ReLU that may follow.
+    // With ResNet Lab's kernels (wasm), fused layers: in training, a BatchNorm runs with the ReLU
+    // after it (and a residual block's add between them); in inference, a convolution whose only
+    // reader is a BatchNorm runs with it folded in (scaled filter, bias), and with the add and the
+    // ReLU that may follow.
     const fusions = hasFusedBatchNorm() && (options.training || tf.getKernel(CONV_BATCH_NORM, tf.getBackend())) ? this.fusions(options.training, kept) : new Map<string, Fusion>();
     // Each fusion runs at its first layer, or at its add, where the shortcut is known: option A's
     // and B's shortcut layers come after the branch.

@@ -135,14 +135,20 @@ export function setWinogradTile(tile: WinogradTile | null): void {
 }
 
 /**
- * F(4×4) or F(2×2) for the Winograd convolution `info` (for an input gradient: the flipped one).
- * Rule, measured by bench/winogradTiles.ts: F(4×4) from 16×16 outputs and 8 channels on; 8×8 (all edge tiles) and narrower keep F(2×2).
+ * F(4×4) or F(2×2) for the Winograd convolution `info` (for an input gradient: the flipped one),
+ * or for its filter gradient. Rule, measured by bench/winogradTiles.ts: F(4×4) from 8 channels
+ * on, for outputs of 16×16 and more, and of 8×8 in batches of 64 or more, where its larger filter
+ * transform pays (ResNet-56 inference at batch 125: 1.07×, ResNet-20 training at 128:
+ * 1.05–1.08×; at batch 32: 0.93–1.02×). Not the 8×8 filter gradients: summed over so few whole
+ * tiles, F(4×4)'s was off by 7e-3 of float64's, 9× PyTorch's float32 error. Narrower outputs (all
+ * edge tiles) keep F(2×2).
  */
-export function winogradTile(info: backend_util.Conv2DInfo): WinogradTile {
+export function winogradTile(info: backend_util.Conv2DInfo, filterGradient = false): WinogradTile {
   if (WINOGRAD_TILE_FORCED !== null) return WINOGRAD_TILE_FORCED;
-  return info.outHeight >= WINOGRAD4_MIN_SIZE && info.outWidth >= WINOGRAD4_MIN_SIZE && Math.min(info.inChannels, info.outChannels) >= WINOGRAD4_MIN_CHANNELS ? 4 : 2;
+  const minSize = info.batchSize >= WINOGRAD4_LARGE_BATCH && !filterGradient ? 8 : 16;
+  return info.outHeight >= minSize && info.outWidth >= minSize && Math.min(info.inChannels, info.outChannels) >= WINOGRAD4_MIN_CHANNELS ? 4 : 2;
 }
-const WINOGRAD4_MIN_SIZE = 16;
+const WINOGRAD4_LARGE_BATCH = 64;
 const WINOGRAD4_MIN_CHANNELS = 8;
 
 /** Transformed values a tile: (tile + 2)². */
@@ -194,7 +200,7 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   // Per thread the transformed sums M (points·cin·cout), summed, then dw = Gᵀ M G.
   const cin = info.inChannels;
   const cout = info.outChannels;
-  const tile = winogradTile(info);
+  const tile = winogradTile(info, true);
   const points = winogradPoints(tile);
   const msize = points * cin * cout;
   const wchunk = WINOGRAD_GRAD_CHUNK;
