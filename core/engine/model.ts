@@ -272,25 +272,38 @@ export class ResNetModel {
       runsAt.set(fusion.add?.id ?? firstId, { first, fusion });
       for (const layer of [fusion.add && first, fusion.batchNorm, fusion.add, fusion.relu]) if (layer) absorbed.add(layer.id);
     }
+    // The steps in order, each one layer or one fusion, with the outputs it reads.
+    const steps = this.graph.layers.flatMap((layer): Array<{ layer: LayerNode; fusion?: Fusion; reads: string[]; id: string }> => {
+      if (layer.kind === 'softmax' && !capture.includes(layer.id)) return [];
+      const fused = runsAt.get(layer.id);
+      if (!fused) return absorbed.has(layer.id) ? [] : [{ layer, reads: layer.inputs, id: layer.id }]; // absorbed: computed with another layer of its fusion
+      const { first, fusion } = fused;
+      return [{ layer: first, fusion, reads: [...first.inputs, ...(fusion.add ? [fusion.add.inputs[1]] : [])], id: (fusion.relu ?? fusion.add ?? fusion.batchNorm!).id }];
+    });
+    // In inference an output is freed once its last reader has run (training keeps what the
+    // backward pass needs anyway): the peak is a few activations, not every layer's.
+    const lastRead = new Map<string, number>();
+    steps.forEach((step, i) => step.reads.forEach((id) => lastRead.set(id, i)));
+    const keep = new Set([...kept, this.graph.logitsId]);
     return tf.tidy(() => {
       const outputs = new Map<string, tf.Tensor>();
-      for (const layer of this.graph.layers) {
-        if (layer.kind === 'softmax' && !capture.includes(layer.id)) continue;
-        const fused = runsAt.get(layer.id);
-        if (!fused && absorbed.has(layer.id)) continue; // computed with another layer of its fusion
+      steps.forEach(({ layer, fusion, reads, id }, i) => {
+        const input = layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!;
         let output: tf.Tensor;
-        let id = layer.id;
-        if (!fused) output = this.runLayer(layer, layer.inputs.length === 0 ? x : outputs.get(layer.inputs[0])!, outputs, options.training);
+        if (!fusion) output = this.runLayer(layer, input, outputs, options.training);
         else {
-          const { first, fusion } = fused;
-          const input = first.inputs.length === 0 ? x : outputs.get(first.inputs[0])!;
-          id = (fusion.relu ?? fusion.add ?? fusion.batchNorm!).id;
           const residual = fusion.add && outputs.get(fusion.add.inputs[1])!;
-          if (first.kind === 'batchnorm') output = this.batchNorm(first, input, true, fusion.relu !== undefined, residual);
-          else output = this.foldedConv(first, fusion.batchNorm!, input, residual, fusion.relu !== undefined);
+          if (layer.kind === 'batchnorm') output = this.batchNorm(layer, input, true, fusion.relu !== undefined, residual);
+          else output = this.foldedConv(layer, fusion.batchNorm!, input, residual, fusion.relu !== undefined);
         }
         outputs.set(id, taps[id] ? tf.add(output, taps[id]) : output);
-      }
+        if (options.training) return;
+        for (const read of reads) {
+          if (lastRead.get(read) !== i || keep.has(read)) continue;
+          outputs.get(read)?.dispose();
+          outputs.delete(read);
+        }
+      });
       const captured: Record<string, tf.Tensor> = {};
       for (const id of capture) captured[id] = outputs.get(id)!;
       return { logits: outputs.get(this.graph.logitsId) as tf.Tensor2D, captured };

@@ -113,6 +113,26 @@ describe('ResNetModel', () => {
     for (const m of [a, b, c, plain]) m.dispose();
   });
 
+  it('in inference holds a few activations at a time, not every layer\'s (and captured ones to the end)', async () => {
+    const graph = buildGraph(specFromName('resnet56'));
+    const model = new ResNetModel(graph, { seed: 1 });
+    const x = images(8, graph.spec);
+    const everyOutput = graph.layers.reduce((sum, l) => sum + 4 * 8 * l.outputShape.reduce((a, b) => a * b, 1), 0);
+    const captured = graph.blocks[3].merge[graph.blocks[3].merge.length - 1];
+    for (const capture of [[], [captured]]) {
+      const profile = await tf.profile(() => {
+        const out = model.forward(x, { training: false, capture });
+        tf.dispose(Object.values(out.captured));
+        return out.logits;
+      });
+      tf.dispose(profile.result as tf.Tensor);
+      // The input, a block's input, its branch and the output under way: ~4 of 56 layers' worth.
+      assert.ok(profile.peakBytes < everyOutput / 8, `capture [${capture.join(', ')}]: peak ${profile.peakBytes} bytes of ${everyOutput} for every output`);
+    }
+    x.dispose();
+    model.dispose();
+  });
+
   it('rejects images of the wrong size with a clear message', () => {
     const model = new ResNetModel(buildGraph(specFromName('resnet20')), { seed: 1 });
     const x = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
