@@ -135,15 +135,30 @@ export function initialWeights(graph: NetworkGraph, seedValue: number | string, 
  * can be added before the ReLU: a block's BatchNorm → add → ReLU in one pass.
  */
 export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu = false, residual?: tf.Tensor): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  if (hasFusedBatchNorm()) {
-    // The backend's fused kernel (wasm: core/engine/wasmKernels.ts), with its own gradient.
-    const inputs: tf.NamedTensorMap = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPSILON, relu, residual: residual !== undefined }) as tf.Tensor[];
-    return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-  }
+  const { y, mean, variance } = fusedBatchNormTraining(x, gamma, beta, relu, residual) ?? unfusedBatchNormTraining(x, gamma, beta, relu, residual);
+  return { y, mean, variance };
+}
+
+interface MovingStatistics {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/**
+ * The backend's fused kernel (wasm: core/engine/wasmKernels.ts), with its own gradient, or null
+ * where there is none. Given the moving statistics, also their next values.
+ */
+function fusedBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, residual?: tf.Tensor, moving?: MovingStatistics): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D; next?: MovingStatistics } | null {
+  if (!hasFusedBatchNorm()) return null;
+  const inputs: tf.NamedTensorMap = { x, gamma, beta, ...(residual ? { residual } : {}), ...(moving ? { movingMean: moving.mean, movingVariance: moving.variance } : {}) };
+  const [y, mean, variance, nextMean, nextVariance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPSILON, relu, residual: residual !== undefined, momentum: BN_MOMENTUM }) as tf.Tensor[];
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, next: moving && { mean: nextMean as tf.Tensor1D, variance: nextVariance as tf.Tensor1D } };
+}
+
+function unfusedBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, relu: boolean, residual?: tf.Tensor): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   if (residual) throw new Error('A residual fused into BatchNorm needs the wasm kernels.');
   if (relu) {
-    const out = batchNormTraining(x, gamma, beta);
+    const out = unfusedBatchNormTraining(x, gamma, beta, false);
     const y = tf.relu(out.y);
     out.y.dispose();
     return { ...out, y };
@@ -372,15 +387,22 @@ export class ResNetModel {
       const y = tf.batchNorm(input as tf.Tensor4D, movingMean as tf.Tensor1D, movingVariance as tf.Tensor1D, beta, gamma, BN_EPSILON);
       return relu ? tf.relu(y) : y;
     }
-    const { y, mean, variance } = batchNormTraining(input as tf.Tensor4D, gamma, beta, relu, residual);
+    // The fused kernel gives the moving statistics' next values too (7 element-wise kernels fewer).
+    const moving = { mean: movingMean as tf.Tensor1D, variance: movingVariance as tf.Tensor1D };
+    const fused = fusedBatchNormTraining(input as tf.Tensor4D, gamma, beta, relu, residual, moving);
+    const { y, mean, variance } = fused ?? unfusedBatchNormTraining(input as tf.Tensor4D, gamma, beta, relu, residual);
     try {
-      const count = input.size / input.shape[3]!;
-      const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
-      movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-      movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+      if (fused?.next) {
+        movingMean.assign(fused.next.mean);
+        movingVariance.assign(fused.next.variance);
+      } else {
+        const count = input.size / input.shape[3]!;
+        const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+        movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+        movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+      }
     } finally {
-      mean.dispose();
-      variance.dispose();
+      tf.dispose([mean, variance, ...(fused?.next ? [fused.next.mean, fused.next.variance] : [])]);
     }
     return y;
   }

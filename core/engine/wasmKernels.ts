@@ -370,9 +370,14 @@ function sumParts(kt: KernelThreads, parts: Array<{ scratch: number[] }>, c: num
   return total;
 }
 
-/** BATCH_NORM_TRAIN: [y, mean, variance]; y = BN(x) (+ the optional input `residual`, x's shape), then the ReLU when attrs.relu. */
+/**
+ * BATCH_NORM_TRAIN: [y, mean, variance]; y = BN(x) (+ the optional input `residual`, x's shape),
+ * then the ReLU when attrs.relu. Given the inputs movingMean and movingVariance, also their next
+ * values (momentum attrs.momentum; the variance unbiased), as PyTorch updates them.
+ */
 function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const { x, gamma, beta, residual } = inputs;
+  const { x, gamma, beta, residual, movingMean, movingVariance } = inputs;
+  const momentum = Number((attrs as { momentum?: number } | undefined)?.momentum ?? 0);
   const epsilon = Number((attrs as { epsilon?: number } | undefined)?.epsilon ?? 1e-5);
   const relu = Boolean((attrs as { relu?: boolean } | undefined)?.relu);
   const c = x.shape[x.shape.length - 1];
@@ -382,7 +387,8 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
   const y = backend.makeOutput(x.shape, 'float32');
   const meanOut = backend.makeOutput([c], 'float32');
   const varOut = backend.makeOutput([c], 'float32');
-  if (size === 0) return [y, meanOut, varOut];
+  const moving = movingMean && movingVariance ? [backend.makeOutput([c], 'float32'), backend.makeOutput([c], 'float32')] : [];
+  if (size === 0) return [y, meanOut, varOut, ...moving];
   const kt = getKernelThreads();
   kt.reset();
   const xOff = copyIn(kt, backend, x);
@@ -409,11 +415,20 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
     a[i] = scale;
     shiftB[i] = b[i] - mu * scale;
   }
+  if (moving.length > 0) {
+    const [m0, v0] = [movingMean, movingVariance].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const [m1, v1] = moving.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const unbiased = rows / Math.max(1, rows - 1);
+    for (let i = 0; i < c; i++) {
+      m1[i] = momentum * m0[i] + (1 - momentum) * mean[i];
+      v1[i] = momentum * v0[i] + (1 - momentum) * variance[i] * unbiased;
+    }
+  }
   const resOff = residual ? copyIn(kt, backend, residual) : 0;
   const yOff = kt.alloc(size);
   kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
   copyOut(kt, backend, yOff, y);
-  return [y, meanOut, varOut];
+  return [y, meanOut, varOut, ...moving];
 }
 
 /**
