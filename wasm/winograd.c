@@ -9,10 +9,9 @@
 // cout) by the packed gemm; then Y = Aᵀ M A (2×2 outputs; a last odd row/column not stored).
 // 16 multiplies per 2×2 outputs and channel pair instead of 36.
 
-// U[k][ci][co] (k = 4a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout]),
-// for output channels [co0, co1), 4 at a time.
-
-// U of the 4 filters at p (full) or of 1 (lane 0), stored at u; cc: the stride of w's taps and U's points.
+// U[k][ci][co] (k = 4a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout])
+// (winograd_conv.c: winograd_filter): U of the 4 filters at p (full) or of 1 (lane 0), stored at
+// u; cc: the stride of w's taps and U's points.
 static inline void winograd_filter_at(const float* p, float* u, int cc, int full) {
   const f4 half = splat(0.5f);
 #define G(t) ld_ch(p + (t) * cc, full)
@@ -35,16 +34,6 @@ static inline void winograd_filter_at(const float* p, float* u, int cc, int full
 #undef DIF
 #undef WG_ROW
 #undef G
-}
-
-EXPORT(winograd_filter)
-void winograd_filter(const float* w, float* U, int cin, int cout, int co0, int co1) {
-  const int cc = cin * cout;
-  for (int ci = 0; ci < cin; ci++) {
-    int co = co0;
-    for (; co + 4 <= co1; co += 4) winograd_filter_at(w + ci * cout + co, U + ci * cout + co, cc, 1);
-    for (; co < co1; co++) winograd_filter_at(w + ci * cout + co, U + ci * cout + co, cc, 0);
-  }
 }
 
 // V = Bᵀ d B of one tile's 4×4 window for channels [c, c + 4) (or c alone when !full), stored

@@ -5,8 +5,8 @@
 // as for F(2×2). core/engine/wasmKernels.ts picks F(4×4) or F(2×2) per layer.
 #include "kernels.h"
 
-// U[k][ci][co] (k = 6a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout]), for
-// output channels [co0, co1), 4 at a time. G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1].
+// U[k][ci][co] (k = 6a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout])
+// (winograd_conv.c: winograd4_filter). G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1].
 static inline f4 wg4_g(int a, f4 x, f4 y, f4 z) {
   // Divisions, as the scalar transform had them: multiplying by the rounded reciprocals moved an
   // ill-conditioned gradient of test/unit/pytorchEngine.test.ts past its bound.
@@ -34,14 +34,14 @@ static inline void winograd4_filter_at(const float* p, float* u, int cc, int ful
   }
 }
 
-EXPORT(winograd4_filter)
-void winograd4_filter(const float* w, float* U, int cin, int cout, int co0, int co1) {
-  const int cc = cin * cout;
-  for (int ci = 0; ci < cin; ci++) {
-    int co = co0;
-    for (; co + 4 <= co1; co += 4) winograd4_filter_at(w + ci * cout + co, U + ci * cout + co, cc, 1);
-    for (; co < co1; co++) winograd4_filter_at(w + ci * cout + co, U + ci * cout + co, cc, 0);
-  }
+// Stores a row of 6 transformed values for the 4 channels (full) or 1 at p, s apart.
+static inline void st6_ch(float* p, int s, f4 r0, f4 r1, f4 r2, f4 r3, f4 r4, f4 r5, int full) {
+  st_ch(p, r0, full);
+  st_ch(p + s, r1, full);
+  st_ch(p + 2 * s, r2, full);
+  st_ch(p + 3 * s, r3, full);
+  st_ch(p + 4 * s, r4, full);
+  st_ch(p + 5 * s, r5, full);
 }
 
 // Bᵀ d of 6 values: Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
@@ -80,12 +80,7 @@ static inline void winograd4_input_tile(const float* base, int rs, int cs, int f
   {                                                                                            \
     f4 r0, r1, r2, r3, r4, r5;                                                                 \
     WG4_BT(t##i##0, t##i##1, t##i##2, t##i##3, t##i##4, t##i##5, r0, r1, r2, r3, r4, r5)       \
-    st_ch(v + (6 * i + 0) * vs, r0, full);                                                    \
-    st_ch(v + (6 * i + 1) * vs, r1, full);                                                    \
-    st_ch(v + (6 * i + 2) * vs, r2, full);                                                    \
-    st_ch(v + (6 * i + 3) * vs, r3, full);                                                    \
-    st_ch(v + (6 * i + 4) * vs, r4, full);                                                    \
-    st_ch(v + (6 * i + 5) * vs, r5, full);                                                    \
+    st6_ch(v + 6 * i * vs, vs, r0, r1, r2, r3, r4, r5, full);                                 \
   }
   ROW(0)
   ROW(1)
@@ -211,12 +206,7 @@ NOINLINE void winograd4_grad_tile(const float* e, int rs, int cs, int full, int 
   {                                                                                            \
     f4 r0, r1, r2, r3, r4, r5;                                                                 \
     WG4_A(a##i##0, a##i##1, a##i##2, a##i##3, r0, r1, r2, r3, r4, r5)                          \
-    st_ch(w + (6 * i + 0) * ws, r0, full);                                                    \
-    st_ch(w + (6 * i + 1) * ws, r1, full);                                                    \
-    st_ch(w + (6 * i + 2) * ws, r2, full);                                                    \
-    st_ch(w + (6 * i + 3) * ws, r3, full);                                                    \
-    st_ch(w + (6 * i + 4) * ws, r4, full);                                                    \
-    st_ch(w + (6 * i + 5) * ws, r5, full);                                                    \
+    st6_ch(w + 6 * i * ws, ws, r0, r1, r2, r3, r4, r5, full);                                 \
   }
   ROW(0)
   ROW(1)

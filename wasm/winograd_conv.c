@@ -2,6 +2,8 @@
 // T = 4 (winograd4.c's, F(4×4, 3×3)): one tile walker and chunk loop for both, specialised per T
 // by inlining (T is a constant in each export).
 //
+// The filter transforms' loop over channels is here too, for both.
+//
 // Forward: tile (n, ty, tx) reads the (T + 2)² input window at (T·ty − pt, T·tx − pl) (zeros
 // outside x). Per tile and input channel V = Bᵀ d B; per filter U = G g Gᵀ (winograd_filter or
 // winograd4_filter, once per call); the products M[k] = V[k] (tiles × cin) · U[k] (cin × cout)
@@ -46,6 +48,22 @@ ALWAYS_INLINE void output_tile(int T, const float* m, int ms, float* y, int rs, 
 ALWAYS_INLINE void grad_tile(int T, const float* e, int rs, int cs, int full, int nr, int nc, float* w, int ws) {
   if (T == 4) winograd4_grad_tile(e, rs, cs, full, nr, nc, w, ws);
   else winograd_grad_tile(e, rs, cs, full, nr, nc, w, ws);
+}
+
+ALWAYS_INLINE void filter_at(int T, const float* p, float* u, int cc, int full) {
+  if (T == 4) winograd4_filter_at(p, u, cc, full);
+  else winograd_filter_at(p, u, cc, full);
+}
+
+// U = G g Gᵀ of every filter w[·][·][ci][co] (w: [3, 3, cin, cout]) with co in [co0, co1), 4 at a
+// time: U[k][ci][co], k the (T + 2)² transformed points.
+ALWAYS_INLINE void winograd_filter_transform(int T, const float* w, float* U, int cin, int cout, int co0, int co1) {
+  const int cc = cin * cout;
+  for (int ci = 0; ci < cin; ci++) {
+    int co = co0;
+    for (; co + 4 <= co1; co += 4) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, 1);
+    for (; co < co1; co++) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, 0);
+  }
 }
 
 // y for tiles [t0, t1) (numbered (n, ty, tx), ⌈oh/T⌉·⌈ow/T⌉ an image), U from the filter
@@ -121,7 +139,18 @@ ALWAYS_INLINE void winograd_filter_grad(int T, const Geom* g, const float* x, co
   }
 }
 
-// The exports, F(2×2) and F(4×4): arguments as winograd_forward's and winograd_filter_grad's.
+// The exports, F(2×2) and F(4×4): arguments as winograd_filter_transform's, winograd_forward's
+// and winograd_filter_grad's.
+EXPORT(winograd_filter)
+void winograd_filter(const float* w, float* U, int cin, int cout, int co0, int co1) {
+  winograd_filter_transform(2, w, U, cin, cout, co0, co1);
+}
+
+EXPORT(winograd4_filter)
+void winograd4_filter(const float* w, float* U, int cin, int cout, int co0, int co1) {
+  winograd_filter_transform(4, w, U, cin, cout, co0, co1);
+}
+
 EXPORT(conv2d_winograd)
 void conv2d_winograd(const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, const float* res, int relu) {
   winograd_forward(2, g, x, U, y, t0, t1, scratch, chunk, bias, res, relu);
