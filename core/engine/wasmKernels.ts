@@ -525,22 +525,15 @@ function identityWasm({ inputs, backend }: KernelArgs): TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/** tfjs-backend-wasm's own AvgPoolGrad, run for every case but the 1×1 one (set at registration). */
-let shippedAvgPoolGrad: KernelConfig | undefined;
-
 /**
  * AvgPoolGrad of a 1×1 pool (the option-A shortcut's subsampling, core/engine/model.ts): dy is
  * scattered onto every stride-th pixel of a zeroed dx. The shipped kernel takes ~10× as long.
  */
-function avgPoolGradWasm(args: KernelArgs): TensorInfo {
-  const { inputs, backend, attrs } = args;
+function avgPoolGradFast({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { dy, input } = inputs;
   const a = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   const info = backend_util.computePool2DInfo(input.shape as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
-  if (info.filterHeight !== 1 || info.filterWidth !== 1 || info.padInfo.top !== 0 || info.padInfo.left !== 0) {
-    if (!shippedAvgPoolGrad) throw new Error('AvgPoolGrad is not available for the wasm backend.');
-    return shippedAvgPoolGrad.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-  }
+  if (info.filterHeight !== 1 || info.filterWidth !== 1 || info.padInfo.top !== 0 || info.padInfo.left !== 0) return null;
   const dx = backend.makeOutput(input.shape, 'float32');
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
   const src = backend.typedArrayFromHeap(dy) as Float32Array;
@@ -559,24 +552,17 @@ function avgPoolGradWasm(args: KernelArgs): TensorInfo {
   return dx;
 }
 
-/** tfjs-backend-wasm's own Slice, run for every case but a slice of the last axis alone (set at registration). */
-let shippedSlice: KernelConfig | undefined;
-
 /**
  * Slice of the last axis alone (the option-A shortcut's channel padding, undone in its gradient):
  * a run of channels copied from each pixel. The shipped kernel takes ~20× as long.
  */
-function sliceWasm(args: KernelArgs): TensorInfo {
-  const { inputs, backend, attrs } = args;
+function sliceFast({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { x } = inputs;
   const a = attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [begin, size] = slice_util.parseSliceParams(x, a.begin, a.size);
   const last = x.shape.length - 1;
   const channelsOnly = last > 0 && x.dtype === 'float32' && x.shape.every((d, i) => i === last || (begin[i] === 0 && size[i] === d));
-  if (!channelsOnly) {
-    if (!shippedSlice) throw new Error('Slice is not available for the wasm backend.');
-    return shippedSlice.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-  }
+  if (!channelsOnly) return null;
   const out = backend.makeOutput(size, 'float32');
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
   const src = backend.typedArrayFromHeap(x) as Float32Array;
@@ -620,6 +606,12 @@ const BATCH_NORM_TRAIN_GRADIENT: GradConfig = {
 
 let registered = false;
 
+/** A fast path for some cases of a shipped kernel: `fast` returns null where the shipped kernel runs. */
+const FAST_PATHS: ReadonlyArray<{ kernelName: string; fast: (args: KernelArgs) => TensorInfo | null }> = [
+  { kernelName: AvgPoolGrad, fast: avgPoolGradFast },
+  { kernelName: Slice, fast: sliceFast },
+];
+
 function replaceKernel(config: KernelConfig): void {
   if (getKernel(config.kernelName, WASM)) unregisterKernel(config.kernelName, WASM);
   registerKernel(config);
@@ -629,10 +621,16 @@ function replaceKernel(config: KernelConfig): void {
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   // The shipped kernels' setups (run when the backend starts) stay, for the cases they still run.
-  shippedAvgPoolGrad = getKernel(AvgPoolGrad, WASM);
-  replaceKernel({ kernelName: AvgPoolGrad, backendName: WASM, setupFunc: shippedAvgPoolGrad?.setupFunc, kernelFunc: avgPoolGradWasm as unknown as KernelFunc });
-  shippedSlice = getKernel(Slice, WASM);
-  replaceKernel({ kernelName: Slice, backendName: WASM, setupFunc: shippedSlice?.setupFunc, kernelFunc: sliceWasm as unknown as KernelFunc });
+  for (const { kernelName, fast } of FAST_PATHS) {
+    const shipped = getKernel(kernelName, WASM);
+    const kernelFunc = (args: KernelArgs): TensorInfo => {
+      const result = fast(args);
+      if (result) return result;
+      if (!shipped) throw new Error(`${kernelName} is not available for the wasm backend.`);
+      return shipped.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    };
+    replaceKernel({ kernelName, backendName: WASM, setupFunc: shipped?.setupFunc, kernelFunc: kernelFunc as unknown as KernelFunc });
+  }
   for (const config of WASM_TRAINING_KERNELS) {
     if (getKernel(config.kernelName, WASM)) unregisterKernel(config.kernelName, WASM);
     registerKernel(config);
