@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { checkCuda, gpuName, tfjsGpuProblem } from './cudaCheck';
 import { registerWasmTrainingKernels } from './wasmKernels';
-import { getKernelThreads, setKernelsWasmDir } from './wasmThreads';
+import { startWasmBackend } from './wasmHeap';
+import { getKernelThreads, kernelsModule, setKernelsWasmDir } from './wasmThreads';
 
 /**
  * The user's engine setting: a TF.js backend, or 'pytorch' (the user's own Python,
@@ -148,12 +149,13 @@ async function tryBackend(kind: BackendKind, options: BackendOptions): Promise<s
       wasmPathSet = true;
     }
     try {
-      getKernelThreads(); // loads resnetlab-kernels.wasm and starts its helper threads
+      kernelsModule(); // resnetlab-kernels.wasm is there and compiles
+      registerWasmTrainingKernels();
+      await startWasmBackend();
+      getKernelThreads(); // starts the kernels' helper threads on the backend's memory
     } catch (error) {
       return (error as Error).message;
     }
-    registerWasmTrainingKernels();
-    if (!(await tf.setBackend('wasm'))) return 'the WebAssembly module failed to initialise';
     return null;
   }
   if (!(await tf.setBackend('cpu'))) return 'the JavaScript backend failed to initialise';

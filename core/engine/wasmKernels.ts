@@ -15,10 +15,8 @@
 //   padding), the shipped kernel otherwise.
 // The convolutions and BatchNorm run the project's own C kernels (wasm/*.c: SIMD,
 // implicit matrix products; Winograd F(4×4, 3×3) or F(2×2, 3×3) for the 3×3 stride-1 convolutions,
-// their input gradients and filter gradients) on every core (core/engine/wasmThreads.ts). Inputs are copied from
-// the tfjs heap into the kernels' shared memory and results copied back, except a tensor that
-// a recent call left in that memory (KernelThreads.recall: a convolution's output is the next
-// BatchNorm's input).
+// their input gradients and filter gradients) on every core (core/engine/wasmThreads.ts), on
+// the tensors in TF.js's heap itself (core/engine/wasmHeap.ts): nothing is copied.
 import {
   AvgPoolGrad,
   backend_util,
@@ -73,22 +71,9 @@ function writeGeom(kt: KernelThreads, info: backend_util.Conv2DInfo): number {
   return kt.allocGeom(geom);
 }
 
-/** The offset of t's data in the kernels' memory: where a recent call left it, else a copy. */
-function copyIn(kt: KernelThreads, backend: BackendWasm, t: TensorInfo): number {
-  const recalled = kt.recall(t.dataId);
-  if (recalled !== null) return recalled;
-  const size = util.sizeFromShape(t.shape);
-  const offset = kt.alloc(size);
-  kt.f32(offset, size).set(backend.typedArrayFromHeap(t) as Float32Array);
-  kt.remember(t.dataId, offset, size);
-  return offset;
-}
-
-function copyOut(kt: KernelThreads, backend: BackendWasm, offset: number, out: TensorInfo): TensorInfo {
-  const size = util.sizeFromShape(out.shape);
-  (backend.typedArrayFromHeap(out) as Float32Array).set(kt.f32(offset, size));
-  kt.remember(out.dataId, offset, size);
-  return out;
+/** The byte offset of t's data in TF.js's heap, the memory the kernels work in. */
+function heapOffset(backend: BackendWasm, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
 }
 
 /** Splits [0, total) into at most `parts` ranges, each boundary a multiple of `align`. */
@@ -195,8 +180,8 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
 }
 
-/** The filter gradient of a Winograd convolution (x at xOff, dy at dyOff) into a new arena buffer; returns its offset. */
-function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, dyOff: number): number {
+/** The filter gradient of a Winograd convolution (x at xOff, dy at dyOff) into dwOff. */
+function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: number, xOff: number, dyOff: number, dwOff: number): void {
   // Per thread the transformed sums M (points·cin·cout), summed, then dw = Gᵀ M G.
   const cin = info.inChannels;
   const cout = info.outChannels;
@@ -210,9 +195,7 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   kt.parallel(tile === 4 ? 'conv2d_winograd4_filter_grad' : 'conv2d_winograd_filter_grad', parts);
   const mSum = kt.alloc(msize);
   kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
-  const dwOff = kt.alloc(9 * cin * cout);
   kt.parallel(tile === 4 ? 'winograd4_filter_grad_out' : 'winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
-  return dwOff;
 }
 
 function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -225,12 +208,12 @@ function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const kt = getKernelThreads();
   kt.reset();
   const geom = writeGeom(kt, info);
-  const xOff = copyIn(kt, backend, x);
-  const wOff = copyIn(kt, backend, filter);
-  const yOff = kt.alloc(rows * info.outChannels);
+  const xOff = heapOffset(backend, x);
+  const wOff = heapOffset(backend, filter);
+  const yOff = heapOffset(backend, out);
   if (winogradApplies(info)) winogradConv(kt, info, geom, xOff, wOff, yOff, NO_EPILOGUE);
   else implicitConv(kt, info, geom, xOff, wOff, yOff, NO_EPILOGUE);
-  return copyOut(kt, backend, yOff, out);
+  return out;
 }
 
 /** Runs conv2d_forward (an implicit im2col matrix product) on every thread; arguments as winogradConv's. */
@@ -258,7 +241,7 @@ function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const kt = getKernelThreads();
   kt.reset();
   const geom = writeGeom(kt, info);
-  const xOff = copyIn(kt, backend, x);
+  const xOff = heapOffset(backend, x);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const wOff = kt.alloc(k * cout);
   const biasOff = kt.alloc(cout);
@@ -275,11 +258,11 @@ function convBatchNormWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   }
   const folded = kt.f32(wOff, k * cout);
   for (let i = 0, o = 0; i < k; i++) for (let c = 0; c < cout; c++, o++) folded[o] = w[o] * scale[c];
-  const yOff = kt.alloc(rows * cout);
-  const epilogue = { bias: biasOff, res: residual ? copyIn(kt, backend, residual) : 0, relu: a.relu };
+  const yOff = heapOffset(backend, out);
+  const epilogue = { bias: biasOff, res: residual ? heapOffset(backend, residual) : 0, relu: a.relu };
   if (winogradApplies(info)) winogradConv(kt, info, geom, xOff, wOff, yOff, epilogue);
   else implicitConv(kt, info, geom, xOff, wOff, yOff, epilogue);
-  return copyOut(kt, backend, yOff, out);
+  return out;
 }
 
 function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -293,18 +276,21 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): Tenso
   const kt = getKernelThreads();
   kt.reset();
   const geom = writeGeom(kt, info);
-  const xOff = copyIn(kt, backend, x);
-  const dyOff = copyIn(kt, backend, dy);
-  if (winogradApplies(info) && rows > 0) return copyOut(kt, backend, winogradFilterGrad(kt, info, geom, xOff, dyOff), out);
+  const xOff = heapOffset(backend, x);
+  const dyOff = heapOffset(backend, dy);
+  const dwOff = heapOffset(backend, out);
+  if (winogradApplies(info) && rows > 0) {
+    winogradFilterGrad(kt, info, geom, xOff, dyOff, dwOff);
+    return out;
+  }
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = 64;
   const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 4);
   const partsOff = kt.alloc(ranges.length * size);
   const parts = ranges.map(([m0, m1], t) => ({ g: geom, x: xOff, dy: dyOff, dw: partsOff + 4 * t * size, m0, m1, col: kt.alloc(chunk * k), chunk }));
   kt.parallel('conv2d_backprop_filter', parts);
-  const sumOff = kt.alloc(size);
-  kt.call('sum_parts', { out: sumOff, parts: partsOff, count: ranges.length, size, i0: 0, i1: size });
-  return copyOut(kt, backend, sumOff, out);
+  kt.call('sum_parts', { out: dwOff, parts: partsOff, count: ranges.length, size, i0: 0, i1: size });
+  return out;
 }
 
 function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -330,27 +316,27 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
       padInfo: { ...info.padInfo, top: info.filterHeight - 1 - info.padInfo.top, left: info.filterWidth - 1 - info.padInfo.left },
     };
     const geom = writeGeom(kt, flipped);
-    const dyOff = copyIn(kt, backend, dy);
-    const wOff = copyIn(kt, backend, filter);
+    const dyOff = heapOffset(backend, dy);
+    const wOff = heapOffset(backend, filter);
     const fOff = kt.alloc(util.sizeFromShape(filter.shape));
     kt.call('flip_filter', { w: wOff, out: fOff, kh: info.filterHeight, kw: info.filterWidth, cin: info.inChannels, cout: info.outChannels });
-    const dxOff = kt.alloc(size);
+    const dxOff = heapOffset(backend, out);
     if (winogradApplies(flipped)) winogradConv(kt, flipped, geom, dyOff, fOff, dxOff, NO_EPILOGUE);
     else implicitConv(kt, flipped, geom, dyOff, fOff, dxOff, NO_EPILOGUE);
-    return copyOut(kt, backend, dxOff, out);
+    return out;
   }
   const geom = writeGeom(kt, info);
-  const dyOff = copyIn(kt, backend, dy);
-  const wOff = copyIn(kt, backend, filter);
+  const dyOff = heapOffset(backend, dy);
+  const wOff = heapOffset(backend, filter);
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const wtOff = kt.alloc(k * info.outChannels);
   kt.call('transpose2d', { w: wOff, wt: wtOff, rows: k, cols: info.outChannels });
-  const dxOff = kt.alloc(size);
+  const dxOff = heapOffset(backend, out);
   const chunk = 128;
   // Scratch: the chunk's dy rows packed in 4-row panels, then its im2col-shaped gradient.
   const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, scratch: kt.alloc(chunk * (k + info.outChannels)), chunk }));
   kt.parallel('conv2d_backprop_input', parts);
-  return copyOut(kt, backend, dxOff, out);
+  return out;
 }
 
 
@@ -391,7 +377,7 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
   if (size === 0) return [y, meanOut, varOut, ...moving];
   const kt = getKernelThreads();
   kt.reset();
-  const xOff = copyIn(kt, backend, x);
+  const xOff = heapOffset(backend, x);
   // Sums of x − (x's first row): values near the mean, so the variance keeps its digits.
   const stats = rowParts(kt, rows, [4 * c, 2 * c]);
   kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0], scratch: p.scratch[1] })));
@@ -424,10 +410,8 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
       v1[i] = momentum * v0[i] + (1 - momentum) * variance[i] * unbiased;
     }
   }
-  const resOff = residual ? copyIn(kt, backend, residual) : 0;
-  const yOff = kt.alloc(size);
-  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
-  copyOut(kt, backend, yOff, y);
+  const resOff = residual ? heapOffset(backend, residual) : 0;
+  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: heapOffset(backend, y), C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
   return [y, meanOut, varOut, ...moving];
 }
 
@@ -455,11 +439,11 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   }
   const kt = getKernelThreads();
   kt.reset();
-  const dyOff = copyIn(kt, backend, dy);
-  const xOff = copyIn(kt, backend, x);
-  const meanOff = copyIn(kt, backend, mean);
+  const dyOff = heapOffset(backend, dy);
+  const xOff = heapOffset(backend, x);
+  const meanOff = heapOffset(backend, mean);
   // With a fused ReLU, its output: dy counts where it is > 0.
-  const yOff = y ? copyIn(kt, backend, y) : 0;
+  const yOff = y ? heapOffset(backend, y) : 0;
   const stats = rowParts(kt, rows, [4 * c, 2 * c]);
   kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0], scratch: p.scratch[1] })));
   const sums = sumParts(kt, stats, c);
@@ -481,11 +465,9 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
     p[c + i] = p1;
     p[2 * c + i] = -p1 * mu[i] - (a * db) / rows;
   }
-  const dxOff = kt.alloc(size);
-  const dresOff = withResidual ? kt.alloc(size) : 0;
+  const dxOff = heapOffset(backend, dx);
+  const dresOff = withResidual ? heapOffset(backend, dres[0]) : 0;
   kt.parallel('bn_grad_apply', stats.map((q) => ({ dy: dyOff, x: xOff, y: yOff, dx: dxOff, dres: dresOff, C: c, m0: q.m0, m1: q.m1, p: pOff })));
-  copyOut(kt, backend, dxOff, dx);
-  if (withResidual) copyOut(kt, backend, dresOff, dres[0]);
   return [dx, dgammaOut, dbetaOut, ...dres];
 }
 

@@ -1,6 +1,7 @@
 // The project's WebAssembly kernels (wasm/*.c → kernels.wasm; their signatures: kernelExports.ts)
-// and the threads that run them. One shared WebAssembly.Memory; one instance of the module on the
-// calling thread and one in each helper worker thread. A call splits its work into disjoint
+// and the threads that run them. One shared WebAssembly.Memory, TF.js's own (core/engine/wasmHeap.ts),
+// so the kernels work on its tensors in place; one instance of the module on the calling thread
+// and one in each helper worker thread. A call splits its work into disjoint
 // parts: part 0 runs on the caller, the others on the helpers, woken through Atomics on a small
 // shared control block; the caller waits (Atomics.wait) until every part is done. A trap in a
 // helper is reported back and thrown on the caller, never swallowed.
@@ -9,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { KernelHeap, kernelHeap } from './wasmHeap';
 import { Geom, geomInt32s, GEOM_FIELDS, KERNEL_EXPORT_NAMES, KernelExportArgs, KernelExportName, positionalArgs } from './kernelExports';
 
 /** The file name beside a bundle (dist/) and in the repository (wasm/). */
@@ -20,13 +22,7 @@ type Exports = Record<KernelExportName, (...args: number[]) => void>;
 const MAX_ARGS = 14;
 const SLOT = 17; // int32s per thread: function index, argument count, arguments, claim word
 const HEADER = 4; // generation, done count, error flag, spare
-const PAGE = 65536;
-/** Bytes below this hold the module's (unused) stack: the arena starts above. */
-const ARENA_START = 65536;
-/** The arena holds about this many of the largest calls before it starts over (reset()). */
-const CALLS_KEPT = 3;
-/** How many recent tensors the arena remembers (remember()). */
-const KEPT_ENTRIES = 24;
+const ALIGN = 16;
 
 /** Where kernels.wasm is: beside the bundle (dist/), else the repository's wasm/ (out/ builds, tests). */
 export function findKernelsWasm(explicitDir?: string): string {
@@ -71,16 +67,23 @@ export class KernelThreads {
   private readonly exports: Exports;
   private readonly workers: Worker[] = [];
   private readonly control: Int32Array;
-  private arenaTop = ARENA_START;
-  /** Bytes allocated by the current call, and the most any call has allocated. */
+  /** The arena: one block of TF.js's heap, reused by every call. */
+  private arena = 0;
+  private arenaBytes = 0;
+  private top = 0;
+  /** Blocks a call needed past the arena, freed when the next call starts. */
+  private overflow: number[] = [];
   private callBytes = 0;
-  private largestCall = 0;
-  private kept: Array<{ key: object; offset: number; end: number }> = [];
   private generation = 0;
 
-  constructor(module: WebAssembly.Module, threads: number) {
+  /** Instances of `module` on `heap`'s memory: this thread's and those of threads − 1 helpers. */
+  constructor(
+    module: WebAssembly.Module,
+    threads: number,
+    private readonly heap: KernelHeap,
+  ) {
     this.threads = Math.max(1, Math.floor(threads));
-    this.memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+    this.memory = heap.memory;
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * this.threads)));
     for (let index = 1; index < this.threads; index++) {
@@ -92,53 +95,43 @@ export class KernelThreads {
   }
 
   /**
-   * Starts a call's allocations. The arena is a ring: a call starts after the previous ones
-   * until the next could pass CALLS_KEPT times the largest call, then from the start again.
-   * So the data of the last calls stays in place for a while, and remember()/recall() let a
-   * call reuse a tensor that a recent call copied in or out (a convolution's output is the
-   * next BatchNorm's input) instead of copying it again.
+   * Starts a call's scratch allocations: what the previous call allocated is free again. The
+   * arena grows to the largest call, so after the first steps a call mallocs nothing.
    */
   reset(): void {
-    this.largestCall = Math.max(this.largestCall, this.callBytes);
-    if (this.arenaTop - ARENA_START + this.largestCall > CALLS_KEPT * this.largestCall) this.arenaTop = ARENA_START;
+    for (const block of this.overflow) this.heap.free(block);
+    this.overflow = [];
+    if (this.callBytes > this.arenaBytes) {
+      if (this.arena) this.heap.free(this.arena);
+      this.arena = this.heap.malloc(this.callBytes + ALIGN);
+      if (!this.arena) throw new Error(`Out of WebAssembly memory for ${this.callBytes} bytes of kernel scratch.`);
+      this.arenaBytes = this.callBytes;
+    }
+    this.top = this.alignUp(this.arena);
     this.callBytes = 0;
   }
 
-  /** Notes that `floats` floats at `offset` hold the data of `key` (a tensor's dataId; immutable). */
-  remember(key: object, offset: number, floats: number): void {
-    this.kept.push({ key, offset, end: offset + floats * 4 });
-    if (this.kept.length > KEPT_ENTRIES) this.kept.shift();
+  private alignUp(offset: number): number {
+    return Math.ceil(offset / ALIGN) * ALIGN;
   }
 
   /**
-   * Where a recent call left the data of `key`, or null. The rest of the current call allocates
-   * above it, so it stays intact until the call ends.
-   */
-  recall(key: object): number | null {
-    for (let i = this.kept.length - 1; i >= 0; i--) {
-      const k = this.kept[i];
-      if (k.key !== key) continue;
-      this.arenaTop = Math.max(this.arenaTop, Math.ceil(k.end / 16) * 16 + 16);
-      return k.offset;
-    }
-    return null;
-  }
-
-  /**
-   * Reserves `floats` float32s (16-byte aligned) in the shared memory; returns the byte offset.
-   * 16 bytes more stay readable past the end: the kernels' 4-row tiles may read (never store)
-   * up to 3 floats past a matrix.
+   * Reserves `floats` float32s (16-byte aligned) of scratch for the current call; returns the
+   * byte offset. 16 bytes more stay readable past the end: the kernels' 4-row tiles may read
+   * (never store) up to 3 floats past a matrix.
    */
   alloc(floats: number): number {
-    const offset = this.arenaTop;
-    const bytes = Math.ceil((floats * 4) / 16) * 16 + 16;
-    this.arenaTop += bytes;
+    const bytes = this.alignUp(floats * 4) + ALIGN;
     this.callBytes += bytes;
-    // Whatever this overwrites is no longer there to recall.
-    if (this.kept.length > 0) this.kept = this.kept.filter((k) => k.end <= offset || k.offset >= this.arenaTop);
-    const needed = this.arenaTop - this.memory.buffer.byteLength;
-    if (needed > 0) this.memory.grow(Math.ceil(needed / PAGE));
-    return offset;
+    if (this.arena && this.top + bytes <= this.arena + ALIGN + this.arenaBytes) {
+      const offset = this.top;
+      this.top += bytes;
+      return offset;
+    }
+    const block = this.heap.malloc(bytes + ALIGN);
+    if (!block) throw new Error(`Out of WebAssembly memory for ${bytes} bytes of kernel scratch.`);
+    this.overflow.push(block);
+    return this.alignUp(block);
   }
 
   f64(offset: number, length: number): Float64Array {
@@ -220,6 +213,10 @@ export class KernelThreads {
   }
 
   dispose(): void {
+    for (const block of this.overflow) this.heap.free(block);
+    if (this.arena) this.heap.free(this.arena);
+    this.overflow = [];
+    this.arena = 0;
     Atomics.store(this.control, 0, -1);
     Atomics.notify(this.control, 0);
     for (const w of this.workers) void w.terminate();
@@ -281,11 +278,20 @@ export function loadKernelsModule(bytes: BufferSource): { module: WebAssembly.Mo
   return { module: new WebAssembly.Module(relaxed), variant: 'relaxed-simd' };
 }
 
-/** The process's (thread's) kernel threads, created on first use. */
+let kernels: WebAssembly.Module | null = null;
+
+/** The kernels' module, read from kernels.wasm on first use: throws when the file is missing. */
+export function kernelsModule(): WebAssembly.Module {
+  kernels ??= loadKernelsModule(readFileSync(findKernelsWasm(explicitWasmDir))).module;
+  return kernels;
+}
+
+/** The process's (thread's) kernel threads on the started wasm backend's heap, created on first use. */
 export function getKernelThreads(): KernelThreads {
   if (!shared) {
-    const file = findKernelsWasm(explicitWasmDir);
-    shared = new KernelThreads(loadKernelsModule(readFileSync(file)).module, kernelThreadCount());
+    const heap = kernelHeap();
+    if (!heap) throw new Error("ResNet Lab's WebAssembly kernels run in the wasm backend's memory: start it first (selectBackend('wasm')).");
+    shared = new KernelThreads(kernelsModule(), kernelThreadCount(), heap);
   }
   return shared;
 }

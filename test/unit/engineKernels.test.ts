@@ -9,6 +9,7 @@ import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from '../../core/engine/kernelNames
 import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
+import { KernelHeap, kernelHeap } from '../../core/engine/wasmHeap';
 import { findKernelsWasm, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
 import { readFileSync } from 'node:fs';
 import { relativeError } from './numerics';
@@ -281,10 +282,18 @@ describe('wasm training kernels', () => {
   });
 });
 
+/** The started wasm backend's heap, where KernelThreads work. */
+let heap: KernelHeap;
+async function startWasm(): Promise<void> {
+  await selectBackend('wasm');
+  heap = kernelHeap()!;
+}
+
 describe('wasm kernel threads', () => {
+  before(startWasm);
   it('finish a parallel call made before the helper threads have started, with every part run once', () => {
     // Helpers start only when the caller's event loop turns: the caller must run their parts.
-    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 3);
+    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 3, heap);
     try {
       for (let round = 0; round < 3; round++) {
         kt.reset();
@@ -305,33 +314,8 @@ describe('wasm kernel threads', () => {
   });
 });
 
-describe('kernel arena', () => {
-  it('recalls data a recent call left in place, allocates above it, and forgets it once overwritten', () => {
-    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 1);
-    try {
-      const key = {};
-      kt.reset();
-      const a = kt.alloc(100);
-      kt.f32(a, 100).fill(7);
-      kt.remember(key, a, 100);
-      kt.reset();
-      assert.equal(kt.recall(key), a, 'the next call finds it');
-      assert.ok(kt.alloc(10) >= a + 400, 'and allocates above it');
-      let recalled: number | null = a;
-      for (let call = 0; call < 10 && recalled !== null; call++) {
-        kt.reset();
-        kt.f32(kt.alloc(1000), 1000).fill(-1);
-        recalled = kt.recall(key);
-        if (recalled !== null) assert.ok(kt.f32(recalled, 100).every((v) => v === 7), `intact while recalled (call ${call})`);
-      }
-      assert.equal(recalled, null, 'the arena wraps around and the data is forgotten');
-    } finally {
-      kt.dispose();
-    }
-  });
-});
-
 describe('kernels.wasm builds', () => {
+  before(startWasm);
   it('carry a relaxed-SIMD build that computes what the plain-SIMD one does', () => {
     const bytes = readFileSync(findKernelsWasm());
     const plain = new WebAssembly.Module(bytes);
@@ -340,7 +324,7 @@ describe('kernels.wasm builds', () => {
     // Node 20 has relaxed SIMD behind a flag that loadKernelsModule turns on; later engines have it on.
     assert.equal(loaded.variant, 'relaxed-simd');
     const run = (module: WebAssembly.Module) => {
-      const kt = new KernelThreads(module, 1);
+      const kt = new KernelThreads(module, 1, heap);
       try {
         // 2×9×9×12 → 3×3 conv, stride 1, pad 1 → 20 channels.
         const [n, h, w, cin, cout] = [2, 9, 9, 12, 20];

@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Geom, GEOM_FIELDS, KERNEL_EXPORTS, KERNEL_EXPORT_NAMES } from '../../core/engine/kernelExports';
+import { selectBackend } from '../../core/engine/backend';
+import { kernelHeap } from '../../core/engine/wasmHeap';
 import { findKernelsWasm, KernelThreads, loadKernelsModule } from '../../core/engine/wasmThreads';
 
 const WASM_DIR = path.resolve(__dirname, '../../../wasm');
@@ -71,12 +73,13 @@ describe('kernel exports table', () => {
 });
 
 describe('Geom layout', () => {
-  it('is the int32 fields of kernels.h, in order, as KernelThreads.allocGeom writes them', () => {
+  it('is the int32 fields of kernels.h, in order, as KernelThreads.allocGeom writes them', async () => {
+    await selectBackend('wasm');
     const fields = cGeomFields();
     assert.deepEqual(fields.map((f) => f.name), [...GEOM_FIELDS]);
     for (const f of fields) assert.equal(f.type, 'int', `Geom.${f.name} is an int32 (4 bytes)`);
     const geom = Object.fromEntries(GEOM_FIELDS.filter((f) => f !== 'pad_').map((f, i) => [f, 101 + i])) as Geom;
-    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 1);
+    const kt = new KernelThreads(new WebAssembly.Module(readFileSync(findKernelsWasm())), 1, kernelHeap()!);
     try {
       const offset = kt.allocGeom(geom);
       for (const [i, f] of fields.entries()) {
