@@ -13,6 +13,8 @@
 // - AvgPoolGrad: a fast path for 1×1 pools (the option-A shortcut), the shipped kernel otherwise.
 // - Slice: a fast path for slices of the channels alone (the gradient of option A's channel
 //   padding), the shipped kernel otherwise.
+// - Mean: a fast path for the mean over the spatial axes (the global average pool), the shipped
+//   kernel otherwise.
 // The convolutions and BatchNorm run the project's own C kernels (wasm/*.c: SIMD,
 // implicit matrix products; Winograd F(4×4, 3×3) or F(2×2, 3×3) for the 3×3 stride-1 convolutions,
 // their input gradients and filter gradients) on every core (core/engine/wasmThreads.ts), on
@@ -33,6 +35,7 @@ import {
   Identity,
   KernelConfig,
   KernelFunc,
+  Mean,
   NamedAttrMap,
   registerGradient,
   registerKernel,
@@ -554,6 +557,29 @@ function sliceFast({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   return out;
 }
 
+/**
+ * Mean over the spatial axes of an NHWC tensor (the global average pool before the classifier):
+ * per-channel sums in one pass. The shipped kernel transposes first and took ~5 ms of a
+ * ResNet-20 step at batch 128.
+ */
+function meanFast({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs;
+  const a = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const axes = util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);
+  if (x.shape.length !== 4 || x.dtype !== 'float32' || axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) return null;
+  const [n, h, w, c] = x.shape;
+  const out = backend.makeOutput(a.keepDims ? [n, 1, 1, c] : [n, c], 'float32');
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const sums = new Float64Array(c);
+  for (let b = 0, i = 0; b < n; b++) {
+    sums.fill(0);
+    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) sums[k] += src[i++];
+    for (let k = 0; k < c; k++) dst[b * c + k] = sums[k] / (h * w);
+  }
+  return out;
+}
+
 const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   { kernelName: BATCH_NORM_TRAIN, backendName: WASM, kernelFunc: batchNormTrainWasm as unknown as KernelFunc },
   { kernelName: BATCH_NORM_GRAD, backendName: WASM, kernelFunc: batchNormGradWasm as unknown as KernelFunc },
@@ -592,6 +618,7 @@ let registered = false;
 const FAST_PATHS: ReadonlyArray<{ kernelName: string; fast: (args: KernelArgs) => TensorInfo | null }> = [
   { kernelName: AvgPoolGrad, fast: avgPoolGradFast },
   { kernelName: Slice, fast: sliceFast },
+  { kernelName: Mean, fast: meanFast },
 ];
 
 function replaceKernel(config: KernelConfig): void {

@@ -9,8 +9,8 @@ import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from '../../core/engine/kernelNames
 import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
-import { KernelHeap, kernelHeap } from '../../core/engine/wasmHeap';
-import { findKernelsWasm, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
+import { KernelHeap, kernelHeap, sharedMemoryBinary } from '../../core/engine/wasmHeap';
+import { findKernelsWasm, getKernelThreads, KernelThreads, loadKernelsModule, RELAXED_SIMD_SECTION } from '../../core/engine/wasmThreads';
 import { readFileSync } from 'node:fs';
 import { relativeError } from './numerics';
 
@@ -260,6 +260,25 @@ describe('wasm training kernels', () => {
     }
   });
 
+  it('take means as the cpu backend does (spatial-axes fast path and the shipped kernel)', async () => {
+    const cases: Array<{ shape: number[]; axis: number[]; keepDims: boolean }> = [
+      { shape: [3, 8, 8, 64], axis: [1, 2], keepDims: false },
+      { shape: [2, 5, 7, 3], axis: [2, 1], keepDims: true },
+      { shape: [2, 4, 4, 6], axis: [0, 1, 2], keepDims: false },
+      { shape: [4, 9], axis: [1], keepDims: false },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const run = () => tf.tidy(() => tf.mean(tf.tensor(randomValues(c.shape.reduce((a, b) => a * b, 1), `mean${i}`), c.shape), c.axis, c.keepDims));
+      await tf.setBackend('cpu');
+      const reference = run();
+      await tf.setBackend('wasm');
+      const got = run();
+      assert.deepEqual(got.shape, reference.shape, `mean ${JSON.stringify(c)}: shape`);
+      assert.ok(relativeError(got.dataSync() as Float32Array, reference.dataSync() as Float32Array) < 1e-6, `mean ${JSON.stringify(c)}`);
+      tf.dispose([got, reference]);
+    }
+  });
+
   it('share the data of cloned tensors instead of copying it (Identity)', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor1d([1, 2, 3]);
@@ -288,6 +307,53 @@ async function startWasm(): Promise<void> {
   await selectBackend('wasm');
   heap = kernelHeap()!;
 }
+
+describe("TF.js's heap, where the kernels work", () => {
+  before(startWasm);
+  it('is the wasm backend\'s own memory, made shared: the kernels and their threads read and write its tensors in place', () => {
+    const { wasm } = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
+    assert.ok(wasm.HEAPU8.buffer instanceof SharedArrayBuffer, "TF.js's heap is a SharedArrayBuffer");
+    assert.equal(getKernelThreads().memory, heap.memory, 'the kernels run in that memory');
+    assert.ok(getKernelThreads().threads >= 1);
+  });
+
+  it('keeps results right when the heap grows between calls (100 MB more)', async () => {
+    const cases: ConvCase[] = [
+      { n: 2, h: 9, w: 9, cin: 8, cout: 8, k: 3, stride: 1, pad: 'same' },
+      { n: 4, h: 16, w: 16, cin: 16, cout: 16, k: 3, stride: 1, pad: 'same' },
+      { n: 2, h: 9, w: 9, cin: 8, cout: 8, k: 3, stride: 2, pad: 'same' },
+    ];
+    for (const [i, c] of cases.entries()) {
+      await tf.setBackend('cpu');
+      const reference = convGradients(c, `grow${i}`);
+      await tf.setBackend('wasm');
+      const bytesBefore = heap.memory.buffer.byteLength;
+      const filler = i === 1 ? tf.zeros([25 * 1024 * 1024]) : null; // 100 MB more heap
+      const got = convGradients(c, `grow${i}`);
+      if (filler) {
+        assert.ok(heap.memory.buffer.byteLength > bytesBefore, 'the heap grew');
+        filler.dispose();
+      }
+      for (const key of ['y', 'dx', 'dw'] as const) assert.ok(relativeError(got[key], reference[key]) < 1e-4, `case ${i} ${key}: ${relativeError(got[key], reference[key])}`);
+    }
+  });
+
+  it('comes from a binary whose own memory is declared shared, at its initial size (sharedMemoryBinary)', () => {
+    const tfjs = new Uint8Array(readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')));
+    const shared = sharedMemoryBinary(tfjs);
+    assert.ok(shared, 'the tfjs binary defines its memory');
+    // Its imports are functions only: stubs let it instantiate to read its memory.
+    const stubs = new Proxy({}, { get: () => () => 0 });
+    const memoryOf = (bytes: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: stubs, wasi_snapshot_preview1: stubs }).exports.memory as WebAssembly.Memory;
+    const [plain, patched] = [memoryOf(tfjs), memoryOf(shared)];
+    assert.equal(patched.buffer.byteLength, plain.buffer.byteLength, 'the same initial size');
+    assert.ok(patched.buffer instanceof SharedArrayBuffer, 'shared');
+    assert.ok(!(plain.buffer instanceof SharedArrayBuffer), 'as shipped: not shared');
+    assert.equal(sharedMemoryBinary(shared), null, 'shared already');
+    assert.equal(sharedMemoryBinary(readFileSync(findKernelsWasm())), null, 'kernels.wasm imports its memory');
+    assert.equal(sharedMemoryBinary(Buffer.from('not wasm at all')), null);
+  });
+});
 
 describe('wasm kernel threads', () => {
   before(startWasm);
