@@ -378,6 +378,26 @@ describe('wasm kernel threads', () => {
       kt.dispose();
     }
   });
+
+  it('throw when a part traps, on whichever thread it ran, and work again at the next call', (t) => {
+    const kt = getKernelThreads();
+    if (kt.threads < 2) return t.skip('one kernel thread here');
+    const beyond = kt.memory.buffer.byteLength; // past the end of the memory: every such part traps
+    kt.reset();
+    const outOff = kt.alloc(64);
+    const partsOff = kt.alloc(128);
+    const good = (p: number) => ({ out: outOff, parts: partsOff, count: 2, size: 64, i0: 8 * p, i1: 8 * p + 8 });
+    const bad = (p: number) => ({ ...good(p), out: beyond });
+    const n = kt.threads;
+    for (let round = 0; round < 6; round++) {
+      // Rounds 0, 2, 4: the caller's part (part 0) traps; 1, 3, 5: a helper's.
+      const parts = Array.from({ length: n }, (_, p) => ((p === 0) === (round % 2 === 0) ? bad(p) : good(p)));
+      assert.throws(() => kt.parallel('sum_parts', parts), /out of bounds|failed in helper thread/);
+      kt.f32(outOff, 64).fill(-1);
+      kt.parallel('sum_parts', Array.from({ length: n }, (_, p) => good(p)));
+      assert.ok(kt.f32(outOff, 8 * n).every((v) => v !== -1), `round ${round}: the next call ran every part`);
+    }
+  });
 });
 
 describe('kernels.wasm builds', () => {
