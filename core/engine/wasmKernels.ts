@@ -176,10 +176,10 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const tile = winogradTile(info);
   const points = winogradPoints(tile);
   const uOff = kt.alloc(points * cin * cout);
-  kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.threads, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
+  kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.parts, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
   const chunk = winogradChunk(cin, cout, tile);
   const scratch = points * chunk * (cin + cout) + chunk * cin + 4;
-  const parts = splitRange(winogradTiles(info, tile), kt.threads, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, ...epilogue }));
+  const parts = splitRange(winogradTiles(info, tile), kt.parts, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, ...epilogue }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
 }
 
@@ -192,13 +192,13 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   const points = winogradPoints(tile);
   const msize = points * cin * cout;
   const wchunk = WINOGRAD_GRAD_CHUNK;
-  const tileRanges = splitRange(winogradTiles(info, tile), kt.threads, 4);
+  const tileRanges = splitRange(winogradTiles(info, tile), kt.parts, 4);
   const mOff = kt.alloc(tileRanges.length * msize);
   const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(points * wchunk * (cin + cout) + 8), chunk: wchunk }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4_filter_grad' : 'conv2d_winograd_filter_grad', parts);
   const mSum = kt.alloc(msize);
-  kt.parallel('sum_parts', splitRange(msize, kt.threads, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
-  kt.parallel(tile === 4 ? 'winograd4_filter_grad_out' : 'winograd_filter_grad_out', splitRange(cin * cout, kt.threads, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
+  kt.parallel('sum_parts', splitRange(msize, kt.parts, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
+  kt.parallel(tile === 4 ? 'winograd4_filter_grad_out' : 'winograd_filter_grad_out', splitRange(cin * cout, kt.parts, 4).map(([i0, i1]) => ({ M: mSum, dw: dwOff, cin, cout, i0, i1 })));
 }
 
 function conv2DWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -224,7 +224,7 @@ function implicitConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = chunkRows(k);
-  const parts = splitRange(rows, kt.threads, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, ...epilogue }));
+  const parts = splitRange(rows, kt.parts, 4).map(([m0, m1]) => ({ g: geom, x: xOff, filter: wOff, y: yOff, m0, m1, panel: kt.alloc(chunk * k), chunk, ...epilogue }));
   kt.parallel('conv2d_forward', parts);
 }
 
@@ -288,7 +288,7 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): Tenso
   }
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const chunk = 64;
-  const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 4);
+  const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.parts, 4);
   const partsOff = kt.alloc(ranges.length * size);
   const parts = ranges.map(([m0, m1], t) => ({ g: geom, x: xOff, dy: dyOff, dw: partsOff + 4 * t * size, m0, m1, col: kt.alloc(chunk * k), chunk }));
   kt.parallel('conv2d_backprop_filter', parts);
@@ -337,7 +337,7 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
   const dxOff = heapOffset(backend, out);
   const chunk = 128;
   // Scratch: the chunk's dy rows packed in 4-row panels, then its im2col-shaped gradient.
-  const parts = splitRange(info.batchSize, kt.threads, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, scratch: kt.alloc(chunk * (k + info.outChannels)), chunk }));
+  const parts = splitRange(info.batchSize, kt.parts, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, scratch: kt.alloc(chunk * (k + info.outChannels)), chunk }));
   kt.parallel('conv2d_backprop_input', parts);
   return out;
 }
@@ -345,7 +345,7 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
 
 /** Runs fn over row ranges of [0, rows) on every thread; each part gets its own `scratch` floats (offsets after the range). */
 function rowParts(kt: KernelThreads, rows: number, perPart: number[]): Array<{ m0: number; m1: number; scratch: number[] }> {
-  const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.threads, 1);
+  const ranges = rows === 0 ? [[0, 0] as [number, number]] : splitRange(rows, kt.parts, 1);
   return ranges.map(([m0, m1]) => ({ m0, m1, scratch: perPart.map((floats) => kt.alloc(floats)) }));
 }
 

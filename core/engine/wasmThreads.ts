@@ -20,8 +20,11 @@ const KERNELS_WASM_REPO_PATH = path.join('wasm', 'kernels.wasm');
 type Exports = Record<KernelExportName, (...args: number[]) => void>;
 
 const MAX_ARGS = 14;
-const SLOT = 17; // int32s per thread: function index, argument count, arguments, claim word
-const HEADER = 4; // generation, done count, error flag, spare
+const SLOT = 16; // int32s per part: function index, argument count, arguments
+const HEADER = 4; // generation, done count, error flag, claim word
+const CLAIM = 3;
+/** Parts a call may have: the claim word holds a part's index in 8 bits. */
+const MAX_PARTS = 255;
 const ALIGN = 16;
 
 /** Where kernels.wasm is: beside the bundle (dist/), else the repository's wasm/ (out/ builds, tests). */
@@ -38,31 +41,55 @@ export function findKernelsWasm(explicitDir?: string): string {
   return found;
 }
 
-// The helper thread: its own instance on the shared memory, a loop waiting for work. A part is
-// open for one generation (its claim word holds that generation); whoever claims it first (its
-// helper, or the caller once its own part is done) runs it. So a call never waits on a helper
-// that has not started yet (a worker starts only when the caller's event loop turns) or is busy.
+// A call's parts are claimed one at a time, by the caller and the helpers alike, through the
+// claim word: the call's generation (16 bits), its part count and the next part's index (8 bits
+// each), advanced by compare-and-swap. So there may be more parts than threads, and a helper
+// still finishing a past call's loop can never claim a part of the next. A worker starts only
+// when the caller's event loop turns: until then the caller runs every part.
+const claimWord = (generation: number, count: number, next: number): number => ((generation & 0xffff) << 16) | (count << 8) | next;
+const CLAIM_LOOP = `(ctl, generation, run) => {
+  for (;;) {
+    const word = Atomics.load(ctl, ${CLAIM});
+    const next = word & 0xff;
+    if (word >>> 16 !== (generation & 0xffff) || next >= ((word >>> 8) & 0xff)) return;
+    if (Atomics.compareExchange(ctl, ${CLAIM}, word, word + 1) !== word) continue;
+    run(${HEADER} + next * ${SLOT});
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+  }
+}`;
+/** The caller's claim loop: the same code as the helpers'. */
+const claimParts = new Function(`return ${CLAIM_LOOP}`)() as (ctl: Int32Array, generation: number, run: (base: number) => void) => void;
+
+// The helper thread: its own instance on the shared memory, a loop waiting for a new generation,
+// then claiming that call's parts.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, control, index, names } = workerData;
 const ctl = new Int32Array(control);
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = names.map((n) => exports[n]);
+const claimParts = ${CLAIM_LOOP};
+const runPart = (base) => {
+  try { fns[ctl[base]](...Array.from(ctl.subarray(base + 2, base + 2 + ctl[base + 1]))); } catch (e) { Atomics.store(ctl, 2, index + 1); }
+};
 let seen = 0;
 for (;;) {
   while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen, 1000);
   seen = Atomics.load(ctl, 0);
   if (seen < 0) break;
-  const base = ${HEADER} + index * ${SLOT};
-  if (Atomics.compareExchange(ctl, base + ${SLOT - 1}, seen, 0) !== seen) continue;
-  try { fns[ctl[base]](...Array.from(ctl.subarray(base + 2, base + 2 + ctl[base + 1]))); } catch (e) { Atomics.store(ctl, 2, index + 1); }
-  Atomics.add(ctl, 1, 1);
-  Atomics.notify(ctl, 1);
+  claimParts(ctl, seen, runPart);
 }
 `;
 
 export class KernelThreads {
   readonly threads: number;
+  /**
+   * How many parts to split a call's work into: the machine's kernel threads (machineThreads()),
+   * whatever this instance's share of them. A sum split into parts is rounded per part, so the
+   * results then do not depend on the share (a net that takes over its twin's cores mid-run).
+   */
+  readonly parts: number;
   readonly memory: WebAssembly.Memory;
   private readonly exports: Exports;
   private readonly workers: Worker[] = [];
@@ -81,11 +108,13 @@ export class KernelThreads {
     module: WebAssembly.Module,
     threads: number,
     private readonly heap: KernelHeap,
+    parts = machineThreads(),
   ) {
     this.threads = Math.max(1, Math.floor(threads));
+    this.parts = Math.max(1, Math.min(MAX_PARTS, Math.floor(parts)));
     this.memory = heap.memory;
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * this.threads)));
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (HEADER + SLOT * MAX_PARTS)));
     for (let index = 1; index < this.threads; index++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, index, names: KERNEL_EXPORT_NAMES } });
       worker.unref();
@@ -158,53 +187,45 @@ export class KernelThreads {
     this.exports[fn](...positionalArgs(fn, args));
   }
 
-  /** Runs parts[t] on thread t (0: the caller) and returns when all are done. */
+  /**
+   * Runs every part, each on whichever thread claims it first (the caller included), and returns
+   * when all are done. A part that throws stops no other; the call then throws.
+   */
   parallel<F extends KernelExportName>(fn: F, namedParts: Array<KernelExportArgs<F>>): void {
     const parts = namedParts.map((args) => positionalArgs(fn, args));
-    if (parts.length > this.threads) throw new Error(`${parts.length} parts for ${this.threads} threads`);
-    if (parts.length === 1) {
-      this.exports[fn](...parts[0]);
+    if (parts.length > MAX_PARTS) throw new Error(`${fn}: ${parts.length} parts; at most ${MAX_PARTS}`);
+    if (parts.length === 1 || this.threads === 1) {
+      for (const args of parts) this.exports[fn](...args);
       return;
     }
     const c = this.control;
     const f = KERNEL_EXPORT_NAMES.indexOf(fn);
     if (f < 0) throw new Error(`Unknown kernel ${fn}`);
-    const generation = (this.generation = (this.generation % 0x3fffffff) + 1);
-    for (let t = 1; t < parts.length; t++) {
-      const base = HEADER + t * SLOT;
-      const args = parts[t];
+    for (const [p, args] of parts.entries()) {
+      const base = HEADER + p * SLOT;
       if (args.length > MAX_ARGS) throw new Error(`${fn}: too many arguments`);
       c[base] = f;
       c[base + 1] = args.length;
       for (let i = 0; i < args.length; i++) c[base + 2 + i] = args[i];
-      Atomics.store(c, base + SLOT - 1, generation); // open for this generation
     }
+    const generation = (this.generation = (this.generation % 0x3fffffff) + 1);
     Atomics.store(c, 1, 0);
     Atomics.store(c, 2, 0);
+    Atomics.store(c, CLAIM, claimWord(generation, parts.length, 0));
     Atomics.store(c, 0, generation);
     Atomics.notify(c, 0);
     let ownError: unknown = null;
-    let ownDone = 0;
-    try {
-      this.exports[fn](...parts[0]);
-      // Parts no helper has claimed yet run here.
-      for (let t = 1; t < parts.length; t++) {
-        if (Atomics.compareExchange(c, HEADER + t * SLOT + SLOT - 1, generation, 0) !== generation) continue;
-        ownDone++;
-        this.exports[fn](...parts[t]);
+    claimParts(c, generation, (base) => {
+      if (ownError) return; // after an error here, the parts left are closed, not run
+      try {
+        this.exports[fn](...c.subarray(base + 2, base + 2 + c[base + 1]));
+      } catch (error) {
+        ownError = error;
       }
-    } catch (error) {
-      ownError = error;
-    }
-    // After an error here, close the parts nobody has claimed (they are not run).
-    for (let t = 1; t < parts.length; t++) {
-      if (Atomics.compareExchange(c, HEADER + t * SLOT + SLOT - 1, generation, 0) === generation) ownDone++;
-    }
-    // Every part is claimed now (parts that threw here count as done); wait for the helpers'.
-    const helperParts = parts.length - 1 - ownDone;
+    });
     for (;;) {
       const done = Atomics.load(c, 1);
-      if (done >= helperParts) break;
+      if (done >= parts.length) break;
       Atomics.wait(c, 1, done, 1000);
     }
     if (ownError) throw ownError;
@@ -226,13 +247,17 @@ export class KernelThreads {
 let shared: KernelThreads | null = null;
 let requestedThreads: number | null = null;
 
-/** Threads the kernels use: RESNETLAB_WASM_THREADS, else setKernelThreads(), else the cores. */
-export function kernelThreadCount(): number {
+/** The kernel threads of the whole machine: RESNETLAB_WASM_THREADS, else the cores (at most 8). */
+export function machineThreads(): number {
   const env = Number(process.env.RESNETLAB_WASM_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
-  if (requestedThreads !== null) return requestedThreads;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(8, cores));
+}
+
+/** Threads the kernels use: setKernelThreads()'s share, else the machine's. */
+export function kernelThreadCount(): number {
+  return requestedThreads ?? machineThreads();
 }
 
 /** Sets the thread count for kernels created from now on (the next getKernelThreads after a dispose). */

@@ -2,7 +2,7 @@
 // passes run here, so the extension host stays responsive while the view refreshes.
 import { parentPort } from 'node:worker_threads';
 import { describeBackend, selectBackend } from '../engine/backend';
-import { kernelThreadCount, setKernelThreads } from '../engine/wasmThreads';
+import { machineThreads, setKernelThreads } from '../engine/wasmThreads';
 import { InspectionSession } from './session';
 import type { FromInspectWorkerMessage, ToInspectWorkerMessage } from './workerProtocol';
 
@@ -11,7 +11,7 @@ if (!port) throw new Error('core/inspect/worker.ts must run in a worker thread.'
 const reply = (message: FromInspectWorkerMessage) => port.postMessage(message);
 let session: InspectionSession | null = null;
 let backend = '';
-const allCores = kernelThreadCount();
+const allCores = machineThreads();
 
 async function handle(message: ToInspectWorkerMessage): Promise<FromInspectWorkerMessage> {
   switch (message.type) {

@@ -5,7 +5,7 @@ import { gradientLogBatch, logGradientNorms } from '../analysis/gradientLog';
 import { computeMeanImage, BatchIterator, evaluationBatches } from '../data/augment';
 import { selectBackend } from '../engine/backend';
 import { ResNetModel } from '../engine/model';
-import { kernelThreadCount, setKernelThreads } from '../engine/wasmThreads';
+import { machineThreads, setKernelThreads } from '../engine/wasmThreads';
 import { Trainer } from '../engine/train';
 import { buildGraph } from '../graph';
 import { specFromRequest } from '../spec';
@@ -43,12 +43,25 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 
 export async function trainNet(start: StartNetMessage, control: NetControl, emit: (message: FromWorkerMessage) => void): Promise<void> {
   const { config, slot } = start;
-  const net = config.nets.find((n) => n.slot === slot);
-  if (!net) throw new Error(`The run has no net "${slot}".`);
-  const run = RunFolder.open(start.runFolder);
+  if (!config.nets.some((n) => n.slot === slot)) throw new Error(`The run has no net "${slot}".`);
 
-  // The nets of a comparison train side by side: share the cores among their kernel threads.
-  setKernelThreads(Math.max(1, Math.floor(kernelThreadCount() / config.nets.length)));
+  // The nets of a comparison train side by side: share the cores among their kernel threads, and
+  // take over the cores of a net that has ended (plain-20 ends long before plain-56).
+  const cores = machineThreads();
+  const netsTraining = start.netsTraining ? new Int32Array(start.netsTraining) : null;
+  const shareCores = () => setKernelThreads(Math.max(1, Math.floor(cores / (netsTraining ? Math.max(1, Atomics.load(netsTraining, 0)) : config.nets.length))));
+  try {
+    await trainNetOnShare(start, control, emit, shareCores);
+  } finally {
+    if (netsTraining) Atomics.sub(netsTraining, 0, 1);
+  }
+}
+
+async function trainNetOnShare(start: StartNetMessage, control: NetControl, emit: (message: FromWorkerMessage) => void, shareCores: () => void): Promise<void> {
+  const { config, slot } = start;
+  const run = RunFolder.open(start.runFolder);
+  const net = config.nets.find((n) => n.slot === slot)!;
+  shareCores();
   const backend = await selectBackend(start.backend, { nodeModulePaths: start.nodeModulePaths });
   emit({ type: 'backend', kind: backend.kind, title: backend.title });
   const data = await loadRunData(config.data, config.seed);
@@ -94,6 +107,7 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
         emit({ type: 'done', reason: 'stopped', step });
         return;
       }
+      shareCores();
       const lr = learningRateAt(config.schedule, step);
       const batch = batches.batchAt(step);
       const began = performance.now();

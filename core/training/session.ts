@@ -76,6 +76,8 @@ export class TrainingSession {
     const workerPath = options.workerPath ?? defaultWorkerPath();
     // The nets of a comparison share the CPU's cores (PyTorch on the CPU; TF.js splits its own).
     const threads = Math.max(1, Math.floor(os.cpus().length / config.nets.length));
+    const netsTraining = new SharedArrayBuffer(4);
+    new Int32Array(netsTraining)[0] = config.nets.length;
     for (const net of config.nets) {
       const state = { slot: net.slot, state: 'starting', step: 0, error: '', exited: false } as NetWorker;
       this.nets.push(state);
@@ -94,7 +96,7 @@ export class TrainingSession {
       if (engine.engine === 'pytorch') {
         state.channel = startPythonNet({ runtime: engine.runtime, jobFolder: jobFolder!, runFolder: run.folder, slot: net.slot, threads, amp: engine.amp, lowPriority: options.lowPriority }, handlers);
       } else {
-        const start: StartNetMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, backend: engine.backend, resume, nodeModulePaths: options.nodeModulePaths, lowPriority: options.lowPriority };
+        const start: StartNetMessage = { type: 'start', config, slot: net.slot, runFolder: run.folder, backend: engine.backend, resume, nodeModulePaths: options.nodeModulePaths, lowPriority: options.lowPriority, netsTraining };
         state.channel = startWorkerNet(workerPath, start, handlers);
       }
     }

@@ -22,6 +22,11 @@ export interface StartNetMessage {
    * stays responsive. Elsewhere the priority is per process and is left alone.
    */
   lowPriority?: boolean;
+  /**
+   * How many of the run's nets are still training: an Int32 shared by their worker threads. Each
+   * net's kernels take an equal share of the cores, and a net that ends gives its share to the rest.
+   */
+  netsTraining?: SharedArrayBuffer;
 }
 
 /** Pause after the current step, continue, or stop (writing a checkpoint first). */

@@ -43,11 +43,17 @@ export class SpeedMemory {
     return this.all()[speedKey(netTitle, backend)];
   }
 
-  /** Records the steady speed of each net of a run (or probe) that logged some. */
+  /**
+   * Records the steady speed of each net of a run (or probe) that logged some, while all its nets
+   * trained side by side: once one ends, the rest take its cores (core/training/netTrainer.ts).
+   */
   recordRun(config: RunConfig, points: MetricPoint[], backendTitle: string, source: SpeedRecord['source']): void {
     const all = this.all();
+    const lastTimes = config.nets.map((net) => points.filter((p) => p.slot === net.slot && p.split === 'train').reduce((last, p) => Math.max(last, p.time), -Infinity));
+    const sideBySideUntil = Math.min(...lastTimes.filter((t) => t > -Infinity));
+    const sideBySide = points.filter((p) => p.time <= sideBySideUntil);
     for (const net of config.nets) {
-      const imagesPerSec = steadySpeed(points, net.slot);
+      const imagesPerSec = steadySpeed(sideBySide, net.slot);
       if (imagesPerSec === undefined) continue;
       all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source, sharing: config.nets.length };
     }
@@ -69,18 +75,29 @@ export function sharedSpeed(record: Pick<SpeedRecord, 'imagesPerSec' | 'sharing'
   return (record.imagesPerSec * (record.sharing ?? nets)) / nets;
 }
 
-/** How long a run will take at the measured speeds (each net's as it trains beside the others, storedSpeeds): the nets train side by side, so the slower one decides. */
+/**
+ * How long a run will take at the measured speeds (each net's as it trains beside the others,
+ * storedSpeeds). The nets train side by side on equal shares of the cores, and a net that ends
+ * gives its share to the rest (core/training/netTrainer.ts), which then go faster in proportion.
+ */
 export function estimateSeconds(config: RunConfig, speeds: ReadonlyMap<string, number>): number {
   const evaluations = Math.ceil(config.iterations / config.evalEvery);
-  let slowest = 0;
-  for (const net of config.nets) {
-    const speed = speeds.get(net.slot);
-    if (!speed) throw new Error(`No measured speed for ${net.title}.`);
-    // An evaluation is a forward pass only: about a third of a training step's work per image.
-    const seconds = (config.iterations * config.batchSize) / speed + (evaluations * config.data.testSize) / (3 * speed);
-    slowest = Math.max(slowest, seconds);
+  // Each net's time on its share of the cores, shortest first.
+  const times = config.nets
+    .map((net) => {
+      const speed = speeds.get(net.slot);
+      if (!speed) throw new Error(`No measured speed for ${net.title}.`);
+      // An evaluation is a forward pass only: about a third of a training step's work per image.
+      return (config.iterations * config.batchSize) / speed + (evaluations * config.data.testSize) / (3 * speed);
+    })
+    .sort((a, b) => a - b);
+  let elapsed = 0;
+  let reached = 0; // how far (in time on a share) the nets still training have come
+  for (const [ended, time] of times.entries()) {
+    elapsed += ((time - reached) * (times.length - ended)) / times.length;
+    reached = time;
   }
-  return slowest;
+  return elapsed;
 }
 
 export function describeEstimate(seconds: number): string {

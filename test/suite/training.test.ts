@@ -10,6 +10,8 @@ import * as vscode from 'vscode';
 import type { MetricPoint } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
 import { readTrainingSettings } from '../../extension/training/trainingSettings';
+import { estimateSeconds, SpeedMemory } from '../../extension/training/trainingSpeed';
+import { planRun } from '../../core/training/plan';
 import { trainingSuiteHooks, waitFor } from './helpers';
 
 const TINY = {
@@ -61,6 +63,32 @@ describe('ResNet Lab: Train ResNet', function () {
     }
     assert.equal(vscode.workspace.getConfiguration('resnetLab.training').get('backend'), 'auto');
     assert.equal(vscode.workspace.getConfiguration('resnetLab.cifar10').get('url'), 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz');
+  });
+
+  it("estimates a comparison's time with the faster net's cores going to the slower once it ends", () => {
+    const config = planRun({ nets: [{ kind: 'named', name: 'plain20' }, { kind: 'named', name: 'plain56' }], data: { kind: 'synthetic', trainSize: 1000, testSize: 100 }, iterations: 100, batchSize: 10, backend: 'wasm' });
+    const evaluations = Math.ceil(100 / config.evalEvery);
+    // Speeds (img/s) that give each net 100 s and 300 s of work on its half of the cores.
+    const speedFor = (seconds: number) => (100 * 10 + (evaluations * 100) / 3) / seconds;
+    const estimate = estimateSeconds(config, new Map([['a', speedFor(100)], ['b', speedFor(300)]]));
+    // 100 s side by side, then plain-56's last 200 s of half-core work on all the cores: 100 s.
+    assert.ok(Math.abs(estimate - 200) < 1e-6, `estimate ${estimate} s`);
+    const alone = planRun({ nets: [{ kind: 'named', name: 'plain56' }], data: { kind: 'synthetic', trainSize: 1000, testSize: 100 }, iterations: 100, batchSize: 10, backend: 'wasm' });
+    assert.ok(Math.abs(estimateSeconds(alone, new Map([['a', speedFor(300)]])) - 300) < 1e-6, 'one net: its own time');
+  });
+
+  it('remembers a net\'s speed from the steps both nets trained side by side, not from after its twin ended', () => {
+    const config = planRun({ nets: [{ kind: 'named', name: 'plain20' }, { kind: 'named', name: 'plain56' }], data: { kind: 'synthetic', trainSize: 1000, testSize: 100 }, iterations: 30, batchSize: 10, backend: 'wasm' });
+    const point = (slot: 'a' | 'b', step: number, imagesPerSec: number): MetricPoint => ({ slot, step, epoch: 0, split: 'train', loss: 1, error: 0.5, lr: 0.1, imagesPerSec, time: 1000 * step });
+    // plain-20 ends at step 10; plain-56 then takes all the cores and goes twice as fast.
+    const points = [...Array.from({ length: 10 }, (_, i) => point('a', i + 1, 100)), ...Array.from({ length: 30 }, (_, i) => point('b', i + 1, i < 10 ? 50 : 100))];
+    const store: Record<string, unknown> = {};
+    const memento = { keys: () => Object.keys(store), get: (key: string) => store[key], update: async (key: string, value: unknown) => void (store[key] = value) } as unknown as vscode.Memento;
+    const memory = new SpeedMemory(memento);
+    memory.recordRun(config, points, 'WebAssembly', 'run');
+    assert.equal(memory.get('plain-56', 'wasm')?.imagesPerSec, 50);
+    assert.equal(memory.get('plain-56', 'wasm')?.sharing, 2);
+    assert.equal(memory.get('plain-20', 'wasm')?.imagesPerSec, 100);
   });
 
   it('refuses an invalid backend setting with a message naming the setting', async () => {
