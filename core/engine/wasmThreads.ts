@@ -1,10 +1,10 @@
 // The project's WebAssembly kernels (wasm/*.c → kernels.wasm; their signatures: kernelExports.ts)
 // and the threads that run them. One shared WebAssembly.Memory, TF.js's own (core/engine/wasmHeap.ts),
 // so the kernels work on its tensors in place; one instance of the module on the calling thread
-// and one in each helper worker thread. A call splits its work into disjoint
-// parts: part 0 runs on the caller, the others on the helpers, woken through Atomics on a small
-// shared control block; the caller waits (Atomics.wait) until every part is done. A trap in a
-// helper is reported back and thrown on the caller, never swallowed.
+// and one in each helper worker thread. A call splits its work into disjoint parts, claimed by
+// the caller and the helpers (woken through Atomics on a small shared control block); the caller
+// waits (Atomics.wait) until every part is done. A trap in a helper is reported back and thrown
+// on the caller, never swallowed.
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

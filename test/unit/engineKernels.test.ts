@@ -379,6 +379,21 @@ describe('wasm kernel threads', () => {
     }
   });
 
+  it('run a call of many more parts than threads, every part once (each output written)', () => {
+    const kt = getKernelThreads();
+    for (const partCount of [kt.parts, 40]) {
+      kt.reset();
+      const size = 4 * partCount;
+      const partsOff = kt.alloc(2 * size);
+      kt.f32(partsOff, 2 * size).set(Float32Array.from({ length: 2 * size }, (_, i) => i));
+      const outOff = kt.alloc(size);
+      kt.f32(outOff, size).fill(-1);
+      kt.parallel('sum_parts', Array.from({ length: partCount }, (_, p) => ({ out: outOff, parts: partsOff, count: 2, size, i0: 4 * p, i1: 4 * p + 4 })));
+      const out = kt.f32(outOff, size);
+      for (let i = 0; i < size; i++) assert.equal(out[i], i + (i + size), `${partCount} parts: element ${i}`);
+    }
+  });
+
   it('throw when a part traps, on whichever thread it ran, and work again at the next call', (t) => {
     const kt = getKernelThreads();
     if (kt.threads < 2) return t.skip('one kernel thread here');
