@@ -43,17 +43,11 @@ export class SpeedMemory {
     return this.all()[speedKey(netTitle, backend)];
   }
 
-  /**
-   * Records the steady speed of each net of a run (or probe) that logged some, while all its nets
-   * trained side by side: once one ends, the rest take its cores (core/training/netTrainer.ts).
-   */
+  /** Records the steady speed of each net of a run (or probe) that logged some. */
   recordRun(config: RunConfig, points: MetricPoint[], backendTitle: string, source: SpeedRecord['source']): void {
     const all = this.all();
-    const lastTimes = config.nets.map((net) => points.filter((p) => p.slot === net.slot && p.split === 'train').reduce((last, p) => Math.max(last, p.time), -Infinity));
-    const sideBySideUntil = Math.min(...lastTimes.filter((t) => t > -Infinity));
-    const sideBySide = points.filter((p) => p.time <= sideBySideUntil);
     for (const net of config.nets) {
-      const imagesPerSec = steadySpeed(sideBySide, net.slot);
+      const imagesPerSec = steadySpeed(points, net.slot);
       if (imagesPerSec === undefined) continue;
       all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source, sharing: config.nets.length };
     }
