@@ -108,7 +108,9 @@ async function pickBlockSource(args: InspectBlockArguments): Promise<InspectArgu
     ...runs.map((r) => ({ label: r.config!.nets.map((n) => n.title).join(' vs '), description: r.id, detail: `latest weights, step ${r.lastStep.toLocaleString('en-US')} of ${r.config!.iterations.toLocaleString('en-US')}`, args: { runFolder: r.folder, blockId: args.blockId } })),
     { label: '$(sparkle) The untrained net', detail: 'Freshly initialised weights (He initialisation) on the embedded images', args: fresh },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: `ResNet Lab: Inspect ${args.blockId}`, placeHolder: `Whose weights? A run that trained ${name}, or the untrained net`, matchOnDescription: true });
+  // ignoreFocusOut on each pick: a webview takes focus back as its context menu closes (or as it
+  // loads, on a busy machine), which would close the pick a moment after it opens.
+  const picked = await vscode.window.showQuickPick(items, { title: `ResNet Lab: Inspect ${args.blockId}`, placeHolder: `Whose weights? A run that trained ${name}, or the untrained net`, matchOnDescription: true, ignoreFocusOut: true });
   return picked?.args;
 }
 
@@ -120,7 +122,7 @@ async function pickArguments(): Promise<InspectArguments | undefined> {
     ...runs.map((r) => ({ label: r.config!.nets.map((n) => n.title).join(' vs '), description: r.id, detail: `step ${r.lastStep.toLocaleString('en-US')} of ${r.config!.iterations.toLocaleString('en-US')} · ${r.config!.data.description}`, folder: r.folder })),
     { label: '$(sparkle) An untrained net…', detail: 'Freshly initialised weights (He initialisation) on the embedded images', fresh: true },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'ResNet Lab: Inspect Blocks', placeHolder: 'Whose weights? A run of this workspace, or an untrained net', matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(items, { title: 'ResNet Lab: Inspect Blocks', placeHolder: 'Whose weights? A run of this workspace, or an untrained net', matchOnDescription: true, ignoreFocusOut: true });
   if (!picked) return undefined;
   if (picked.fresh) {
     const request = await pickModel('ResNet Lab: Inspect Blocks');
@@ -148,7 +150,7 @@ async function pickArguments(): Promise<InspectArguments | undefined> {
     { label: 'Latest weights', detail: 'Each net\'s latest checkpoint, refreshed every few seconds while the run trains' },
     ...steps.map((s) => ({ label: `Checkpoint at step ${count(s)}`, detail: eachAt(s), step: s })),
   ];
-  const stepPicked = await vscode.window.showQuickPick(stepItems, { title: 'ResNet Lab: Inspect Blocks', placeHolder: 'Which weights of the run?' });
+  const stepPicked = await vscode.window.showQuickPick(stepItems, { title: 'ResNet Lab: Inspect Blocks', placeHolder: 'Which weights of the run?', ignoreFocusOut: true });
   return stepPicked ? { runFolder: run.folder, step: stepPicked.step } : undefined;
 }
 
