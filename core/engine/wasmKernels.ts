@@ -413,8 +413,8 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
       v1[i] = momentum * v0[i] + (1 - momentum) * variance[i] * unbiased;
     }
   }
-  const resOff = residual ? heapOffset(backend, residual) : 0;
-  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: heapOffset(backend, y), C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
+  const [yOff, resOff] = [heapOffset(backend, y), residual ? heapOffset(backend, residual) : 0];
+  kt.parallel('bn_apply', stats.map((p) => ({ x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, a: aOff, b: bOff, res: resOff, relu })));
   return [y, meanOut, varOut, ...moving];
 }
 

@@ -13,7 +13,7 @@ import { learningRateAt } from './plan';
 import { loadRunData } from './runData';
 import { NamedTensor, RunFolder } from './runFolder';
 import type { FromWorkerMessage, StartNetMessage } from './workerProtocol';
-import type { MetricPoint } from './types';
+import type { MetricPoint, NetPlan } from './types';
 
 /** Where pause and stop requests land; the trainer looks at it between steps. */
 export class NetControl {
@@ -43,7 +43,8 @@ const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve)
 
 export async function trainNet(start: StartNetMessage, control: NetControl, emit: (message: FromWorkerMessage) => void): Promise<void> {
   const { config, slot } = start;
-  if (!config.nets.some((n) => n.slot === slot)) throw new Error(`The run has no net "${slot}".`);
+  const net = config.nets.find((n) => n.slot === slot);
+  if (!net) throw new Error(`The run has no net "${slot}".`);
 
   // The nets of a comparison train side by side: share the cores among their kernel threads, and
   // take over the cores of a net that has ended (plain-20 ends long before plain-56).
@@ -51,16 +52,15 @@ export async function trainNet(start: StartNetMessage, control: NetControl, emit
   const netsTraining = start.netsTraining ? new Int32Array(start.netsTraining) : null;
   const shareCores = () => setKernelThreads(Math.max(1, Math.floor(cores / (netsTraining ? Math.max(1, Atomics.load(netsTraining, 0)) : config.nets.length))));
   try {
-    await trainNetOnShare(start, control, emit, shareCores);
+    await trainNetOnShare(start, net, control, emit, shareCores);
   } finally {
     if (netsTraining) Atomics.sub(netsTraining, 0, 1);
   }
 }
 
-async function trainNetOnShare(start: StartNetMessage, control: NetControl, emit: (message: FromWorkerMessage) => void, shareCores: () => void): Promise<void> {
+async function trainNetOnShare(start: StartNetMessage, net: NetPlan, control: NetControl, emit: (message: FromWorkerMessage) => void, shareCores: () => void): Promise<void> {
   const { config, slot } = start;
   const run = RunFolder.open(start.runFolder);
-  const net = config.nets.find((n) => n.slot === slot)!;
   shareCores();
   const backend = await selectBackend(start.backend, { nodeModulePaths: start.nodeModulePaths });
   emit({ type: 'backend', kind: backend.kind, title: backend.title });
