@@ -115,7 +115,8 @@ describe('a tiny study on the real CIFAR-10, end to end', { concurrency: false }
 
   test('stopped mid-way (its process killed), `study run` again skips the finished run, resumes the stopped one from its checkpoint and finishes', async () => {
     const child = spawn(process.execPath, [bin, 'study', 'run', studyFile], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const exited = once(child, 'exit');
     // Kill it (as a crash would) once the second run has a checkpoint past its first.
@@ -130,8 +131,8 @@ describe('a tiny study on the real CIFAR-10, end to end', { concurrency: false }
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await exited;
-    assert.ok(killedAt > 0, `the study was killed during its second run (output: ${stderr.slice(-800)})`);
+    const [code, signal] = await exited;
+    assert.ok(killedAt > 0, `the study was killed during its second run, not ended by itself (exit code ${code}, signal ${signal}; stdout: ${stdout.slice(-1500)}; stderr: ${stderr.slice(-1500)})`);
     assert.match(stderr, /Run tiny-resnet8-vs-plain8-seed1: finished/);
     const firstMetrics = fs.statSync(new RunFolder(path.join(runsRoot, ids[0])).metricsFile).mtimeMs;
     assert.ok(!fs.existsSync(path.join(runsRoot, ids[2])), 'nothing after the killed run started');
