@@ -43,13 +43,23 @@ export class SpeedMemory {
     return this.all()[speedKey(netTitle, backend)];
   }
 
-  /** Records the steady speed of each net of a run (or probe) that logged some. */
+  /**
+   * Records the steady speed of each net of a run (or probe) that logged some, from the steps all
+   * its nets trained side by side: a net that ends gives its cores to the rest
+   * (core/training/netTrainer.ts). A net that logged speeds only after its twin ended (a short
+   * probe's slower net) is recorded as measured alone.
+   */
   recordRun(config: RunConfig, points: MetricPoint[], backendTitle: string, source: SpeedRecord['source']): void {
     const all = this.all();
+    const lastTimes = config.nets.map((net) => points.filter((p) => p.slot === net.slot && p.split === 'train').reduce((last, p) => Math.max(last, p.time), -Infinity));
+    const sideBySideUntil = Math.min(...lastTimes.filter((t) => t > -Infinity));
+    const sideBySide = points.filter((p) => p.time <= sideBySideUntil);
     for (const net of config.nets) {
-      const imagesPerSec = steadySpeed(points, net.slot);
+      const together = steadySpeed(sideBySide, net.slot);
+      const imagesPerSec = together ?? steadySpeed(points, net.slot);
       if (imagesPerSec === undefined) continue;
-      all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source, sharing: config.nets.length };
+      const sharing = together === undefined ? 1 : config.nets.length;
+      all[speedKey(net.title, config.backend)] = { imagesPerSec, batchSize: config.batchSize, backend: backendTitle, measuredAt: new Date().toISOString(), source, sharing };
     }
     void this.memento.update(KEY, all);
   }

@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { MetricPoint } from '../../core/training/types';
 import type { ResNetLabApi } from '../../extension/extension';
 import { readTrainingSettings } from '../../extension/training/trainingSettings';
-import { estimateSeconds } from '../../extension/training/trainingSpeed';
+import { estimateSeconds, SpeedMemory } from '../../extension/training/trainingSpeed';
 import { planRun } from '../../core/training/plan';
 import { trainingSuiteHooks, waitFor } from './helpers';
 
@@ -75,6 +75,24 @@ describe('ResNet Lab: Train ResNet', function () {
     assert.ok(Math.abs(estimate - 200) < 1e-6, `estimate ${estimate} s`);
     const alone = planRun({ nets: [{ kind: 'named', name: 'plain56' }], data: { kind: 'synthetic', trainSize: 1000, testSize: 100 }, iterations: 100, batchSize: 10, backend: 'wasm' });
     assert.ok(Math.abs(estimateSeconds(alone, new Map([['a', speedFor(300)]])) - 300) < 1e-6, 'one net: its own time');
+  });
+
+  it('remembers a net\'s speed from the steps both nets trained side by side, not from after its twin ended', () => {
+    const config = planRun({ nets: [{ kind: 'named', name: 'plain20' }, { kind: 'named', name: 'plain56' }], data: { kind: 'synthetic', trainSize: 1000, testSize: 100 }, iterations: 30, batchSize: 10, backend: 'wasm' });
+    const point = (slot: 'a' | 'b', step: number, imagesPerSec: number, time = 1000 * step): MetricPoint => ({ slot, step, epoch: 0, split: 'train', loss: 1, error: 0.5, lr: 0.1, imagesPerSec, time });
+    const store: Record<string, unknown> = {};
+    const memento = { keys: () => Object.keys(store), get: (key: string) => store[key], update: async (key: string, value: unknown) => void (store[key] = value) } as unknown as vscode.Memento;
+    const memory = new SpeedMemory(memento);
+    // plain-20 ends at step 10; plain-56 then takes all the cores and goes twice as fast.
+    memory.recordRun(config, [...Array.from({ length: 10 }, (_, i) => point('a', i + 1, 100)), ...Array.from({ length: 30 }, (_, i) => point('b', i + 1, i < 10 ? 50 : 100))], 'WebAssembly', 'run');
+    assert.equal(memory.get('plain-56', 'wasm')?.imagesPerSec, 50);
+    assert.equal(memory.get('plain-56', 'wasm')?.sharing, 2);
+    assert.equal(memory.get('plain-20', 'wasm')?.imagesPerSec, 100);
+    // A short probe: plain-56 logs its speeds only after plain-20 has ended, so they are its speed alone.
+    memory.recordRun(config, [point('a', 2, 100, 1000), point('b', 1, 40, 3000), point('b', 2, 40, 4000)], 'WebAssembly', 'probe');
+    assert.equal(memory.get('plain-56', 'wasm')?.imagesPerSec, 40);
+    assert.equal(memory.get('plain-56', 'wasm')?.sharing, 1);
+    assert.equal(memory.get('plain-20', 'wasm')?.sharing, 2);
   });
 
   it('refuses an invalid backend setting with a message naming the setting', async () => {
