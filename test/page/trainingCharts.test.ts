@@ -49,6 +49,9 @@ async function assertLabelsClear(session: TrainingPage): Promise<void> {
         if (box.left < label.right && label.left < box.right && box.top < label.bottom && label.top < box.bottom) found.push(`${svg.getAttribute('class')}: "${tick.textContent}"`);
       }
       if (label.left < svg.getBoundingClientRect().left - 1) found.push(`${svg.getAttribute('class')}: label cut off on the left`);
+      for (const drop of svg.querySelectorAll('g.milestone text')) {
+        if (drop.getBoundingClientRect().right > svg.getBoundingClientRect().right) found.push(`${svg.getAttribute('class')}: "${drop.textContent}" cut off on the right`);
+      }
     }
     return found;
   });
@@ -335,6 +338,17 @@ describe('training curves page: charts', () => {
     assert.equal(await reset.isDisabled(), true);
     const whole = await xAxis(session, 'error-svg');
     assert.ok(Math.abs(whole.toStep(56)) < whole.stepsPerPixel, 'the whole run again');
+
+    // A zoom that ends just past the drop at 32,000: its "lr 0.01" stays inside the plot, left of the line.
+    await drag(session, 'error-svg', [whole.toX(26_000), 150], [whole.toX(34_000), 153]);
+    await session.page.waitForFunction(() => Number(document.querySelector('svg.error-svg .x-axis .tick')?.getAttribute('data-value')) >= 26_000);
+    const near = await xAxis(session, 'error-svg');
+    await drag(session, 'error-svg', [near.toX(28_000), 150], [near.toX(32_030), 153]);
+    await session.page.waitForFunction(() => Number(document.querySelector('svg.error-svg .x-axis .tick')?.getAttribute('data-value')) >= 28_000);
+    assert.deepEqual(await session.page.locator('.error-chart g.milestone').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-step'))), ['32000']);
+    await assertLabelsClear(session);
+    await session.screenshot('training-zoomed-drop');
+    await reset.click();
 
     // A double-click resets too.
     await drag(session, 'error-svg', [200, 60], [400, 200]);

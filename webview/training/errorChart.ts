@@ -85,10 +85,14 @@ export function errorChart(parent: HTMLElement, zoom: ChartZoom): ErrorChart {
       .call((g) => g.select('line').attr('x1', (m) => x(m.step)).attr('x2', (m) => x(m.step)).attr('y1', MARGIN.top).attr('y2', HEIGHT - MARGIN.bottom))
       .call((g) =>
         g
-          .select('text')
-          .attr('x', (m) => x(m.step) + 3)
+          .select<SVGTextElement>('text')
           .attr('y', MARGIN.top + 10)
-          .text((m) => `lr ${m.lr}`),
+          .text((m) => `lr ${m.lr}`)
+          // Right of its line, or left of it where the plot ends first (a zoom ending at a drop).
+          .each(function (m) {
+            const left = this.getComputedTextLength() + 3 > width - MARGIN.right - x(m.step);
+            select(this).attr('x', x(m.step) + (left ? -3 : 3)).attr('text-anchor', left ? 'end' : 'start');
+          }),
       )
       .call((g) => g.select('title').text((m) => `learning rate ${m.lr} from iteration ${formatIterations(m.step)}`));
 
