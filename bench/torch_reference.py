@@ -7,7 +7,8 @@ engine's overhead is measured against.
 
 GRAPH is a graph-IR JSON file (bench/engineBench.ts writes one), a job.json or a job folder
 (the net of --slot). On CUDA the net and input are channels-last and cuDNN autotunes, as the
-trainer does. Steps are timed in blocks of --sync-every steps with one host sync (.item()) per
+trainer does; on the CPU freed buffers stay mapped (keep_freed_memory), as the trainer keeps
+them. Steps are timed in blocks of --sync-every steps with one host sync (.item()) per
 block; the figure is the median block. Prints one JSON line:
 {"imagesPerSec", "stepMs", "steps", "peakRssMiB", "threads", "torch", "device"}.
 
@@ -65,13 +66,15 @@ def main():
     sys.path.insert(0, trainer_folder(a.trainer))
     import torch
     import torch.nn.functional as F
-    from resnet_lab_trainer import build_model
+    from resnet_lab_trainer import build_model, keep_freed_memory
 
     threads = a.threads or os.cpu_count() or 1
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     device = torch.device(a.device)
     cuda = device.type == "cuda"
+    if not cuda:
+        keep_freed_memory()  # as the trainer does on the CPU: PyTorch at its own best
     if cuda:
         torch.backends.cudnn.benchmark = True
     graph = read_graph(a.graph, a.slot)
