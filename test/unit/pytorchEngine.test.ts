@@ -152,7 +152,7 @@ describe('PyTorch engine', { concurrency: false }, () => {
       const [plain, trained] = [faults('plain'), faults('trainer')];
       // Without it, glibc hands the freed activations back to the OS and faults them in again each step.
       assert.ok(plain > 200, `a plain PyTorch process page-faults ${plain} times a step (the reason for keep_freed_memory)`);
-      assert.ok(trained < 10, `the trainer's process page-faults ${trained} times a step`);
+      assert.ok(trained < plain / 10, `the trainer's process page-faults ${trained} times a step, the plain one ${plain}`);
     } finally {
       fs.rmSync(folder, { recursive: true, force: true });
     }
