@@ -42,7 +42,7 @@ export const RUN_PRESETS: readonly RunPreset[] = [
  * the evaluations under a tenth of the run.
  */
 export const DEMO_BUDGET = {
-  label: 'Demo (about 2 minutes)',
+  label: 'Demo',
   iterations: 240,
   batchSize: 32,
   trainSize: 1000,
