@@ -48,6 +48,12 @@ function readTensors(folder: string): Map<string, NamedTensor> {
   return new Map(run.readCheckpoint(run.latestCheckpoint('a')!).map((t) => [t.name, t]));
 }
 
+/** Runs Python lines with the trainer imported as `trainer` (and sys); returns the JSON they print. */
+function trainerPython<T>(lines: string[], ...args: string[]): T {
+  const script = ['import sys', `sys.path.insert(0, ${JSON.stringify(path.dirname(trainerScript()))})`, 'import resnet_lab_trainer as trainer', ...lines].join('\n');
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8' })) as T;
+}
+
 /** The trainer's child processes for a net of a run folder (to kill one for real). */
 function trainerPids(runFolder: string, slot: 'a' | 'b'): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
@@ -100,9 +106,7 @@ describe('PyTorch engine', { concurrency: false }, () => {
     try {
       fs.writeFileSync(path.join(folder, 'graph.json'), JSON.stringify(graph));
       const script = [
-        'import json, resource, sys, torch',
-        `sys.path.insert(0, ${JSON.stringify(path.dirname(trainerScript()))})`,
-        'import resnet_lab_trainer as trainer',
+        'import json, resource, torch',
         'torch.set_num_threads(1)',
         'torch.manual_seed(0)',
         'model = trainer.build_model(torch, json.load(open(sys.argv[1]))).eval()',
@@ -112,8 +116,8 @@ describe('PyTorch engine', { concurrency: false }, () => {
         '    logits = model(x)',
         'peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss',
         'print(json.dumps({"grownBytes": (peak - before) * 1024, "logits": list(logits.shape)}))',
-      ].join('\n');
-      const { grownBytes, logits } = JSON.parse(execFileSync(PYTHON, ['-c', script, path.join(folder, 'graph.json'), String(batch)], { encoding: 'utf8' })) as { grownBytes: number; logits: number[] };
+      ];
+      const { grownBytes, logits } = trainerPython<{ grownBytes: number; logits: number[] }>(script, path.join(folder, 'graph.json'), String(batch));
       assert.deepEqual(logits, [batch, 10]);
       const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
       assert.ok(grownBytes < everyOutput / 4, `the pass grew the process by ${mib(grownBytes)}; every layer's output is ${mib(everyOutput)}`);
@@ -124,9 +128,7 @@ describe('PyTorch engine', { concurrency: false }, () => {
 
   test("on the CPU the trainer keeps what PyTorch frees: an activation-sized buffer comes from malloc's heap and stays there once freed, not mmap'd and handed back to the OS (to be page-faulted in again next step)", () => {
     const script = [
-      'import ctypes, json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(path.dirname(trainerScript()))})`,
-      'import resnet_lab_trainer as trainer',
+      'import ctypes, json, torch',
       'if sys.argv[1] == "trainer":',
       '    trainer.open_device(torch, "cpu", 1, trainer.Dist())',
       'class MallInfo2(ctypes.Structure):',
@@ -139,8 +141,8 @@ describe('PyTorch engine', { concurrency: false }, () => {
       'del x',
       'freed = libc.mallinfo2()',
       'print(json.dumps({"mmapped": held.hblkhd - before.hblkhd, "keptFree": freed.fordblks - before.fordblks}))',
-    ].join('\n');
-    const measure = (how: string) => JSON.parse(execFileSync(PYTHON, ['-c', script, how], { encoding: 'utf8' })) as { mmapped: number; keptFree: number };
+    ];
+    const measure = (how: string) => trainerPython<{ mmapped: number; keptFree: number }>(script, how);
     const MiB = 2 ** 20;
     const [plain, trained] = [measure('plain'), measure('trainer')];
     assert.ok(plain.mmapped >= 8 * MiB && plain.keptFree < MiB, `plain PyTorch mmaps it (${plain.mmapped} bytes) and keeps nothing once freed (${plain.keptFree})`);
