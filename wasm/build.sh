@@ -22,7 +22,7 @@ major=$("$CLANG" -dumpversion | cut -d. -f1)
 [ "$major" -ge 16 ] || { echo "$CLANG is version $major; 16 or newer is needed (apt-get install -y clang-16 lld-16)" >&2; exit 1; }
 # The kernels by operation (kernels.h: what they share), compiled as one translation unit so that
 # gemm.c's matrix products inline into the convolutions of im2col.c and winograd.c.
-PARTS="gemm.c im2col.c batchnorm.c winograd.c winograd4.c winograd_conv.c"
+PARTS="gemm.c im2col.c batchnorm.c winograd.c winograd4.c winograd_conv.c sgd.c"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build() {

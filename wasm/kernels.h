@@ -1,5 +1,5 @@
 // ResNet Lab's training kernels for TF.js's wasm backend: the shared header of gemm.c, im2col.c,
-// batchnorm.c, winograd.c, winograd4.c and winograd_conv.c, which wasm/build.sh compiles as one translation unit into
+// batchnorm.c, winograd.c, winograd4.c, winograd_conv.c and sgd.c, which wasm/build.sh compiles as one translation unit into
 // wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
 // module, one per worker thread, work on disjoint parts of one call (core/engine/wasmThreads.ts).
 // So the code keeps no static data and no arrays on the stack: every buffer is passed in by the

@@ -382,8 +382,8 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
   kt.reset();
   const xOff = heapOffset(backend, x);
   // Sums of x − (x's first row): values near the mean, so the variance keeps its digits.
-  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
-  kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0], scratch: p.scratch[1] })));
+  const stats = rowParts(kt, rows, [4 * c]);
+  kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0] })));
   const sums = sumParts(kt, stats, c);
   const shift = kt.f32(xOff, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
@@ -447,8 +447,8 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   const meanOff = heapOffset(backend, mean);
   // With a fused ReLU, its output: dy counts where it is > 0.
   const yOff = y ? heapOffset(backend, y) : 0;
-  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
-  kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0], scratch: p.scratch[1] })));
+  const stats = rowParts(kt, rows, [4 * c]);
+  kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0] })));
   const sums = sumParts(kt, stats, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
   const v = backend.typedArrayFromHeap(variance) as Float32Array;
@@ -474,28 +474,17 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   return [dx, dgammaOut, dbetaOut, ...dres];
 }
 
-/** SGD_MOMENTUM on the tfjs heap: one pass instead of five element-wise kernels per variable. */
+/** SGD_MOMENTUM on the tfjs heap: one pass (wasm/sgd.c) instead of five element-wise kernels per variable. */
 function sgdMomentumWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { w, g, buf } = inputs;
   const { learningRate, momentum, weightDecay } = attrs as unknown as { learningRate: number; momentum: number; weightDecay: number };
   const wOut = backend.makeOutput(w.shape, 'float32');
   const bufOut = backend.makeOutput(w.shape, 'float32');
-  const wv = backend.typedArrayFromHeap(w) as Float32Array;
-  const gv = backend.typedArrayFromHeap(g) as Float32Array;
-  const bv = backend.typedArrayFromHeap(buf) as Float32Array;
-  const wo = backend.typedArrayFromHeap(wOut) as Float32Array;
-  const bo = backend.typedArrayFromHeap(bufOut) as Float32Array;
-  // Math.fround after each step: the same float32 roundings as the element-wise kernels.
-  const lr = Math.fround(learningRate);
-  const mu = Math.fround(momentum);
-  const wd = Math.fround(weightDecay);
-  const f = Math.fround;
-  for (let i = 0; i < wv.length; i++) {
-    const grad = wd === 0 ? gv[i] : f(gv[i] + f(wv[i] * wd));
-    const b = f(f(bv[i] * mu) + grad);
-    bo[i] = b;
-    wo[i] = f(wv[i] - f(b * lr));
-  }
+  const kt = getKernelThreads();
+  kt.reset();
+  const h = kt.alloc(3);
+  kt.f32(h, 3).set([learningRate, momentum, weightDecay]);
+  kt.call('sgd_momentum', { w: heapOffset(backend, w), g: heapOffset(backend, g), b: heapOffset(backend, buf), w_out: heapOffset(backend, wOut), b_out: heapOffset(backend, bufOut), n: util.sizeFromShape(w.shape), h });
   return [wOut, bufOut];
 }
 

@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../core/engine/backend';
 import { registerTrainingGradients } from '../../core/engine/gradients';
-import { BATCH_NORM_TRAIN, CONV_BATCH_NORM } from '../../core/engine/kernelNames';
+import { BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM } from '../../core/engine/kernelNames';
 import { batchNormTraining } from '../../core/engine/model';
 import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
@@ -203,6 +203,34 @@ describe('wasm training kernels', () => {
           const err = relativeError(wasm[key], reference[key]);
           assert.ok(err < 1e-4, `${key} of BatchNorm${residual ? ' + residual' : ''}${relu ? ' + ReLU' : ''} [${shape.join(', ')}]: ${err}`);
         }
+      }
+    }
+  });
+
+  it("update a variable by SGD with momentum (and weight decay) bit for bit as core/engine/train.ts's TF.js ops do on the cpu backend", async () => {
+    const hyper = [
+      { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+      { learningRate: 0.001, momentum: 0.9, weightDecay: 0 },
+    ];
+    for (const size of [1, 7, 64, 1027]) {
+      for (const attrs of hyper) {
+        const [w, g, b] = ['w', 'g', 'b'].map((s) => randomValues(size, `sgd${size}${s}`));
+        await tf.setBackend('cpu');
+        const reference = tf.tidy(() => {
+          const [wt, gt, bt] = [w, g, b].map((v) => tf.tensor1d(v));
+          const grad = attrs.weightDecay === 0 ? gt : tf.add(gt, tf.mul(wt, attrs.weightDecay));
+          const buf = tf.add(tf.mul(bt, attrs.momentum), grad);
+          return [tf.sub(wt, tf.mul(buf, tf.scalar(attrs.learningRate))), buf].map((t) => t.dataSync() as Float32Array);
+        });
+        await tf.setBackend('wasm');
+        assert.ok(tf.getKernel(SGD_MOMENTUM, 'wasm'), 'the fused update is registered for wasm');
+        const wasm = tf.tidy(() => {
+          const [wt, gt, bt] = [w, g, b].map((v) => tf.tensor1d(v));
+          const out = tf.engine().runKernel(SGD_MOMENTUM, { w: wt, g: gt, buf: bt }, attrs) as tf.Tensor[];
+          return out.map((t) => t.dataSync() as Float32Array);
+        });
+        assert.deepEqual(wasm[0], reference[0], `weights of ${size} values, ${JSON.stringify(attrs)}`);
+        assert.deepEqual(wasm[1], reference[1], `momentum buffer of ${size} values, ${JSON.stringify(attrs)}`);
       }
     }
   });
