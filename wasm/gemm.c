@@ -1,11 +1,10 @@
-// Matrix products on 4-row panels, for the convolutions of im2col.c and winograd_conv.c.
+// Matrix products on 4-row panels, for the convolutions of im2col.c and winograd_conv.c:
+// C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N], B row-major (leading dimension ldb). Rows come
+// in groups of 4: the caller pads A so that reading up to 3 rows past M stays in bounds (those
+// rows are not stored). 4×8 register tiles of f32x4 (8 accumulators), then 4-wide and scalar
+// column tails.
 #include "kernels.h"
 
-// C[M×N] = (accumulate ? C : 0) + A[M×K]·B[K×N], B row-major (leading dimension ldb), and A
-// given as A(r, k) = a[r + k·ska]: its rows are adjacent (a packed panel has ska = 4, the
-// transposed im2col matrix of the filter gradient has ska = K). Rows come in groups of 4: the
-// caller pads A so that reading up to 3 rows past M stays in bounds (those rows are not
-// stored). 4×8 register tiles of f32x4 (8 accumulators), then 4-wide and scalar column tails.
 static inline void store_rows(float* c, int ldc, int mr, f4 s0, f4 s1, f4 s2, f4 s3, int accumulate) {
   if (accumulate) {
     s0 = wasm_f32x4_add(s0, ld(c));
@@ -19,22 +18,22 @@ static inline void store_rows(float* c, int ldc, int mr, f4 s0, f4 s1, f4 s2, f4
   if (mr > 3) st(c + 3 * ldc, s3);
 }
 
-static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate) {
+// Rows 0..3 of A at a0..a3, element k of row r at ar[k·sk]: rows [0, mr) of C = A·B.
+static inline __attribute__((always_inline)) void gemm_tile(int mr, int N, int K, const float* a0, const float* a1, const float* a2, const float* a3, int sk, const float* B, int ldb, float* c, int ldc, int accumulate) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     f4 s00 = splat(0), s01 = splat(0), s10 = splat(0), s11 = splat(0);
     f4 s20 = splat(0), s21 = splat(0), s30 = splat(0), s31 = splat(0);
-    const float* ap = a;
     const float* b = B + j;
-    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+    for (int k = 0, o = 0; k < K; k++, b += ldb, o += sk) {
       f4 b0 = ld(b), b1 = ld(b + 4);
-      f4 v = ldsplat(ap);
+      f4 v = ldsplat(a0 + o);
       s00 = madd(s00, v, b0); s01 = madd(s01, v, b1);
-      v = ldsplat(ap + 1);
+      v = ldsplat(a1 + o);
       s10 = madd(s10, v, b0); s11 = madd(s11, v, b1);
-      v = ldsplat(ap + 2);
+      v = ldsplat(a2 + o);
       s20 = madd(s20, v, b0); s21 = madd(s21, v, b1);
-      v = ldsplat(ap + 3);
+      v = ldsplat(a3 + o);
       s30 = madd(s30, v, b0); s31 = madd(s31, v, b1);
     }
     store_rows(c + j, ldc, mr, s00, s10, s20, s30, accumulate);
@@ -42,23 +41,39 @@ static void gemm_panel(int mr, int N, int K, const float* a, int ska, const floa
   }
   for (; j + 4 <= N; j += 4) {
     f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
-    const float* ap = a;
     const float* b = B + j;
-    for (int k = 0; k < K; k++, b += ldb, ap += ska) {
+    for (int k = 0, o = 0; k < K; k++, b += ldb, o += sk) {
       f4 b0 = ld(b);
-      s0 = madd(s0, ldsplat(ap), b0);
-      s1 = madd(s1, ldsplat(ap + 1), b0);
-      s2 = madd(s2, ldsplat(ap + 2), b0);
-      s3 = madd(s3, ldsplat(ap + 3), b0);
+      s0 = madd(s0, ldsplat(a0 + o), b0);
+      s1 = madd(s1, ldsplat(a1 + o), b0);
+      s2 = madd(s2, ldsplat(a2 + o), b0);
+      s3 = madd(s3, ldsplat(a3 + o), b0);
     }
     store_rows(c + j, ldc, mr, s0, s1, s2, s3, accumulate);
   }
   for (; j < N; j++) {
     for (int r = 0; r < mr; r++) {
+      const float* a = r == 0 ? a0 : r == 1 ? a1 : r == 2 ? a2 : a3;
       float s = 0;
-      for (int k = 0; k < K; k++) s += a[r + k * ska] * B[k * ldb + j];
+      for (int k = 0; k < K; k++) s += a[k * sk] * B[k * ldb + j];
       c[r * ldc + j] = accumulate ? c[r * ldc + j] + s : s;
     }
+  }
+}
+
+// A given as A(r, k) = a[r + k·ska]: its rows are adjacent (a packed panel has ska = 4, the
+// transposed im2col matrix of the filter gradient has ska = K).
+static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate) {
+  gemm_tile(mr, N, K, a, a + 1, a + 2, a + 3, ska, B, ldb, c, ldc, accumulate);
+}
+
+// C rows [0, mc) = A·B with A row-major (leading dimension lda), read in place (no packing: the
+// Winograd products, whose A is a few tiles of one chunk, in the L1 cache). The rows past mc up to
+// a multiple of 4 must be readable (they are not stored).
+static void gemm_rows(int mc, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
+  for (int i = 0; i < mc; i += 4) {
+    const float* a = A + i * lda;
+    gemm_tile(mc - i < 4 ? mc - i : 4, N, K, a, a + lda, a + 2 * lda, a + 3 * lda, 1, B, ldb, C + i * ldc, ldc, 0);
   }
 }
 

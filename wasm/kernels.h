@@ -67,6 +67,7 @@ typedef struct {
 // The matrix products of gemm.c, used by the convolutions of im2col.c and winograd_conv.c.
 static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate);
 static void pack_rows(const float* A, int lda, int mc, int K, float* panel);
+static void gemm_rows(int mc, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate);
 
 #endif

@@ -6,7 +6,7 @@
 // The output in 2×2 tiles, tile (n, ty, tx) reading the 4×4 input window at (2ty − pt, 2tx − pl)
 // (zeros outside x). Per tile and input channel V = Bᵀ d B (16 values); per filter U = G g Gᵀ
 // (winograd_filter, once per call); the 16 products M[k] = V[k] (tiles × cin) · U[k] (cin ×
-// cout) by the packed gemm; then Y = Aᵀ M A (2×2 outputs; a last odd row/column not stored).
+// cout) by gemm_rows; then Y = Aᵀ M A (2×2 outputs; a last odd row/column not stored).
 // 16 multiplies per 2×2 outputs and channel pair instead of 36.
 
 // U[k][ci][co] (k = 4a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout])

@@ -7,7 +7,7 @@
 // Forward: tile (n, ty, tx) reads the (T + 2)² input window at (T·ty − pt, T·tx − pl) (zeros
 // outside x). Per tile and input channel V = Bᵀ d B; per filter U = G g Gᵀ (winograd_filter or
 // winograd4_filter, once per call); the products M[k] = V[k] (tiles × cin) · U[k] (cin × cout)
-// by the packed gemm; then Y = Aᵀ M A (T×T outputs; rows and columns past the edge not stored).
+// by gemm_rows; then Y = Aᵀ M A (T×T outputs; rows and columns past the edge not stored).
 //
 // Filter gradient: with W = A e Aᵀ (e: a tile's output gradient, zeros past the edge), each
 // tile adds Gᵀ (W ⊙ V) G to the 3×3 gradient of every channel pair. So M[k] = Σ_tiles V[k]ᵀ ·
@@ -68,7 +68,7 @@ ALWAYS_INLINE void winograd_filter_transform(int T, const float* w, float* U, in
 
 // y for tiles [t0, t1) (numbered (n, ty, tx), ⌈oh/T⌉·⌈ow/T⌉ an image), U from the filter
 // transform (+ bias, + res: a tensor of y's shape, then ReLU when relu; bias, res 0 for none).
-// scratch: P·chunk·cin (V) + chunk·cin + 4 (a packed panel) + P·chunk·cout (M) floats, P = (T + 2)²;
+// scratch: P·chunk·cin (V) + P·chunk·cout (M) floats, P = (T + 2)²;
 // chunk: a multiple of 4.
 ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, const float* res, int relu) {
   const int P = (T + 2) * (T + 2);
@@ -76,16 +76,14 @@ ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const 
   const int tw = (ow + T - 1) / T, th = (oh + T - 1) / T, per = th * tw;
   const int vs = chunk * cin, ms = chunk * cout;
   float* V = scratch;
-  float* panel = V + P * vs;
-  float* M = panel + vs + 4;
+  float* M = V + P * vs;
   const int yrs = ow * cout;
   for (int t = t0; t < t1; t += chunk) {
     const int tc = t1 - t < chunk ? t1 - t : chunk;
     Tile p = tile_at(t, tw, per);
     for (int lt = 0; lt < tc; lt++, tile_next(&p, tw, th)) input_tiles(T, g, x, p, V + lt * cin, vs);
     for (int k = 0; k < P; k++) {
-      pack_rows(V + k * vs, cin, tc, cin, panel);
-      gemm_packed(tc, cout, cin, panel, U + k * cin * cout, cout, M + k * ms, cout, 0);
+      gemm_rows(tc, cout, cin, V + k * vs, cin, U + k * cin * cout, cout, M + k * ms, cout);
     }
     p = tile_at(t, tw, per);
     for (int lt = 0; lt < tc; lt++, tile_next(&p, tw, th)) {

@@ -178,7 +178,7 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const uOff = kt.alloc(points * cin * cout);
   kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.parts, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
   const chunk = winogradChunk(cin, cout, tile);
-  const scratch = points * chunk * (cin + cout) + chunk * cin + 4;
+  const scratch = points * chunk * (cin + cout);
   const parts = splitRange(winogradTiles(info, tile), kt.parts, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, ...epilogue }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
 }
