@@ -152,6 +152,8 @@ function winogradChunk(cin: number, cout: number, tile: WinogradTile): number {
 
 /** Tiles of one chunk of the Winograd filter gradient (the inner dimension of its products; 16 measured best for 16–64 channels). */
 const WINOGRAD_GRAD_CHUNK = 16;
+/** Floats between the Winograd filter gradient's transformed points beyond their data (STRIDE_PAD in wasm/winograd_conv.c). */
+const WINOGRAD_STRIDE_PAD = 16;
 
 /** Winograd tiles of the convolution `info` on tiles of `tile`². */
 function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): number {
@@ -194,7 +196,7 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   const wchunk = WINOGRAD_GRAD_CHUNK;
   const tileRanges = splitRange(winogradTiles(info, tile), kt.parts, 4);
   const mOff = kt.alloc(tileRanges.length * msize);
-  const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(points * wchunk * (cin + cout) + 8), chunk: wchunk }));
+  const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(points * (wchunk * (cin + cout) + 2 * WINOGRAD_STRIDE_PAD) + 8), chunk: wchunk }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4_filter_grad' : 'conv2d_winograd_filter_grad', parts);
   const mSum = kt.alloc(msize);
   kt.parallel('sum_parts', splitRange(msize, kt.parts, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
