@@ -2,68 +2,78 @@
 // per-channel affine map, forward and backward.
 #include "kernels.h"
 
-// The lanes of s added to the doubles at d.
-static inline void add_lanes(double* d, f4 s) {
-  d[0] += wasm_f32x4_extract_lane(s, 0);
-  d[1] += wasm_f32x4_extract_lane(s, 1);
-  d[2] += wasm_f32x4_extract_lane(s, 2);
-  d[3] += wasm_f32x4_extract_lane(s, 3);
+// The per-channel sums below run over blocks of 64 rows, summed in float, the blocks summed in
+// double. Within a block, the float sums of 16 channels at a time stay in registers over a run of
+// rows (a sum kept in memory made each row wait for the last one's store), a run at most 1024
+// values wide (4 KiB an input) so that it stays in the L1 cache while each 16 channels read it.
+// The float sums take the rows in order, as one pass would: the results do not depend on C.
+#define BN_BLOCK 64
+static inline int bn_run_rows(int C) {
+  const int rows = 1024 / C;
+  return rows > BN_BLOCK ? BN_BLOCK : rows < 1 ? 1 : rows;
 }
 
-// The per-channel sums below run over blocks of rows, summed in float (in registers, 16 channels
-// at a time: a sum in memory would make each row wait for the last one's store), the blocks
-// summed in double. A block is read once per 16 channels, so it holds at most 64 rows and 1024
-// values (4 KiB an input), which stay in the L1 cache between those reads.
-static inline int bn_block_rows(int C) {
-  const int rows = 1024 / C;
-  return rows > 64 ? 64 : rows < 1 ? 1 : rows;
+// The float sums of a block (bs, bq: 2C floats) added to the double sums.
+static inline void add_block(double* sums, const float* bs, const float* bq, int C) {
+  for (int c = 0; c < C; c++) {
+    sums[c] += bs[c];
+    sums[C + c] += bq[c];
+  }
 }
 
 // Per-channel sums over rows [m0, m1): sums[c] = Σ (x − shift[c]), sums[C + c] = Σ (x − shift[c])²
-// (doubles). shift: any row of x (the first), so the variance is computed from values near the mean.
+// (doubles). shift: any row of x (the first), so the variance is computed from values near the
+// mean. scratch: 2C floats.
 EXPORT(bn_stats)
-void bn_stats(const float* x, int C, int m0, int m1, const float* shift, double* sums) {
-  const int block = bn_block_rows(C);
+void bn_stats(const float* x, int C, int m0, int m1, const float* shift, double* sums, float* scratch) {
+  float* bs = scratch;
+  float* bq = scratch + C;
+  const int run = bn_run_rows(C);
   for (int c = 0; c < 2 * C; c++) sums[c] = 0;
-  for (int m = m0; m < m1; m += block) {
-    const float* end = x + (m1 - m < block ? m1 : m + block) * C;
-    int c = 0;
-    for (; c + 16 <= C; c += 16) {
-      const float* h = shift + c;
-      f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
-      f4 q0 = splat(0), q1 = splat(0), q2 = splat(0), q3 = splat(0);
-      for (const float* row = x + m * C + c; row < end; row += C) {
-        const f4 v0 = wasm_f32x4_sub(ld(row), ld(h)), v1 = wasm_f32x4_sub(ld(row + 4), ld(h + 4));
-        const f4 v2 = wasm_f32x4_sub(ld(row + 8), ld(h + 8)), v3 = wasm_f32x4_sub(ld(row + 12), ld(h + 12));
-        s0 = wasm_f32x4_add(s0, v0); q0 = madd(q0, v0, v0);
-        s1 = wasm_f32x4_add(s1, v1); q1 = madd(q1, v1, v1);
-        s2 = wasm_f32x4_add(s2, v2); q2 = madd(q2, v2, v2);
-        s3 = wasm_f32x4_add(s3, v3); q3 = madd(q3, v3, v3);
+  for (int m = m0; m < m1; m += BN_BLOCK) {
+    const int m2 = m1 - m < BN_BLOCK ? m1 : m + BN_BLOCK;
+    zero_floats(bs, 2 * C);
+    for (int r0 = m; r0 < m2; r0 += run) {
+      const float* end = x + (m2 - r0 < run ? m2 : r0 + run) * C;
+      int c = 0;
+      for (; c + 16 <= C; c += 16) {
+        const float* h = shift + c;
+        f4 s0 = ld(bs + c), s1 = ld(bs + c + 4), s2 = ld(bs + c + 8), s3 = ld(bs + c + 12);
+        f4 q0 = ld(bq + c), q1 = ld(bq + c + 4), q2 = ld(bq + c + 8), q3 = ld(bq + c + 12);
+        for (const float* row = x + r0 * C + c; row < end; row += C) {
+          const f4 v0 = wasm_f32x4_sub(ld(row), ld(h)), v1 = wasm_f32x4_sub(ld(row + 4), ld(h + 4));
+          const f4 v2 = wasm_f32x4_sub(ld(row + 8), ld(h + 8)), v3 = wasm_f32x4_sub(ld(row + 12), ld(h + 12));
+          s0 = wasm_f32x4_add(s0, v0); q0 = madd(q0, v0, v0);
+          s1 = wasm_f32x4_add(s1, v1); q1 = madd(q1, v1, v1);
+          s2 = wasm_f32x4_add(s2, v2); q2 = madd(q2, v2, v2);
+          s3 = wasm_f32x4_add(s3, v3); q3 = madd(q3, v3, v3);
+        }
+        st(bs + c, s0); st(bs + c + 4, s1); st(bs + c + 8, s2); st(bs + c + 12, s3);
+        st(bq + c, q0); st(bq + c + 4, q1); st(bq + c + 8, q2); st(bq + c + 12, q3);
       }
-      add_lanes(sums + c, s0); add_lanes(sums + c + 4, s1); add_lanes(sums + c + 8, s2); add_lanes(sums + c + 12, s3);
-      add_lanes(sums + C + c, q0); add_lanes(sums + C + c + 4, q1); add_lanes(sums + C + c + 8, q2); add_lanes(sums + C + c + 12, q3);
-    }
-    for (; c + 4 <= C; c += 4) {
-      const f4 h = ld(shift + c);
-      f4 s0 = splat(0), q0 = splat(0);
-      for (const float* row = x + m * C + c; row < end; row += C) {
-        const f4 v = wasm_f32x4_sub(ld(row), h);
-        s0 = wasm_f32x4_add(s0, v);
-        q0 = madd(q0, v, v);
+      for (; c + 4 <= C; c += 4) {
+        const f4 h = ld(shift + c);
+        f4 s0 = ld(bs + c), q0 = ld(bq + c);
+        for (const float* row = x + r0 * C + c; row < end; row += C) {
+          const f4 v = wasm_f32x4_sub(ld(row), h);
+          s0 = wasm_f32x4_add(s0, v);
+          q0 = madd(q0, v, v);
+        }
+        st(bs + c, s0);
+        st(bq + c, q0);
       }
-      add_lanes(sums + c, s0);
-      add_lanes(sums + C + c, q0);
-    }
-    for (; c < C; c++) {
-      float s0 = 0, q0 = 0;
-      for (const float* row = x + m * C + c; row < end; row += C) {
-        const float v = *row - shift[c];
-        s0 += v;
-        q0 += v * v;
+      for (; c < C; c++) {
+        float s0 = bs[c], q0 = bq[c];
+        for (const float* row = x + r0 * C + c; row < end; row += C) {
+          const float v = *row - shift[c];
+          s0 += v;
+          q0 += v * v;
+        }
+        bs[c] = s0;
+        bq[c] = q0;
       }
-      sums[c] += s0;
-      sums[C + c] += q0;
     }
+    add_block(sums, bs, bq, C);
   }
 }
 
@@ -90,59 +100,66 @@ void bn_apply(const float* x, float* y, int C, int m0, int m1, const float* a, c
 }
 
 // The backward pass's sums over rows [m0, m1): sums[c] = Σ dy, sums[C + c] = Σ dy·(x − mean[c])
-// (doubles, blocked as bn_stats). With y (the forward's output after a fused ReLU; 0 without), dy
-// counts only where y > 0.
+// (doubles, blocked as bn_stats). scratch: 2C floats. With y (the forward's output after a fused
+// ReLU; 0 without), dy counts only where y > 0.
 static inline f4 relu_mask(f4 d, const float* y) {
   return y ? wasm_v128_and(d, wasm_f32x4_gt(ld(y), splat(0))) : d;
 }
 
 EXPORT(bn_grad_stats)
-void bn_grad_stats(const float* dy, const float* x, const float* y, int C, int m0, int m1, const float* mean, double* sums) {
-  const int block = bn_block_rows(C);
+void bn_grad_stats(const float* dy, const float* x, const float* y, int C, int m0, int m1, const float* mean, double* sums, float* scratch) {
+  float* bs = scratch;
+  float* bq = scratch + C;
+  const int run = bn_run_rows(C);
   for (int c = 0; c < 2 * C; c++) sums[c] = 0;
-  for (int m = m0; m < m1; m += block) {
-    const int m2 = m1 - m < block ? m1 : m + block;
-    int c = 0;
-    for (; c + 16 <= C; c += 16) {
-      const float* mu = mean + c;
-      f4 s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
-      f4 q0 = splat(0), q1 = splat(0), q2 = splat(0), q3 = splat(0);
-      for (int r = m; r < m2; r++) {
-        const float* dr = dy + r * C + c;
-        const float* xr = x + r * C + c;
-        const float* yr = y ? y + r * C + c : 0;
-        const f4 d0 = relu_mask(ld(dr), yr), d1 = relu_mask(ld(dr + 4), yr ? yr + 4 : 0);
-        const f4 d2 = relu_mask(ld(dr + 8), yr ? yr + 8 : 0), d3 = relu_mask(ld(dr + 12), yr ? yr + 12 : 0);
-        s0 = wasm_f32x4_add(s0, d0); q0 = madd(q0, d0, wasm_f32x4_sub(ld(xr), ld(mu)));
-        s1 = wasm_f32x4_add(s1, d1); q1 = madd(q1, d1, wasm_f32x4_sub(ld(xr + 4), ld(mu + 4)));
-        s2 = wasm_f32x4_add(s2, d2); q2 = madd(q2, d2, wasm_f32x4_sub(ld(xr + 8), ld(mu + 8)));
-        s3 = wasm_f32x4_add(s3, d3); q3 = madd(q3, d3, wasm_f32x4_sub(ld(xr + 12), ld(mu + 12)));
+  for (int m = m0; m < m1; m += BN_BLOCK) {
+    const int m2 = m1 - m < BN_BLOCK ? m1 : m + BN_BLOCK;
+    zero_floats(bs, 2 * C);
+    for (int r0 = m; r0 < m2; r0 += run) {
+      const int r1 = m2 - r0 < run ? m2 : r0 + run;
+      int c = 0;
+      for (; c + 16 <= C; c += 16) {
+        const float* mu = mean + c;
+        f4 s0 = ld(bs + c), s1 = ld(bs + c + 4), s2 = ld(bs + c + 8), s3 = ld(bs + c + 12);
+        f4 q0 = ld(bq + c), q1 = ld(bq + c + 4), q2 = ld(bq + c + 8), q3 = ld(bq + c + 12);
+        for (int r = r0; r < r1; r++) {
+          const float* dr = dy + r * C + c;
+          const float* xr = x + r * C + c;
+          const float* yr = y ? y + r * C + c : 0;
+          const f4 d0 = relu_mask(ld(dr), yr), d1 = relu_mask(ld(dr + 4), yr ? yr + 4 : 0);
+          const f4 d2 = relu_mask(ld(dr + 8), yr ? yr + 8 : 0), d3 = relu_mask(ld(dr + 12), yr ? yr + 12 : 0);
+          s0 = wasm_f32x4_add(s0, d0); q0 = madd(q0, d0, wasm_f32x4_sub(ld(xr), ld(mu)));
+          s1 = wasm_f32x4_add(s1, d1); q1 = madd(q1, d1, wasm_f32x4_sub(ld(xr + 4), ld(mu + 4)));
+          s2 = wasm_f32x4_add(s2, d2); q2 = madd(q2, d2, wasm_f32x4_sub(ld(xr + 8), ld(mu + 8)));
+          s3 = wasm_f32x4_add(s3, d3); q3 = madd(q3, d3, wasm_f32x4_sub(ld(xr + 12), ld(mu + 12)));
+        }
+        st(bs + c, s0); st(bs + c + 4, s1); st(bs + c + 8, s2); st(bs + c + 12, s3);
+        st(bq + c, q0); st(bq + c + 4, q1); st(bq + c + 8, q2); st(bq + c + 12, q3);
       }
-      add_lanes(sums + c, s0); add_lanes(sums + c + 4, s1); add_lanes(sums + c + 8, s2); add_lanes(sums + c + 12, s3);
-      add_lanes(sums + C + c, q0); add_lanes(sums + C + c + 4, q1); add_lanes(sums + C + c + 8, q2); add_lanes(sums + C + c + 12, q3);
-    }
-    for (; c + 4 <= C; c += 4) {
-      const f4 mu = ld(mean + c);
-      f4 s0 = splat(0), q0 = splat(0);
-      for (int r = m; r < m2; r++) {
-        const f4 d = relu_mask(ld(dy + r * C + c), y ? y + r * C + c : 0);
-        s0 = wasm_f32x4_add(s0, d);
-        q0 = madd(q0, d, wasm_f32x4_sub(ld(x + r * C + c), mu));
+      for (; c + 4 <= C; c += 4) {
+        const f4 mu = ld(mean + c);
+        f4 s0 = ld(bs + c), q0 = ld(bq + c);
+        for (int r = r0; r < r1; r++) {
+          const f4 d = relu_mask(ld(dy + r * C + c), y ? y + r * C + c : 0);
+          s0 = wasm_f32x4_add(s0, d);
+          q0 = madd(q0, d, wasm_f32x4_sub(ld(x + r * C + c), mu));
+        }
+        st(bs + c, s0);
+        st(bq + c, q0);
       }
-      add_lanes(sums + c, s0);
-      add_lanes(sums + C + c, q0);
-    }
-    for (; c < C; c++) {
-      float s0 = 0, q0 = 0;
-      for (int r = m; r < m2; r++) {
-        const int i = r * C + c;
-        const float d = y && !(y[i] > 0) ? 0 : dy[i];
-        s0 += d;
-        q0 += d * (x[i] - mean[c]);
+      for (; c < C; c++) {
+        float s0 = bs[c], q0 = bq[c];
+        for (int r = r0; r < r1; r++) {
+          const int i = r * C + c;
+          const float d = y && !(y[i] > 0) ? 0 : dy[i];
+          s0 += d;
+          q0 += d * (x[i] - mean[c]);
+        }
+        bs[c] = s0;
+        bq[c] = q0;
       }
-      sums[c] += s0;
-      sums[C + c] += q0;
     }
+    add_block(sums, bs, bq, C);
   }
 }
 

@@ -11,18 +11,18 @@
 
 // U[k][ci][co] (k = 4a + b) = (G g Gᵀ)[a][b] of g = w[·][·][ci][co] (w: [3, 3, cin, cout])
 // (winograd_conv.c: winograd_filter): U of the 4 filters at p (full) or of 1 (lane 0), stored at
-// u; cc: the stride of w's taps and U's points.
-static inline void winograd_filter_at(const float* p, float* u, int cc, int full) {
+// u; cc: the stride of w's taps, us: of U's points.
+static inline void winograd_filter_at(const float* p, float* u, int cc, int us, int full) {
   const f4 half = splat(0.5f);
 #define G(t) ld_ch(p + (t) * cc, full)
   // G g: rows over ky, per kx; then each row times Gᵀ.
 #define WG_ROW(a, r0, r1, r2)                                                                          \
   {                                                                                                    \
     const f4 x0 = r0, x1 = r1, x2 = r2;                                                                \
-    st_ch(u + (4 * a + 0) * cc, x0, full);                                                             \
-    st_ch(u + (4 * a + 1) * cc, wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(x0, x1), x2)), full); \
-    st_ch(u + (4 * a + 2) * cc, wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(x0, x1), x2)), full); \
-    st_ch(u + (4 * a + 3) * cc, x2, full);                                                             \
+    st_ch(u + (4 * a + 0) * us, x0, full);                                                             \
+    st_ch(u + (4 * a + 1) * us, wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(x0, x1), x2)), full); \
+    st_ch(u + (4 * a + 2) * us, wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(x0, x1), x2)), full); \
+    st_ch(u + (4 * a + 3) * us, x2, full);                                                             \
   }
 #define SUM(kx) wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(G(kx), G(3 + kx)), G(6 + kx)))
 #define DIF(kx) wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(G(kx), G(3 + kx)), G(6 + kx)))
@@ -153,13 +153,13 @@ static inline void winograd_grad_tile(const float* e, int rs, int cs, int full, 
 // (ci, co) pairs [i0, i1) (i = ci·cout + co). Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
 EXPORT(winograd_filter_grad_out)
 void winograd_filter_grad_out(const float* M, float* dw, int cin, int cout, int i0, int i1) {
-  const int cc = cin * cout;
+  const int cc = cin * cout, ms = point_stride(cin, cout);
   for (int i = i0; i < i1; i++) {
     const float* m = M + i;
     float* o = dw + i;
     // Rows: Gᵀ M (3×4), per column b.
 #define GROWS(b)                                                                              \
-    float m0##b = m[(0 + b) * cc], m1##b = m[(4 + b) * cc], m2##b = m[(8 + b) * cc], m3##b = m[(12 + b) * cc]; \
+    float m0##b = m[(0 + b) * ms], m1##b = m[(4 + b) * ms], m2##b = m[(8 + b) * ms], m3##b = m[(12 + b) * ms]; \
     float q0##b = m0##b + 0.5f * (m1##b + m2##b), q1##b = 0.5f * (m1##b - m2##b), q2##b = 0.5f * (m1##b + m2##b) + m3##b;
     GROWS(0)
     GROWS(1)

@@ -22,15 +22,15 @@ static inline f4 wg4_g(int a, f4 x, f4 y, f4 z) {
 #undef DIV
 }
 
-// U of the 4 filters at p (full) or of 1 (lane 0), stored at u; cc: the stride of w's taps and U's points.
-static inline void winograd4_filter_at(const float* p, float* u, int cc, int full) {
+// U of the 4 filters at p (full) or of 1 (lane 0), stored at u; cc: the stride of w's taps, us: of U's points.
+static inline void winograd4_filter_at(const float* p, float* u, int cc, int us, int full) {
   const f4 g00 = ld_ch(p, full), g01 = ld_ch(p + cc, full), g02 = ld_ch(p + 2 * cc, full);
   const f4 g10 = ld_ch(p + 3 * cc, full), g11 = ld_ch(p + 4 * cc, full), g12 = ld_ch(p + 5 * cc, full);
   const f4 g20 = ld_ch(p + 6 * cc, full), g21 = ld_ch(p + 7 * cc, full), g22 = ld_ch(p + 8 * cc, full);
   // Row a of G g (G's row a down each column kx), then that row times Gᵀ.
   for (int a = 0; a < 6; a++) {
     const f4 x0 = wg4_g(a, g00, g10, g20), x1 = wg4_g(a, g01, g11, g21), x2 = wg4_g(a, g02, g12, g22);
-    for (int b = 0; b < 6; b++) st_ch(u + (6 * a + b) * cc, wg4_g(b, x0, x1, x2), full);
+    for (int b = 0; b < 6; b++) st_ch(u + (6 * a + b) * us, wg4_g(b, x0, x1, x2), full);
   }
 }
 
@@ -224,14 +224,14 @@ NOINLINE void winograd4_grad_tile(const float* e, int rs, int cs, int full, int 
 #define WG4_GT2(m0, m1, m2, m3, m4, m5) (((m3) + (m4) - (m1) - (m2)) / 6.0f + (m5))
 EXPORT(winograd4_filter_grad_out)
 void winograd4_filter_grad_out(const float* M, float* dw, int cin, int cout, int i0, int i1) {
-  const int cc = cin * cout;
+  const int cc = cin * cout, ms = point_stride(cin, cout);
   for (int i = i0; i < i1; i++) {
     const float* m = M + i;
     float* o = dw + i;
     // Gᵀ M (3×6), per column b.
 #define GROWS(b)                                                                                   \
-    const float m0##b = m[(0 + b) * cc], m1##b = m[(6 + b) * cc], m2##b = m[(12 + b) * cc];        \
-    const float m3##b = m[(18 + b) * cc], m4##b = m[(24 + b) * cc], m5##b = m[(30 + b) * cc];      \
+    const float m0##b = m[(0 + b) * ms], m1##b = m[(6 + b) * ms], m2##b = m[(12 + b) * ms];        \
+    const float m3##b = m[(18 + b) * ms], m4##b = m[(24 + b) * ms], m5##b = m[(30 + b) * ms];      \
     const float q0##b = WG4_GT0(m0##b, m1##b, m2##b, m3##b, m4##b, m5##b);                         \
     const float q1##b = WG4_GT1(m0##b, m1##b, m2##b, m3##b, m4##b, m5##b);                         \
     const float q2##b = WG4_GT2(m0##b, m1##b, m2##b, m3##b, m4##b, m5##b);

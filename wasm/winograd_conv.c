@@ -15,10 +15,6 @@
 #include "kernels.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-// Floats (a cache line) added to the filter gradient's strides between its P transformed points:
-// a tile's 36 stores were 2 KiB apart at 32 channels, all in a few of the L1 cache's sets
-// (1.3–2× the filter gradient's time).
-#define STRIDE_PAD 16
 
 // Tile t's place: image n, tile row ty, tile column tx; tw tiles a row, per tiles an image.
 typedef struct {
@@ -54,19 +50,19 @@ ALWAYS_INLINE void grad_tile(int T, const float* e, int rs, int cs, int full, in
   else winograd_grad_tile(e, rs, cs, full, nr, nc, w, ws);
 }
 
-ALWAYS_INLINE void filter_at(int T, const float* p, float* u, int cc, int full) {
-  if (T == 4) winograd4_filter_at(p, u, cc, full);
-  else winograd_filter_at(p, u, cc, full);
+ALWAYS_INLINE void filter_at(int T, const float* p, float* u, int cc, int us, int full) {
+  if (T == 4) winograd4_filter_at(p, u, cc, us, full);
+  else winograd_filter_at(p, u, cc, us, full);
 }
 
 // U = G g Gᵀ of every filter w[·][·][ci][co] (w: [3, 3, cin, cout]) with co in [co0, co1), 4 at a
-// time: U[k][ci][co], k the (T + 2)² transformed points.
+// time: U[k][ci][co] at U + k·point_stride + ci·cout + co, k the (T + 2)² transformed points.
 ALWAYS_INLINE void winograd_filter_transform(int T, const float* w, float* U, int cin, int cout, int co0, int co1) {
-  const int cc = cin * cout;
+  const int cc = cin * cout, us = point_stride(cin, cout);
   for (int ci = 0; ci < cin; ci++) {
     int co = co0;
-    for (; co + 4 <= co1; co += 4) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, 1);
-    for (; co < co1; co++) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, 0);
+    for (; co + 4 <= co1; co += 4) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, us, 1);
+    for (; co < co1; co++) filter_at(T, w + ci * cout + co, U + ci * cout + co, cc, us, 0);
   }
 }
 
@@ -78,7 +74,7 @@ ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const 
   const int P = (T + 2) * (T + 2);
   const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + T - 1) / T, th = (oh + T - 1) / T, per = th * tw;
-  const int vs = chunk * cin, ms = chunk * cout;
+  const int vs = chunk * cin, ms = chunk * cout, us = point_stride(cin, cout);
   float* V = scratch;
   float* M = V + P * vs;
   const int yrs = ow * cout;
@@ -87,7 +83,7 @@ ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const 
     Tile p = tile_at(t, tw, per);
     for (int lt = 0; lt < tc; lt++, tile_next(&p, tw, th)) input_tiles(T, g, x, p, V + lt * cin, vs);
     for (int k = 0; k < P; k++) {
-      gemm_rows(tc, cout, cin, V + k * vs, cin, U + k * cin * cout, cout, M + k * ms, cout);
+      gemm_rows(tc, cout, cin, V + k * vs, cin, U + k * us, cout, M + k * ms, cout);
     }
     p = tile_at(t, tw, per);
     for (int lt = 0; lt < tc; lt++, tile_next(&p, tw, th)) {
@@ -106,17 +102,17 @@ ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const 
   }
 }
 
-// M (P·cin·cout floats, [k][ci][co]) over tiles [t0, t1), overwritten (one per thread, summed
-// by sum_parts). scratch: P·(chunk·(cin + cout) + 2·STRIDE_PAD) + 8 floats.
+// M (P·point_stride floats: [k][ci][co] as U) over tiles [t0, t1), overwritten (one per thread,
+// summed by sum_parts). scratch: P·(chunk·(cin + cout) + 2·STRIDE_PAD) + 8 floats.
 ALWAYS_INLINE void winograd_filter_grad(int T, const Geom* g, const float* x, const float* dy, float* M, int t0, int t1, float* scratch, int chunk) {
   const int P = (T + 2) * (T + 2);
   const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + T - 1) / T, th = (oh + T - 1) / T, per = th * tw;
-  const int vs = chunk * cin + STRIDE_PAD, ws = chunk * cout + STRIDE_PAD;
+  const int vs = chunk * cin + STRIDE_PAD, ws = chunk * cout + STRIDE_PAD, ms = point_stride(cin, cout);
   float* V = scratch;
   float* W = V + P * vs + 4;
   const int drs = ow * cout;
-  zero_floats(M, P * cin * cout);
+  zero_floats(M, P * ms);
   for (int t = t0; t < t1; t += chunk) {
     const int tc = t1 - t < chunk ? t1 - t : chunk;
     Tile p = tile_at(t, tw, per);
@@ -136,7 +132,7 @@ ALWAYS_INLINE void winograd_filter_grad(int T, const Geom* g, const float* x, co
     for (int k = 0; k < P; k++)
       for (int i = 0; i < cin; i += 4) {
         const int mr = cin - i < 4 ? cin - i : 4;
-        gemm_panel(mr, cout, tc, V + k * vs + i, cin, W + k * ws, cout, M + (k * cin + i) * cout, cout, 1);
+        gemm_panel(mr, cout, tc, V + k * vs + i, cin, W + k * ws, cout, M + k * ms + i * cout, cout, 1);
       }
   }
 }

@@ -16,9 +16,9 @@ export const KERNEL_EXPORTS = {
   flip_filter: { w: 'ptr', out: 'ptr', kh: 'int', kw: 'int', cin: 'int', cout: 'int' },
   conv2d_backprop_input: { g: 'ptr', dy: 'ptr', wt: 'ptr', dx: 'ptr', n0: 'int', n1: 'int', scratch: 'ptr', chunk: 'int' },
   // batchnorm.c
-  bn_stats: { x: 'ptr', C: 'int', m0: 'int', m1: 'int', shift: 'ptr', sums: 'ptr' },
+  bn_stats: { x: 'ptr', C: 'int', m0: 'int', m1: 'int', shift: 'ptr', sums: 'ptr', scratch: 'ptr' },
   bn_apply: { x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', a: 'ptr', b: 'ptr', res: 'ptr', relu: 'flag' },
-  bn_grad_stats: { dy: 'ptr', x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', mean: 'ptr', sums: 'ptr' },
+  bn_grad_stats: { dy: 'ptr', x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', mean: 'ptr', sums: 'ptr', scratch: 'ptr' },
   bn_grad_apply: { dy: 'ptr', x: 'ptr', y: 'ptr', dx: 'ptr', dres: 'ptr', C: 'int', m0: 'int', m1: 'int', p: 'ptr' },
   // winograd.c
   winograd_filter: { w: 'ptr', U: 'ptr', cin: 'int', cout: 'int', co0: 'int', co1: 'int' },

@@ -125,11 +125,12 @@ export function setWinogradTile(tile: WinogradTile | null): void {
 /**
  * F(4×4) or F(2×2) for the Winograd convolution `info` (for an input gradient: the flipped one),
  * or for its filter gradient. Rule, measured by bench/winogradTiles.ts: F(4×4) from 8 channels
- * on, for outputs of 16×16 and more, and of 8×8 in batches of 64 or more, where its larger filter
- * transform pays (ResNet-56 inference at batch 125: 1.07×, ResNet-20 training at 128:
- * 1.05–1.08×; at batch 32: 0.93–1.02×). Not the 8×8 filter gradients: summed over so few whole
- * tiles, F(4×4)'s was off by 7e-3 of float64's, 9× PyTorch's float32 error. Narrower outputs (all
- * edge tiles) keep F(2×2).
+ * on, for outputs of 16×16 and more, and of 8×8 in batches of 64 or more (ResNet-56 inference at
+ * batch 125: 1.07×, ResNet-20 training at 128: 1.05–1.08×). In batches of 16–32 it would be
+ * 1.04–1.07× too, but there it took the stem's ill-conditioned filter gradient in
+ * test/unit/pytorchEngine.test.ts (batch 16) from within 1e-4 of float64's to 7e-3 off it. Not the
+ * 8×8 filter gradients: summed over so few whole tiles, F(4×4)'s was off by 7e-3 of float64's, 9×
+ * PyTorch's float32 error. Narrower outputs (all edge tiles) keep F(2×2).
  */
 export function winogradTile(info: backend_util.Conv2DInfo, filterGradient = false): WinogradTile {
   if (WINOGRAD_TILE_FORCED !== null) return WINOGRAD_TILE_FORCED;
@@ -152,8 +153,10 @@ function winogradChunk(cin: number, cout: number, tile: WinogradTile): number {
 
 /** Tiles of one chunk of the Winograd filter gradient (the inner dimension of its products; 16 measured best for 16–64 channels). */
 const WINOGRAD_GRAD_CHUNK = 16;
-/** Floats between the Winograd filter gradient's transformed points beyond their data (STRIDE_PAD in wasm/winograd_conv.c). */
+/** Floats added to the strides between Winograd transformed points (wasm/kernels.h: STRIDE_PAD). */
 const WINOGRAD_STRIDE_PAD = 16;
+/** Floats of one tensor of transformed filters U or filter-gradient sums M: its points padded apart (wasm/kernels.h: point_stride). */
+const winogradPointsSize = (points: number, cin: number, cout: number): number => points * (cin * cout + WINOGRAD_STRIDE_PAD);
 
 /** Winograd tiles of the convolution `info` on tiles of `tile`². */
 function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): number {
@@ -177,7 +180,7 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const cout = info.outChannels;
   const tile = winogradTile(info);
   const points = winogradPoints(tile);
-  const uOff = kt.alloc(points * cin * cout);
+  const uOff = kt.alloc(winogradPointsSize(points, cin, cout));
   kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.parts, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
   const chunk = winogradChunk(cin, cout, tile);
   const scratch = points * chunk * (cin + cout);
@@ -192,7 +195,7 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   const cout = info.outChannels;
   const tile = winogradTile(info, true);
   const points = winogradPoints(tile);
-  const msize = points * cin * cout;
+  const msize = winogradPointsSize(points, cin, cout);
   const wchunk = WINOGRAD_GRAD_CHUNK;
   const tileRanges = splitRange(winogradTiles(info, tile), kt.parts, 4);
   const mOff = kt.alloc(tileRanges.length * msize);
@@ -384,8 +387,8 @@ function batchNormTrainWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[
   kt.reset();
   const xOff = heapOffset(backend, x);
   // Sums of x − (x's first row): values near the mean, so the variance keeps its digits.
-  const stats = rowParts(kt, rows, [4 * c]);
-  kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0] })));
+  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
+  kt.parallel('bn_stats', stats.map((p) => ({ x: xOff, C: c, m0: p.m0, m1: p.m1, shift: xOff, sums: p.scratch[0], scratch: p.scratch[1] })));
   const sums = sumParts(kt, stats, c);
   const shift = kt.f32(xOff, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
@@ -449,8 +452,8 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
   const meanOff = heapOffset(backend, mean);
   // With a fused ReLU, its output: dy counts where it is > 0.
   const yOff = y ? heapOffset(backend, y) : 0;
-  const stats = rowParts(kt, rows, [4 * c]);
-  kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0] })));
+  const stats = rowParts(kt, rows, [4 * c, 2 * c]);
+  kt.parallel('bn_grad_stats', stats.map((p) => ({ dy: dyOff, x: xOff, y: yOff, C: c, m0: p.m0, m1: p.m1, mean: meanOff, sums: p.scratch[0], scratch: p.scratch[1] })));
   const sums = sumParts(kt, stats, c);
   const g = backend.typedArrayFromHeap(gamma) as Float32Array;
   const v = backend.typedArrayFromHeap(variance) as Float32Array;
