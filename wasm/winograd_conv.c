@@ -68,15 +68,15 @@ ALWAYS_INLINE void winograd_filter_transform(int T, const float* w, float* U, in
 
 // y for tiles [t0, t1) (numbered (n, ty, tx), ⌈oh/T⌉·⌈ow/T⌉ an image), U from the filter
 // transform (+ bias, + res: a tensor of y's shape, then ReLU when relu; bias, res 0 for none).
-// scratch: P·chunk·cin (V) + P·chunk·cout (M) floats, P = (T + 2)²;
-// chunk: a multiple of 4.
+// scratch: P·(chunk·(cin + cout) + 2·STRIDE_PAD) + 8 floats (V and M), P = (T + 2)²; chunk: a
+// multiple of 4.
 ALWAYS_INLINE void winograd_forward(int T, const Geom* g, const float* x, const float* U, float* y, int t0, int t1, float* scratch, int chunk, const float* bias, const float* res, int relu) {
   const int P = (T + 2) * (T + 2);
   const int cin = g->cin, cout = g->cout, oh = g->oh, ow = g->ow;
   const int tw = (ow + T - 1) / T, th = (oh + T - 1) / T, per = th * tw;
-  const int vs = chunk * cin, ms = chunk * cout, us = point_stride(cin, cout);
+  const int vs = chunk * cin + STRIDE_PAD, ms = chunk * cout + STRIDE_PAD, us = point_stride(cin, cout);
   float* V = scratch;
-  float* M = V + P * vs;
+  float* M = V + P * vs + 4;
   const int yrs = ow * cout;
   for (int t = t0; t < t1; t += chunk) {
     const int tc = t1 - t < chunk ? t1 - t : chunk;

@@ -144,19 +144,18 @@ const WINOGRAD4_MIN_CHANNELS = 8;
 const winogradPoints = (tile: WinogradTile): number => (tile + 2) * (tile + 2);
 
 /**
- * Tiles of one Winograd chunk: its V and M scratch (points·chunk·(cin + cout) floats) within
- * about 32 KiB, the L1 cache (measured: 2–3× the speed of 128 KiB chunks).
+ * Tiles of one Winograd chunk, forward and filter gradient: the rows of its matrix products (the
+ * inner dimension of the filter gradient's). Measured with the strides padded: 16 to 48 about
+ * equal; 4 (a chunk of V and M within the L1 cache) 5–13% slower at 16 and 32 channels, 8 for
+ * the filter gradient 12–26% slower.
  */
-function winogradChunk(cin: number, cout: number, tile: WinogradTile): number {
-  return Math.max(4, Math.min(256, Math.floor(8192 / winogradPoints(tile) / (cin + cout) / 4) * 4));
-}
-
-/** Tiles of one chunk of the Winograd filter gradient (the inner dimension of its products; 16 measured best for 16–64 channels). */
-const WINOGRAD_GRAD_CHUNK = 16;
+const WINOGRAD_CHUNK = 16;
 /** Floats added to the strides between Winograd transformed points (wasm/kernels.h: STRIDE_PAD). */
 const WINOGRAD_STRIDE_PAD = 16;
 /** Floats of one tensor of transformed filters U or filter-gradient sums M: its points padded apart (wasm/kernels.h: point_stride). */
 const winogradPointsSize = (points: number, cin: number, cout: number): number => points * (cin * cout + WINOGRAD_STRIDE_PAD);
+/** Scratch floats of one part of a Winograd convolution or filter gradient (wasm/winograd_conv.c): a chunk's V and M (or W), padded. */
+const winogradScratch = (points: number, cin: number, cout: number): number => points * (WINOGRAD_CHUNK * (cin + cout) + 2 * WINOGRAD_STRIDE_PAD) + 8;
 
 /** Winograd tiles of the convolution `info` on tiles of `tile`². */
 function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): number {
@@ -182,9 +181,7 @@ function winogradConv(kt: KernelThreads, info: backend_util.Conv2DInfo, geom: nu
   const points = winogradPoints(tile);
   const uOff = kt.alloc(winogradPointsSize(points, cin, cout));
   kt.parallel(tile === 4 ? 'winograd4_filter' : 'winograd_filter', splitRange(cout, kt.parts, 4).map(([co0, co1]) => ({ w: wOff, U: uOff, cin, cout, co0, co1 })));
-  const chunk = winogradChunk(cin, cout, tile);
-  const scratch = points * chunk * (cin + cout);
-  const parts = splitRange(winogradTiles(info, tile), kt.parts, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(scratch), chunk, ...epilogue }));
+  const parts = splitRange(winogradTiles(info, tile), kt.parts, 4).map(([t0, t1]) => ({ g: geom, x: xOff, U: uOff, y: yOff, t0, t1, scratch: kt.alloc(winogradScratch(points, cin, cout)), chunk: WINOGRAD_CHUNK, ...epilogue }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4' : 'conv2d_winograd', parts);
 }
 
@@ -196,10 +193,9 @@ function winogradFilterGrad(kt: KernelThreads, info: backend_util.Conv2DInfo, ge
   const tile = winogradTile(info, true);
   const points = winogradPoints(tile);
   const msize = winogradPointsSize(points, cin, cout);
-  const wchunk = WINOGRAD_GRAD_CHUNK;
   const tileRanges = splitRange(winogradTiles(info, tile), kt.parts, 4);
   const mOff = kt.alloc(tileRanges.length * msize);
-  const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(points * (wchunk * (cin + cout) + 2 * WINOGRAD_STRIDE_PAD) + 8), chunk: wchunk }));
+  const parts = tileRanges.map(([t0, t1], t) => ({ g: geom, x: xOff, dy: dyOff, M: mOff + 4 * t * msize, t0, t1, scratch: kt.alloc(winogradScratch(points, cin, cout)), chunk: WINOGRAD_CHUNK }));
   kt.parallel(tile === 4 ? 'conv2d_winograd4_filter_grad' : 'conv2d_winograd_filter_grad', parts);
   const mSum = kt.alloc(msize);
   kt.parallel('sum_parts', splitRange(msize, kt.parts, 4).map(([i0, i1]) => ({ out: mSum, parts: mOff, count: tileRanges.length, size: msize, i0, i1 })));
