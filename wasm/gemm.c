@@ -67,9 +67,9 @@ static void gemm_panel(int mr, int N, int K, const float* a, int ska, const floa
   gemm_tile(mr, N, K, a, a + 1, a + 2, a + 3, ska, B, ldb, c, ldc, accumulate);
 }
 
-// C rows [0, mc) = A·B with A row-major (leading dimension lda), read in place (no packing: the
-// Winograd products, whose A is a few tiles of one chunk, in the L1 cache). The rows past mc up to
-// a multiple of 4 must be readable (they are not stored).
+// C rows [0, mc) = A·B with A row-major (leading dimension lda), read in place without packing
+// (the Winograd products: A is one chunk of transformed tiles). The rows past mc up to a multiple
+// of 4 must be readable (they are not stored).
 static void gemm_rows(int mc, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
   for (int i = 0; i < mc; i += 4) {
     const float* a = A + i * lda;

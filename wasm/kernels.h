@@ -1,6 +1,6 @@
 // ResNet Lab's training kernels for TF.js's wasm backend: the shared header of gemm.c, im2col.c,
-// batchnorm.c, winograd.c, winograd4.c, winograd_conv.c and sgd.c, which wasm/build.sh compiles as one translation unit into
-// wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
+// batchnorm.c, winograd.c, winograd4.c, winograd_conv.c and sgd.c, which wasm/build.sh compiles
+// as one translation unit into wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
 // module, one per worker thread, work on disjoint parts of one call (core/engine/wasmThreads.ts).
 // So the code keeps no static data and no arrays on the stack: every buffer is passed in by the
 // caller, and each function touches only the rows it is given. Each export's parameters are
@@ -62,7 +62,7 @@ static inline void st_ch(float* p, f4 v, int full) {
 // convolutions (winograd*.c), which a tile or a filter reads or writes all at once: at a power
 // of two (2 KiB between a tile's points at 32 channels, 16 KiB between a 64 × 64 filter's) they
 // fell in a few of the L1 cache's sets. The filter gradient took 1.3–2× its time, the filter
-// transform 3–5×.
+// transform 4–8×.
 #define STRIDE_PAD 16
 
 // The stride between the points of the transformed filters U and of the filter gradient's sums
