@@ -62,7 +62,8 @@ static inline void st_ch(float* p, f4 v, int full) {
 // convolutions (winograd*.c), which a tile or a filter reads or writes all at once: at a power
 // of two (2 KiB between a tile's points at 32 channels, 16 KiB between a 64 × 64 filter's) they
 // fell in a few of the L1 cache's sets. The filter gradient took 1.3–2× its time, the filter
-// transform 4–8×.
+// transform 4–8×. The callers' scratch sizes count it: core/engine/kernelExports.ts's STRIDE_PAD,
+// checked against this one by test/unit/kernelExports.test.ts.
 #define STRIDE_PAD 16
 
 // The stride between the points of the transformed filters U and of the filter gradient's sums

@@ -1,5 +1,5 @@
 // The C↔TS contract of the project's WebAssembly kernels (wasm/*.c → wasm/kernels.wasm): each
-// export's parameters in order, and the Geom struct's fields. Both are written here once and
+// export's parameters in order, the Geom struct's fields, and the stride padding. Both are written here once and
 // checked against the C sources and the built module by test/unit/kernelExports.test.ts; names
 // are the C ones.
 
@@ -50,6 +50,12 @@ export function positionalArgs<F extends KernelExportName>(fn: F, args: KernelEx
 /** The fields of wasm/kernels.h's Geom struct (one convolution's geometry), one int32 each, in order; pad_ is 0. */
 export const GEOM_FIELDS = ['n', 'h', 'w', 'cin', 'oh', 'ow', 'cout', 'kh', 'kw', 'sh', 'sw', 'pt', 'pl', 'dh', 'dw', 'pad_'] as const;
 export type Geom = Record<Exclude<(typeof GEOM_FIELDS)[number], 'pad_'>, number>;
+
+/**
+ * Floats added to the strides between the Winograd convolutions' transformed points, which the
+ * callers' scratch sizes count: wasm/kernels.h's STRIDE_PAD.
+ */
+export const STRIDE_PAD = 16;
 
 /** The Geom struct's int32s. */
 export function geomInt32s(geom: Geom): number[] {

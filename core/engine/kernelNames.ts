@@ -13,6 +13,12 @@ export const BATCH_NORM_GRAD = 'ResNetLabBatchNormGrad';
  * momentum, weightDecay}; outputs [w − lr·buf′, buf′] with buf′ = μ·buf + g + λ·w.
  */
 export const SGD_MOMENTUM = 'ResNetLabSgdMomentum';
+/** SGD_MOMENTUM's attrs (a type, not an interface: TF.js takes it as its attribute map). */
+export type SgdMomentumAttrs = {
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+};
 /**
  * Inference: a convolution and the BatchNorm after it (moving statistics) as one convolution:
  * inputs {x, filter, gamma, beta, mean, variance}, attrs {strides, pad, epsilon, relu}; output

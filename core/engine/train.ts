@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Batch } from '../data/types';
 import { NetworkSpec } from '../spec';
 import { checkShape, NamedWeight, ResNetModel, softmaxCrossEntropy } from './model';
-import { SGD_MOMENTUM } from './kernelNames';
+import { SGD_MOMENTUM, SgdMomentumAttrs } from './kernelNames';
 import { releaseTapeEarly } from './tapeRelease';
 
 /** The paper's CIFAR-10 schedule: lr 0.1, ÷10 at 32k and 48k, stop at 64k iterations. */
@@ -92,6 +92,16 @@ interface TrainedVariable {
 const MOMENTUM_SUFFIX = '/momentum';
 
 /**
+ * One SGD step of a variable in TF.js ops, as torch.optim.SGD takes it: [w − lr·buf′, buf′] with
+ * buf′ = μ·buf + g + λ·w. The fused SGD_MOMENTUM kernel computes the same, bit for bit.
+ */
+export function sgdMomentumOps(w: tf.Tensor, g: tf.Tensor, buf: tf.Tensor, attrs: SgdMomentumAttrs): [tf.Tensor, tf.Tensor] {
+  const grad = attrs.weightDecay === 0 ? g : tf.add(g, tf.mul(w, attrs.weightDecay));
+  const next = tf.add(tf.mul(buf, attrs.momentum), grad);
+  return [tf.sub(w, tf.mul(next, tf.scalar(attrs.learningRate))), next];
+}
+
+/**
  * SGD as PyTorch's torch.optim.SGD: buf = μ·buf + (g + λ·w); w −= lr·buf. Weight decay λ
  * applies to convolution and fc kernels only, not to BatchNorm γ/β nor the fc bias.
  */
@@ -143,23 +153,14 @@ export class Trainer {
         return loss;
       }, this.trained.map((t) => t.variable));
       tf.tidy(() => {
-        if (tf.getKernel(SGD_MOMENTUM, tf.getBackend())) {
-          // The backend's fused update (wasm: core/engine/wasmKernels.ts).
-          for (const t of this.trained) {
-            const attrs = { learningRate, momentum: this.momentum, weightDecay: t.decay ? this.weightDecay : 0 };
-            const [w, buf] = tf.engine().runKernel(SGD_MOMENTUM, { w: t.variable, g: grads[t.variable.name], buf: t.momentum }, attrs) as tf.Tensor[];
-            t.momentum.assign(buf);
-            t.variable.assign(w);
-          }
-          return;
-        }
-        const lr = tf.scalar(learningRate);
+        // The backend's fused update where it has one (wasm: core/engine/wasmKernels.ts), else TF.js ops.
+        const fused = tf.getKernel(SGD_MOMENTUM, tf.getBackend()) !== undefined;
         for (const t of this.trained) {
-          let g: tf.Tensor = grads[t.variable.name];
-          if (t.decay && this.weightDecay !== 0) g = tf.add(g, tf.mul(t.variable, this.weightDecay));
-          const buf = tf.add(tf.mul(t.momentum, this.momentum), g);
+          const attrs: SgdMomentumAttrs = { learningRate, momentum: this.momentum, weightDecay: t.decay ? this.weightDecay : 0 };
+          const g = grads[t.variable.name];
+          const [w, buf] = fused ? (tf.engine().runKernel(SGD_MOMENTUM, { w: t.variable, g, buf: t.momentum }, attrs) as tf.Tensor[]) : sgdMomentumOps(t.variable, g, t.momentum, attrs);
           t.momentum.assign(buf);
-          t.variable.assign(tf.sub(t.variable, tf.mul(buf, lr)));
+          t.variable.assign(w);
         }
       });
       const loss = value.dataSync()[0];

@@ -47,8 +47,8 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM } from './kernelNames';
-import { Geom } from './kernelExports';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM, SgdMomentumAttrs } from './kernelNames';
+import { Geom, STRIDE_PAD } from './kernelExports';
 import { getKernelThreads, KernelThreads } from './wasmThreads';
 
 const WASM = 'wasm';
@@ -150,12 +150,10 @@ const winogradPoints = (tile: WinogradTile): number => (tile + 2) * (tile + 2);
  * the filter gradient 12–26% slower.
  */
 const WINOGRAD_CHUNK = 16;
-/** Floats added to the strides between Winograd transformed points (wasm/kernels.h: STRIDE_PAD). */
-const WINOGRAD_STRIDE_PAD = 16;
 /** Floats of one tensor of transformed filters U or filter-gradient sums M: its points padded apart (wasm/kernels.h: point_stride). */
-const winogradPointsSize = (points: number, cin: number, cout: number): number => points * (cin * cout + WINOGRAD_STRIDE_PAD);
+const winogradPointsSize = (points: number, cin: number, cout: number): number => points * (cin * cout + STRIDE_PAD);
 /** Scratch floats of one part of a Winograd convolution or filter gradient (wasm/winograd_conv.c): a chunk's V and M (or W), padded. */
-const winogradScratch = (points: number, cin: number, cout: number): number => points * (WINOGRAD_CHUNK * (cin + cout) + 2 * WINOGRAD_STRIDE_PAD) + 8;
+const winogradScratch = (points: number, cin: number, cout: number): number => points * (WINOGRAD_CHUNK * (cin + cout) + 2 * STRIDE_PAD) + 8;
 
 /** Winograd tiles of the convolution `info` on tiles of `tile`². */
 function winogradTiles(info: backend_util.Conv2DInfo, tile: WinogradTile): number {
@@ -478,7 +476,7 @@ function batchNormGradWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[]
 /** SGD_MOMENTUM on the tfjs heap: one pass (wasm/sgd.c) instead of five element-wise kernels per variable. */
 function sgdMomentumWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { w, g, buf } = inputs;
-  const { learningRate, momentum, weightDecay } = attrs as unknown as { learningRate: number; momentum: number; weightDecay: number };
+  const { learningRate, momentum, weightDecay } = attrs as unknown as SgdMomentumAttrs;
   const wOut = backend.makeOutput(w.shape, 'float32');
   const bufOut = backend.makeOutput(w.shape, 'float32');
   const kt = getKernelThreads();

@@ -5,8 +5,9 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../core/engine/backend';
 import { registerTrainingGradients } from '../../core/engine/gradients';
-import { BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM } from '../../core/engine/kernelNames';
+import { BATCH_NORM_TRAIN, CONV_BATCH_NORM, SGD_MOMENTUM, SgdMomentumAttrs } from '../../core/engine/kernelNames';
 import { batchNormTraining } from '../../core/engine/model';
+import { sgdMomentumOps } from '../../core/engine/train';
 import { seededRandom } from '../../core/random';
 import { setWinogradMinChannels, setWinogradTile, WINOGRAD_DEFAULT_MIN_CHANNELS, winogradApplies, WinogradTile } from '../../core/engine/wasmKernels';
 import { KernelHeap, kernelHeap, sharedMemoryBinary } from '../../core/engine/wasmHeap';
@@ -207,26 +208,24 @@ describe('wasm training kernels', () => {
     }
   });
 
-  it("update a variable by SGD with momentum (and weight decay) bit for bit as core/engine/train.ts's TF.js ops do on the cpu backend", async () => {
-    const hyper = [
+  it("update a variable by SGD with momentum (and weight decay) bit for bit as the Trainer's TF.js ops do on the cpu backend", async () => {
+    const hyper: SgdMomentumAttrs[] = [
       { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 },
       { learningRate: 0.001, momentum: 0.9, weightDecay: 0 },
     ];
     for (const size of [1, 7, 64, 1027]) {
       for (const attrs of hyper) {
-        const [w, g, b] = ['w', 'g', 'b'].map((s) => randomValues(size, `sgd${size}${s}`));
+        const values = ['w', 'g', 'b'].map((s) => randomValues(size, `sgd${size}${s}`));
         await tf.setBackend('cpu');
         const reference = tf.tidy(() => {
-          const [wt, gt, bt] = [w, g, b].map((v) => tf.tensor1d(v));
-          const grad = attrs.weightDecay === 0 ? gt : tf.add(gt, tf.mul(wt, attrs.weightDecay));
-          const buf = tf.add(tf.mul(bt, attrs.momentum), grad);
-          return [tf.sub(wt, tf.mul(buf, tf.scalar(attrs.learningRate))), buf].map((t) => t.dataSync() as Float32Array);
+          const [w, g, b] = values.map((v) => tf.tensor1d(v));
+          return sgdMomentumOps(w, g, b, attrs).map((t) => t.dataSync() as Float32Array);
         });
         await tf.setBackend('wasm');
         assert.ok(tf.getKernel(SGD_MOMENTUM, 'wasm'), 'the fused update is registered for wasm');
         const wasm = tf.tidy(() => {
-          const [wt, gt, bt] = [w, g, b].map((v) => tf.tensor1d(v));
-          const out = tf.engine().runKernel(SGD_MOMENTUM, { w: wt, g: gt, buf: bt }, attrs) as tf.Tensor[];
+          const [w, g, buf] = values.map((v) => tf.tensor1d(v));
+          const out = tf.engine().runKernel(SGD_MOMENTUM, { w, g, buf }, attrs) as tf.Tensor[];
           return out.map((t) => t.dataSync() as Float32Array);
         });
         assert.deepEqual(wasm[0], reference[0], `weights of ${size} values, ${JSON.stringify(attrs)}`);

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { Geom, GEOM_FIELDS, KERNEL_EXPORTS, KERNEL_EXPORT_NAMES } from '../../core/engine/kernelExports';
+import { Geom, GEOM_FIELDS, KERNEL_EXPORTS, KERNEL_EXPORT_NAMES, STRIDE_PAD } from '../../core/engine/kernelExports';
 import { selectBackend } from '../../core/engine/backend';
 import { kernelHeap } from '../../core/engine/wasmHeap';
 import { findKernelsWasm, KernelThreads, loadKernelsModule } from '../../core/engine/wasmThreads';
@@ -89,5 +89,13 @@ describe('Geom layout', () => {
     } finally {
       kt.dispose();
     }
+  });
+});
+
+describe('Winograd stride padding', () => {
+  it("is kernels.h's STRIDE_PAD, which the scratch sizes count", () => {
+    const define = /#define STRIDE_PAD (\d+)/.exec(readFileSync(path.join(WASM_DIR, 'kernels.h'), 'utf8'));
+    assert.ok(define, 'kernels.h defines STRIDE_PAD');
+    assert.equal(Number(define[1]), STRIDE_PAD);
   });
 });
