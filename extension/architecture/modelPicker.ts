@@ -101,6 +101,7 @@ export async function pickModel(title = 'ResNet Lab: Show Architecture'): Promis
     placeHolder: 'Pick a network of the paper, or Custom…',
     matchOnDescription: true,
     matchOnDetail: true,
+    ignoreFocusOut: true,
   });
   if (!picked) return undefined;
   if (picked.custom) return pickCustomModel();
@@ -126,6 +127,7 @@ async function pickShortcut(defaultOption: ShortcutOption, family: string, model
   quickPick.title = `${modelTitle}: shortcut option`;
   quickPick.placeholder = `Shortcut connections (section 3.3); Enter keeps option ${defaultOption}`;
   quickPick.items = items;
+  quickPick.ignoreFocusOut = true;
   quickPick.activeItems = items.filter((item) => item.option === defaultOption);
   try {
     return await new Promise<ShortcutOption | undefined>((resolve) => {

@@ -108,8 +108,6 @@ async function pickBlockSource(args: InspectBlockArguments): Promise<InspectArgu
     ...runs.map((r) => ({ label: r.config!.nets.map((n) => n.title).join(' vs '), description: r.id, detail: `latest weights, step ${r.lastStep.toLocaleString('en-US')} of ${r.config!.iterations.toLocaleString('en-US')}`, args: { runFolder: r.folder, blockId: args.blockId } })),
     { label: '$(sparkle) The untrained net', detail: 'Freshly initialised weights (He initialisation) on the embedded images', args: fresh },
   ];
-  // ignoreFocusOut on each pick: a webview takes focus back as its context menu closes (or as it
-  // loads, on a busy machine), which would close the pick a moment after it opens.
   const picked = await vscode.window.showQuickPick(items, { title: `ResNet Lab: Inspect ${args.blockId}`, placeHolder: `Whose weights? A run that trained ${name}, or the untrained net`, matchOnDescription: true, ignoreFocusOut: true });
   return picked?.args;
 }

@@ -96,7 +96,7 @@ async function pickStudy(argument: unknown, title: string): Promise<string | und
       }
       return { label: path.basename(file, '.json'), description: vscode.workspace.asRelativePath(file), detail, file };
     }),
-    { title, placeHolder: 'Which study?', matchOnDetail: true },
+    { title, placeHolder: 'Which study?', matchOnDetail: true, ignoreFocusOut: true },
   );
   return picked?.file;
 }
@@ -129,12 +129,12 @@ export function registerStudies(context: vscode.ExtensionContext): StudyApi {
   const newStudyCommand = async (): Promise<string | undefined> => {
     const preset = await vscode.window.showQuickPick(
       STUDY_PRESETS.map((p) => ({ label: p.label, detail: p.detail, preset: p })),
-      { title: 'ResNet Lab: New Study (1/3): what to reproduce', placeHolder: 'A preset; edit the file it writes to change depths, seeds or budget' },
+      { title: 'ResNet Lab: New Study (1/3): what to reproduce', placeHolder: 'A preset; edit the file it writes to change depths, seeds or budget', ignoreFocusOut: true },
     );
     if (!preset) return undefined;
     const budget = await vscode.window.showQuickPick(
       BUDGETS.map((b) => ({ label: b.label, detail: b.detail, budget: b })),
-      { title: 'ResNet Lab: New Study (2/3): the budget of each run', placeHolder: 'How long each run trains' },
+      { title: 'ResNet Lab: New Study (2/3): the budget of each run', placeHolder: 'How long each run trains', ignoreFocusOut: true },
     );
     if (!budget) return undefined;
     const folder = await workspaceFolderForRuns();
@@ -145,6 +145,7 @@ export function registerStudies(context: vscode.ExtensionContext): StudyApi {
       title: 'ResNet Lab: New Study (3/3): its name',
       prompt: `The file ${STUDIES_FOLDER}/NAME.json; its runs are named NAME-…`,
       value: suggested,
+      ignoreFocusOut: true,
       validateInput: (value) => {
         const checked = nameCheck.safeParse(value);
         if (!checked.success) return checked.error.issues[0].message;

@@ -83,9 +83,9 @@ export async function pickRuns(options: PickRunsOptions): Promise<string[] | und
   }
   const items = runs.map(runItem);
   if (options.canPickMany) {
-    const picked = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder, canPickMany: true, matchOnDescription: true, matchOnDetail: true });
+    const picked = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder, canPickMany: true, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
     return picked?.length ? picked.map((item) => item.run.folder) : undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder, matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, { title: options.title, placeHolder: options.placeHolder, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true });
   return picked ? [picked.run.folder] : undefined;
 }
