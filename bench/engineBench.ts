@@ -14,7 +14,7 @@
 //
 // Flags: --model resnet20,resnet56  --batch 32,128  --backend wasm,pytorch,cpu,…  --mode train,infer
 //        --steps N (timed steps, default 5)  --warmup N (default 2)  --min-seconds S (default 3)
-//        --repeat N (the PyTorch engine and plain PyTorch measured N times each, alternately;
+//        --repeat N (plain PyTorch and every backend measured N times each, taking turns;
 //        medians)  --quick (resnet20 only, 3 steps, 1 warm-up, 0 s)  --no-torch  --no-graph
 //        --json FILE
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -227,55 +227,60 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
         console.log(`  ${'backend'.padEnd(10)} ${'mode'.padEnd(6)} ${'img/s'.padStart(8)} ${'×PyTorch'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'RSS ×PT'.padStart(8)}`);
         for (const mode of o.modes) {
           const gflopsOf = (ips: number | null) => (ips === null ? null : (ips * madds * 2 * (mode === 'train' ? 3 : 1)) / 1e9);
-          // The PyTorch engine trains only; it and plain PyTorch alternate, --repeat times.
+          // Plain PyTorch, the PyTorch engine (training only) and each TF.js backend take turns,
+          // --repeat rounds: a busy spell of the machine then falls on all of them alike.
           const engine = mode === 'train' && backends.includes('pytorch');
+          const nodeBackends = backends.filter((b): b is BackendKind => b !== 'pytorch');
           const torchRuns: ChildResult[] = [];
           const engineRuns: ChildResult[] = [];
+          const nodeRuns = new Map<BackendKind, ChildResult[]>(nodeBackends.map((b) => [b, []]));
           let jobFolder: string | null = null;
-          for (let rep = 0; rep < (engine ? o.repeat : 1); rep++) {
+          for (let rep = 0; rep < o.repeat; rep++) {
             if (!torchProblem) torchRuns.push(runTorch(graphFile, batch, mode, o));
-            if (!engine) continue;
-            if (!jobFolder) {
-              // As many steps as plain PyTorch timed (≥ --steps, ≥ --min-seconds), after the warm-up.
-              const refMs = torchRuns[0]?.stepMs;
-              const steps = Math.max(o.steps, refMs ? Math.ceil((o.minSeconds * 1000) / refMs) : 0);
-              jobFolder = await exportBenchJob(model, batch, o.warmup + steps, path.join(tmp, `job-${model}-${batch}`));
+            if (engine) {
+              if (!jobFolder) {
+                // As many steps as plain PyTorch timed (≥ --steps, ≥ --min-seconds), after the warm-up.
+                const refMs = torchRuns[0]?.stepMs;
+                const steps = Math.max(o.steps, refMs ? Math.ceil((o.minSeconds * 1000) / refMs) : 0);
+                jobFolder = await exportBenchJob(model, batch, o.warmup + steps, path.join(tmp, `job-${model}-${batch}`));
+              }
+              engineRuns.push(runEngine(jobFolder, o));
             }
-            engineRuns.push(runEngine(jobFolder, o));
+            for (const backend of nodeBackends) nodeRuns.get(backend)!.push(runNode(model, batch, backend, mode, o));
           }
           const torch = torchProblem ? { error: torchProblem } : medianResult(torchRuns);
           const tIps = torch.imagesPerSec ?? null;
           const tRss = torch.peakRssMiB ?? null;
-          const print = (r: BenchRow) => {
+          const print = (r: BenchRow, runs: ChildResult[]) => {
             const rssRatio = r.peakRssMiB !== null && tRss !== null ? r.peakRssMiB / tRss : null;
             const tail = r.error ? `  (${r.error})` : '';
             console.log(`  ${r.backend.padEnd(10)} ${mode.padEnd(6)} ${fmt(r.imagesPerSec).padStart(8)} ${fmt(r.ratio, 3).padStart(9)} ${fmt(r.gflops).padStart(8)} ${fmt(r.peakRssMiB, 0).padStart(8)} ${fmt(rssRatio, 2).padStart(8)}${tail}`);
+            if (o.repeat > 1) console.log(`  ${''.padEnd(10)} ${''.padEnd(6)} each run: ${runs.map((e) => fmt(e.imagesPerSec ?? null)).join(', ')}`);
+            for (const failed of runs.filter((e) => e.error && r.imagesPerSec !== null)) console.log(`  (a run failed: ${failed.error})`);
           };
-          const torchRow: BenchRow = { model, batch, backend: REFERENCE, mode, imagesPerSec: tIps, torchImagesPerSec: tIps, ratio: tIps === null ? null : 1, gflops: gflopsOf(tIps), peakRssMiB: tRss, ...(torch.error ? { error: torch.error } : {}) };
+          const row = (backend: string, r: ChildResult): BenchRow => {
+            const ips = r.imagesPerSec ?? null;
+            return { model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };
+          };
           if (!torchProblem) {
+            const torchRow = row(REFERENCE, torch);
             rows.push(torchRow);
-            print(torchRow);
+            print(torchRow, torchRuns);
           }
           if (engine) {
-            const r = medianResult(engineRuns);
-            const ips = r.imagesPerSec ?? null;
+            const engineRow = row('pytorch', medianResult(engineRuns));
+            const ips = engineRow.imagesPerSec;
             const overheadPct = ips !== null && tIps !== null ? (tIps / ips - 1) * 100 : null;
-            const row: BenchRow = { model, batch, backend: 'pytorch', mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, overheadPct, ...(r.error ? { error: r.error } : {}) };
-            rows.push(row);
-            print(row);
-            if (overheadPct !== null) {
-              const each = o.repeat > 1 ? ` (each run: ${engineRuns.map((e, i) => `${fmt(e.imagesPerSec ?? null)}/${fmt(torchRuns[i]?.imagesPerSec ?? null)}`).join(', ')})` : '';
-              console.log(`  PyTorch engine overhead: ${fmt(ips)} img/s vs plain PyTorch ${fmt(tIps)} img/s = ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(1)}% time an image (goal ≤ 10%)${each}`);
-            }
-            for (const failed of [...engineRuns, ...torchRuns].filter((e) => e.error && (r.imagesPerSec !== undefined || tIps !== null))) console.log(`  (a run failed: ${failed.error})`);
+            engineRow.overheadPct = overheadPct;
+            rows.push(engineRow);
+            print(engineRow, engineRuns);
+            if (overheadPct !== null) console.log(`  PyTorch engine overhead: ${fmt(ips)} img/s vs plain PyTorch ${fmt(tIps)} img/s = ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(1)}% time an image (goal ≤ 10%)`);
           }
-          for (const backend of backends) {
-            if (backend === 'pytorch') continue;
-            const r = runNode(model, batch, backend, mode, o);
-            const ips = r.imagesPerSec ?? null;
-            const row: BenchRow = { model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };
-            rows.push(row);
-            print(row);
+          for (const backend of nodeBackends) {
+            const runs = nodeRuns.get(backend)!;
+            const backendRow = row(backend, medianResult(runs));
+            rows.push(backendRow);
+            print(backendRow, runs);
           }
         }
       }
