@@ -26,6 +26,11 @@ const CLAIM = 3;
 /** Parts a call may have: the claim word holds a part's index in 8 bits. */
 const MAX_PARTS = 255;
 const ALIGN = 16;
+/**
+ * How long the caller polls for the helpers' parts before it sleeps (Atomics.wait): waking from
+ * that sleep takes tens of µs, as long as a small call's part.
+ */
+const CALLER_SPIN_MS = 0.1;
 
 /** Where kernels.wasm is: beside the bundle (dist/), else the repository's wasm/ (out/ builds, tests). */
 export function findKernelsWasm(explicitDir?: string): string {
@@ -223,6 +228,8 @@ export class KernelThreads {
         ownError = error;
       }
     });
+    const spinUntil = performance.now() + CALLER_SPIN_MS;
+    while (Atomics.load(c, 1) < parts.length && performance.now() < spinUntil);
     for (;;) {
       const done = Atomics.load(c, 1);
       if (done >= parts.length) break;
