@@ -68,41 +68,17 @@ static void gemm_panel(int mr, int N, int K, const float* a, int ska, const floa
 }
 
 // C rows [0, mc) = A·B with A row-major (leading dimension lda), read in place without packing
-// (the Winograd products: A is one chunk of transformed tiles). The rows past mc up to a multiple
-// of 4 must be readable (they are not stored).
+// (the Winograd products, the 1×1 convolutions, the input gradient's dy rows). A last group of
+// fewer than 4 rows reads its first row again in place of the missing ones (not stored).
 static void gemm_rows(int mc, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc) {
   for (int i = 0; i < mc; i += 4) {
+    const int mr = mc - i < 4 ? mc - i : 4;
     const float* a = A + i * lda;
-    gemm_tile(mc - i < 4 ? mc - i : 4, N, K, a, a + lda, a + 2 * lda, a + 3 * lda, 1, B, ldb, C + i * ldc, ldc, 0);
+    gemm_tile(mr, N, K, a, mr > 1 ? a + lda : a, mr > 2 ? a + 2 * lda : a, mr > 3 ? a + 3 * lda : a, 1, B, ldb, C + i * ldc, ldc, 0);
   }
 }
 
-// Packs rows [0, mc) of a row-major A (leading dimension lda, K columns) into panels of 4 rows,
-// [mc/4][K][4] (the last one zero-padded), with 4×4 transposes.
-static void pack_rows(const float* A, int lda, int mc, int K, float* panel) {
-  for (int i = 0; i < mc; i += 4) {
-    int mr = mc - i < 4 ? mc - i : 4;
-    float* p = panel + i * K;
-    const float* a0 = A + i * lda;
-    if (mr == 4 && (K & 3) == 0) {
-      const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-      for (int k = 0; k < K; k += 4, p += 16) {
-        f4 r0 = ld(a0 + k), r1 = ld(a1 + k), r2 = ld(a2 + k), r3 = ld(a3 + k);
-        f4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
-        f4 t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-        st(p, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
-        st(p + 4, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
-        st(p + 8, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
-        st(p + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
-      }
-    } else {
-      for (int k = 0; k < K; k++)
-        for (int r = 0; r < 4; r++) p[k * 4 + r] = r < mr ? a0[r * lda + k] : 0;
-    }
-  }
-}
-
-// C rows [0, mc) = A·B with A packed by pack_rows.
+// C rows [0, mc) = A·B with A packed in panels of 4 rows, [mc/4][K][4] (im2col.c: im2col_panel).
 static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate) {
   for (int i = 0; i < mc; i += 4) {
     int mr = mc - i < 4 ? mc - i : 4;

@@ -54,7 +54,7 @@ static inline void transpose4(float* d, const float* s0, const float* s1, const 
   st(d + 12, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
 }
 
-// Rows [m0, m0+mc) of the im2col matrix, packed as pack_rows does: panels of 4 rows, [K][4].
+// Rows [m0, m0+mc) of the im2col matrix, packed in panels of 4 rows, [K][4] (gemm.c: gemm_packed).
 // The common case, 4 output pixels of one output row whose (ky, kx) inputs are all inside x,
 // reads 4 evenly spaced input pixels with no per-row bounds tests.
 static void im2col_panel(const Geom* g, const float* x, int m0, int mc, float* panel) {
@@ -151,16 +151,19 @@ static void bias_relu(float* y, int rows, int C, const float* bias, const float*
 }
 
 // y rows [m0, m1) = im2col(x) rows · filter (+ bias, + res: a tensor of y's shape, then ReLU when
-// relu; bias, res 0 for none). panel: scratch of chunk·K floats (chunk: a multiple of 4).
+// relu; bias, res 0 for none). panel: scratch of chunk·K floats for the im2col rows (a 1×1
+// stride-1 convolution reads x's rows in place instead); chunk: a multiple of 4.
 EXPORT(conv2d_forward)
 void conv2d_forward(const Geom* g, const float* x, const float* filter, float* y, int m0, int m1, float* panel, int chunk, const float* bias, const float* res, int relu) {
   const int K = g->kh * g->kw * g->cin;
   const int pointwise = is_pointwise(g);
   for (int m = m0; m < m1; m += chunk) {
     int mc = m1 - m < chunk ? m1 - m : chunk;
-    if (pointwise) pack_rows(x + m * K, K, mc, K, panel);
-    else im2col_panel(g, x, m, mc, panel);
-    gemm_packed(mc, g->cout, K, panel, filter, g->cout, y + m * g->cout, g->cout, 0);
+    if (pointwise) gemm_rows(mc, g->cout, K, x + m * K, K, filter, g->cout, y + m * g->cout, g->cout);
+    else {
+      im2col_panel(g, x, m, mc, panel);
+      gemm_packed(mc, g->cout, K, panel, filter, g->cout, y + m * g->cout, g->cout, 0);
+    }
     if (bias || res || relu) bias_relu(y + m * g->cout, mc, g->cout, bias, res ? res + m * g->cout : 0, relu);
   }
 }
@@ -216,29 +219,25 @@ void flip_filter(const float* w, float* out, int kh, int kw, int cin, int cout) 
 }
 
 // dx for images [n0, n1): dcol = dy rows · wt (wt: [cout, K]), scattered back onto dx (col2im).
-// scratch: chunk·(K + cout) floats (the packed dy rows, then dcol).
+// dcol: chunk·K floats of scratch.
 EXPORT(conv2d_backprop_input)
-void conv2d_backprop_input(const Geom* g, const float* dy, const float* wt, float* dx, int n0, int n1, float* scratch, int chunk) {
+void conv2d_backprop_input(const Geom* g, const float* dy, const float* wt, float* dx, int n0, int n1, float* dcol, int chunk) {
   const int K = g->kh * g->kw * g->cin;
   const int per = g->oh * g->ow;
   const int cin = g->cin;
   const int cout = g->cout;
-  float* panel = scratch;
-  float* dcol = scratch + chunk * cout;
   const int m1 = n1 * per;
   if (is_pointwise(g)) {
     for (int m = n0 * per; m < m1; m += chunk) {
       int mc = m1 - m < chunk ? m1 - m : chunk;
-      pack_rows(dy + m * cout, cout, mc, cout, panel);
-      gemm_packed(mc, cin, cout, panel, wt, K, dx + m * cin, cin, 0);
+      gemm_rows(mc, cin, cout, dy + m * cout, cout, wt, K, dx + m * cin, cin);
     }
     return;
   }
   zero_floats(dx + n0 * g->h * g->w * cin, (n1 - n0) * g->h * g->w * cin);
   for (int m = n0 * per; m < m1; m += chunk) {
     int mc = m1 - m < chunk ? m1 - m : chunk;
-    pack_rows(dy + m * cout, cout, mc, cout, panel);
-    gemm_packed(mc, K, cout, panel, wt, K, dcol, K, 0);
+    gemm_rows(mc, K, cout, dy + m * cout, cout, wt, K, dcol, K);
     for (int r = 0; r < mc; r++) {
       int mm = m + r;
       int n = mm / per, rem = mm - n * per;

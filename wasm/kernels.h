@@ -1,7 +1,8 @@
 // ResNet Lab's training kernels for TF.js's wasm backend: the shared header of gemm.c, im2col.c,
 // batchnorm.c, winograd.c, winograd4.c, winograd_conv.c and sgd.c, which wasm/build.sh compiles
-// as one translation unit into wasm/kernels.wasm (committed). The memory is imported and shared: several instances of this
-// module, one per worker thread, work on disjoint parts of one call (core/engine/wasmThreads.ts).
+// as one translation unit into wasm/kernels.wasm (committed). The memory is imported and shared:
+// several instances of this module, one per worker thread, work on disjoint parts of one call
+// (core/engine/wasmThreads.ts).
 // So the code keeps no static data and no arrays on the stack: every buffer is passed in by the
 // caller, and each function touches only the rows it is given. Each export's parameters are
 // listed in core/engine/kernelExports.ts (test/unit/kernelExports.test.ts checks they agree).
@@ -78,7 +79,6 @@ typedef struct {
 
 // The matrix products of gemm.c, used by the convolutions of im2col.c and winograd_conv.c.
 static void gemm_panel(int mr, int N, int K, const float* a, int ska, const float* B, int ldb, float* c, int ldc, int accumulate);
-static void pack_rows(const float* A, int lda, int mc, int K, float* panel);
 static void gemm_rows(int mc, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 static void gemm_packed(int mc, int N, int K, const float* panel, const float* B, int ldb, float* C, int ldc, int accumulate);
 

@@ -1,7 +1,7 @@
 // The C↔TS contract of the project's WebAssembly kernels (wasm/*.c → wasm/kernels.wasm): each
-// export's parameters in order, the Geom struct's fields, and the stride padding. Both are written here once and
-// checked against the C sources and the built module by test/unit/kernelExports.test.ts; names
-// are the C ones.
+// export's parameters in order, the Geom struct's fields, and the stride padding. Each is written
+// here once and checked against the C sources (and the built module) by
+// test/unit/kernelExports.test.ts; names are the C ones.
 
 /** How a parameter is passed: a byte offset into the kernels' memory (0 for none), an int32, or an int 0/1. */
 type ParamKind = 'ptr' | 'int' | 'flag';
@@ -14,7 +14,7 @@ export const KERNEL_EXPORTS = {
   sum_parts: { out: 'ptr', parts: 'ptr', count: 'int', size: 'int', i0: 'int', i1: 'int' },
   transpose2d: { w: 'ptr', wt: 'ptr', rows: 'int', cols: 'int' },
   flip_filter: { w: 'ptr', out: 'ptr', kh: 'int', kw: 'int', cin: 'int', cout: 'int' },
-  conv2d_backprop_input: { g: 'ptr', dy: 'ptr', wt: 'ptr', dx: 'ptr', n0: 'int', n1: 'int', scratch: 'ptr', chunk: 'int' },
+  conv2d_backprop_input: { g: 'ptr', dy: 'ptr', wt: 'ptr', dx: 'ptr', n0: 'int', n1: 'int', dcol: 'ptr', chunk: 'int' },
   // batchnorm.c
   bn_stats: { x: 'ptr', C: 'int', m0: 'int', m1: 'int', shift: 'ptr', sums: 'ptr', scratch: 'ptr' },
   bn_apply: { x: 'ptr', y: 'ptr', C: 'int', m0: 'int', m1: 'int', a: 'ptr', b: 'ptr', res: 'ptr', relu: 'flag' },

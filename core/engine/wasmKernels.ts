@@ -335,8 +335,8 @@ function conv2DBackpropInputWasm({ inputs, backend, attrs }: KernelArgs): Tensor
   kt.call('transpose2d', { w: wOff, wt: wtOff, rows: k, cols: info.outChannels });
   const dxOff = heapOffset(backend, out);
   const chunk = 128;
-  // Scratch: the chunk's dy rows packed in 4-row panels, then its im2col-shaped gradient.
-  const parts = splitRange(info.batchSize, kt.parts, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, scratch: kt.alloc(chunk * (k + info.outChannels)), chunk }));
+  // dcol: the chunk's im2col-shaped gradient (its dy rows are read in place).
+  const parts = splitRange(info.batchSize, kt.parts, 1).map(([n0, n1]) => ({ g: geom, dy: dyOff, wt: wtOff, dx: dxOff, n0, n1, dcol: kt.alloc(chunk * k), chunk }));
   kt.parallel('conv2d_backprop_input', parts);
   return out;
 }
