@@ -17,8 +17,8 @@
 //        --repeat N (plain PyTorch and every backend measured N times each, taking turns;
 //        medians)  --quick (resnet20 only, 3 steps, 1 warm-up, 0 s)  --no-torch  --no-graph
 //        --json FILE
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,6 +31,8 @@ import { planRun } from '../core/training/plan';
 import { benchGraphCosts } from './graphCosts';
 
 export interface BenchRow {
+  /** cpuDescription(): the CPU the row was measured on. */
+  cpu: string;
   model: string;
   batch: number;
   backend: string;
@@ -192,17 +194,31 @@ function medianResult(results: ChildResult[]): ChildResult {
 
 const fmt = (v: number | null, digits = 1) => (v === null ? '—' : v.toFixed(digits));
 
-function cpuName(): string {
+/**
+ * The CPU and its widest vector instructions, e.g. "AMD EPYC (x86 family 26 model 2, AVX-512)":
+ * the ratios depend on them (PyTorch's oneDNN uses the widest, WebAssembly SIMD is 128-bit), and
+ * machines of one kind differ between runs.
+ */
+function cpuDescription(): string {
+  let info = '';
   try {
-    return execFileSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).trim();
+    info = readFileSync('/proc/cpuinfo', 'utf8');
   } catch {
     return os.cpus()[0]?.model ?? 'unknown CPU';
   }
+  const field = (name: string) => new RegExp(`^${name}\\s*: (.*)$`, 'm').exec(info)?.[1].trim();
+  const flags = new Set((field('flags') ?? '').split(' '));
+  const widest = flags.has('avx512f') ? 'AVX-512' : flags.has('avx2') ? 'AVX2' : flags.has('sse4_1') ? 'SSE4.1' : null;
+  const family = field('cpu family');
+  const details = [family !== undefined ? `x86 family ${family} model ${field('model')}` : null, widest].filter((d) => d !== null);
+  const name = field('model name') ?? os.cpus()[0]?.model ?? 'unknown CPU';
+  return details.length ? `${name} (${details.join(', ')})` : name;
 }
 
 export async function runEngineBench(o: Options): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  console.log(`\nEngine speed — ${cpuName()}, ${os.cpus().length} cores, Node ${process.version}; median of ≥${o.steps} steps after ${o.warmup} warm-up, each in its own process`);
+  const cpu = cpuDescription();
+  console.log(`\nEngine speed — ${cpu}, ${os.cpus().length} cores, Node ${process.version}; median of ≥${o.steps} steps after ${o.warmup} warm-up, each in its own process`);
   const torchProblem = o.torch ? ensureTorch() : 'skipped (--no-torch)';
   if (torchProblem) console.log(`PyTorch reference: ${torchProblem}; ratios are left out.`);
   // The PyTorch engine needs the same Python and torch even when the reference is skipped.
@@ -260,7 +276,7 @@ export async function runEngineBench(o: Options): Promise<BenchRow[]> {
           };
           const row = (backend: string, r: ChildResult): BenchRow => {
             const ips = r.imagesPerSec ?? null;
-            return { model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };
+            return { cpu, model, batch, backend, mode, imagesPerSec: ips, torchImagesPerSec: tIps, ratio: ips !== null && tIps !== null ? ips / tIps : null, gflops: gflopsOf(ips), peakRssMiB: r.peakRssMiB ?? null, ...(r.error ? { error: r.error } : {}) };
           };
           if (!torchProblem) {
             const torchRow = row(REFERENCE, torch);
