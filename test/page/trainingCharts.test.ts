@@ -303,8 +303,8 @@ describe('training curves page: charts', () => {
     const fitted = await yAxis(session, 'loss-svg', true);
     assert.ok(Math.abs(fitted.toValue(LOSS_TOP) / (Math.max(...losses) * 1.15) - 1) < 0.03, `Zoom to data: the loss axis ends just above the highest loss (${fitted.toValue(LOSS_TOP).toFixed(3)})`);
     assert.ok(Math.abs(fitted.toValue(LOSS_BOTTOM) / (Math.min(...losses) / 1.15) - 1) < 0.03, `and starts just below the lowest (${fitted.toValue(LOSS_BOTTOM).toFixed(3)})`);
-    await session.page.locator('button.zoom-toggle').click();
-    await session.page.waitForFunction((d) => document.querySelector('.loss-chart')?.getAttribute('data-y-domain') === d, unzoomed);
+    await session.redrawnAfter(() => session.page.locator('button.zoom-toggle').click());
+    assert.equal(await domainOf(session, 'loss-chart'), unzoomed, 'Zoom to data again: the whole run');
 
     // A rectangle over the loss chart: iterations 5,000–15,000, pixels 60–140 from the top.
     const beforeX = await xAxis(session, 'loss-svg');
@@ -389,8 +389,8 @@ describe('training curves page: charts', () => {
     await session.page.locator('.log-toggle').uncheck();
     await session.page.locator('.band-toggle').check();
     await session.page.locator('button.series-toggle[data-key="run-s1/b/train"]').click();
-    await drag(session, 'loss-svg', [300, 110], [700, 170]);
-    await session.page.waitForFunction(() => !document.querySelector('button.zoom-reset')?.hasAttribute('disabled'));
+    await session.redrawnAfter(() => drag(session, 'loss-svg', [300, 110], [700, 170]));
+    assert.equal(await session.page.locator('button.zoom-reset').isDisabled(), false);
     await session.page.waitForFunction(() => document.querySelectorAll('path.series-band[data-chart="error"]').length === 3);
     const saved = (await session.state())!;
     assert.deepEqual(saved.runIds, ['run-s1', 'run-s2']);

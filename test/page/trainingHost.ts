@@ -73,6 +73,19 @@ export class TrainingPage extends WebviewPage<ToTrainingPage, FromTrainingPage, 
   redraws(): Promise<number> {
     return this.page.evaluate(() => Number(document.getElementById('app')?.dataset.redraws ?? 0));
   }
+
+  /**
+   * Does `action` (a click, a drag) and waits for the redraw it asks for: the page redraws in
+   * the next animation frame, which Chromium may run after the action's promise resolves.
+   */
+  async redrawnAfter(action: () => Promise<unknown>): Promise<void> {
+    // A redraw that earlier input asked for runs first (callbacks of a frame run in the order
+    // they were asked for), so the one awaited below is the action's.
+    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    const before = await this.redraws();
+    await action();
+    await this.page.waitForFunction((n) => Number(document.getElementById('app')?.dataset.redraws ?? 0) > n, before);
+  }
 }
 
 export interface TrainingPages {
