@@ -19,6 +19,8 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 // For a tile's transforms called from several loops: inlined copies run ~5% slower under V8.
 #define NOINLINE static __attribute__((noinline))
+// For a body specialised by its constant arguments where it is called (a full tile's copy).
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 typedef v128_t f4;
 
 static inline f4 ld(const float* p) { return wasm_v128_load(p); }

@@ -60,8 +60,9 @@ static inline void st6_ch(float* p, int s, f4 r0, f4 r1, f4 r2, f4 r3, f4 r4, f4
   }
 
 // V = Bᵀ d B of one tile's 6×6 window for channels [c, c + 4) (or c alone when !full), stored at
-// v + k·vs (k = 6i + j). rows / cols: bit i set when window row / column i is inside x.
-static inline void winograd4_input_tile(const float* base, int rs, int cs, int full, int rows, int cols, float* v, int vs) {
+// v + k·vs (k = 6i + j). rows / cols: bit i set when window row / column i is inside x. Inlined
+// into winograd4_input_tiles, so an inside tile's copy tests no edges and no channel count.
+ALWAYS_INLINE void winograd4_input_tile(const float* base, int rs, int cs, int full, int rows, int cols, float* v, int vs) {
   const f4 z = splat(0);
 #define LDW(i, j) (((rows >> (i)) & 1) && ((cols >> (j)) & 1) ? ld_ch(base + (i) * rs + (j) * cs, full) : z)
 #define COL(j)                                                                                 \
@@ -107,7 +108,7 @@ static inline void winograd4_input_tile(const float* base, int rs, int cs, int f
 // Y = Aᵀ M A for output channels [c, c + 4) (or c alone): m + k·ms holds M[k]; the 4×4 outputs
 // (+ bias, + r: the residual at y's place, then ReLU) stored at y (row stride rs, column stride
 // cs), only the first nr rows and nc columns.
-NOINLINE void winograd4_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, const float* r, int relu) {
+ALWAYS_INLINE void winograd4_output(const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, const float* r, int relu) {
 #define LDM(k) ld_ch(m + (k) * ms, full)
 #define COL(j)                                                                                 \
   f4 p0##j, p1##j, p2##j, p3##j;                                                               \
@@ -151,6 +152,13 @@ NOINLINE void winograd4_output_tile(const float* m, int ms, float* y, int rs, in
   ROW(3)
 #undef ROW
 }
+// Any tile, and a full one (4 channels, 4×4 outputs: no edge or channel tests; most tiles).
+NOINLINE void winograd4_output_tile(const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, const float* r, int relu) {
+  winograd4_output(m, ms, y, rs, cs, full, nr, nc, bias, r, relu);
+}
+NOINLINE void winograd4_output_tile_full(const float* m, int ms, float* y, int rs, int cs, const float* bias, const float* r, int relu) {
+  winograd4_output(m, ms, y, rs, cs, 1, 4, 4, bias, r, relu);
+}
 
 // The 36 transformed values of every input channel of the tile at (ty, tx) of image n (its 6×6
 // window starts at 4·ty − pt, 4·tx − pl; outside the image 0), stored at v[k·vs + channel].
@@ -190,7 +198,7 @@ NOINLINE void winograd4_input_tiles(const Geom* g, const float* x, int n, int ty
 
 // W = A e Aᵀ of one tile's output gradient e (nr × nc values, zeros past them) for channels
 // [c, c + 4) (or c alone), stored at w + k·ws.
-NOINLINE void winograd4_grad_tile(const float* e, int rs, int cs, int full, int nr, int nc, float* w, int ws) {
+ALWAYS_INLINE void winograd4_grad(const float* e, int rs, int cs, int full, int nr, int nc, float* w, int ws) {
   const f4 z = splat(0);
 #define LDE(i, j) ((i) < nr && (j) < nc ? ld_ch(e + (i) * rs + (j) * cs, full) : z)
 #define COL(j)                                                                                 \
@@ -215,6 +223,13 @@ NOINLINE void winograd4_grad_tile(const float* e, int rs, int cs, int full, int 
   ROW(4)
   ROW(5)
 #undef ROW
+}
+// Any tile, and a full one (4 channels, 4×4 gradients).
+NOINLINE void winograd4_grad_tile(const float* e, int rs, int cs, int full, int nr, int nc, float* w, int ws) {
+  winograd4_grad(e, rs, cs, full, nr, nc, w, ws);
+}
+NOINLINE void winograd4_grad_tile_full(const float* e, int rs, int cs, float* w, int ws) {
+  winograd4_grad(e, rs, cs, 1, 4, 4, w, ws);
 }
 
 // dw[ky][kx][ci][co] = (Gᵀ M G)[ky][kx] of M from conv2d_winograd4_filter_grad (summed), for the

@@ -14,8 +14,6 @@
 // W[k], then dw = Gᵀ M G (winograd_filter_grad_out or winograd4_filter_grad_out).
 #include "kernels.h"
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
 // Tile t's place: image n, tile row ty, tile column tx; tw tiles a row, per tiles an image.
 typedef struct {
   int n, ty, tx;
@@ -41,12 +39,14 @@ ALWAYS_INLINE void input_tiles(int T, const Geom* g, const float* x, Tile p, flo
 }
 
 ALWAYS_INLINE void output_tile(int T, const float* m, int ms, float* y, int rs, int cs, int full, int nr, int nc, const float* bias, const float* r, int relu) {
-  if (T == 4) winograd4_output_tile(m, ms, y, rs, cs, full, nr, nc, bias, r, relu);
+  if (T == 4 && full && nr == 4 && nc == 4) winograd4_output_tile_full(m, ms, y, rs, cs, bias, r, relu);
+  else if (T == 4) winograd4_output_tile(m, ms, y, rs, cs, full, nr, nc, bias, r, relu);
   else winograd_output_tile(m, ms, y, rs, cs, full, nr, nc, bias, r, relu);
 }
 
 ALWAYS_INLINE void grad_tile(int T, const float* e, int rs, int cs, int full, int nr, int nc, float* w, int ws) {
-  if (T == 4) winograd4_grad_tile(e, rs, cs, full, nr, nc, w, ws);
+  if (T == 4 && full && nr == 4 && nc == 4) winograd4_grad_tile_full(e, rs, cs, w, ws);
+  else if (T == 4) winograd4_grad_tile(e, rs, cs, full, nr, nc, w, ws);
   else winograd_grad_tile(e, rs, cs, full, nr, nc, w, ws);
 }
 
