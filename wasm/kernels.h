@@ -19,7 +19,7 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 // For a tile's transforms called from several loops: inlined copies run ~5% slower under V8.
 #define NOINLINE static __attribute__((noinline))
-// For a body specialised by its constant arguments where it is called (a full tile's copy).
+// For a body specialised by the constant arguments of each caller (T, a full tile).
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 typedef v128_t f4;
 
