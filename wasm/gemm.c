@@ -19,7 +19,7 @@ static inline void store_rows(float* c, int ldc, int mr, f4 s0, f4 s1, f4 s2, f4
 }
 
 // Rows 0..3 of A at a0..a3, element k of row r at ar[k·sk]: rows [0, mr) of C = A·B.
-static inline __attribute__((always_inline)) void gemm_tile(int mr, int N, int K, const float* a0, const float* a1, const float* a2, const float* a3, int sk, const float* B, int ldb, float* c, int ldc, int accumulate) {
+ALWAYS_INLINE void gemm_tile(int mr, int N, int K, const float* a0, const float* a1, const float* a2, const float* a3, int sk, const float* B, int ldb, float* c, int ldc, int accumulate) {
   int j = 0;
   for (; j + 8 <= N; j += 8) {
     f4 s00 = splat(0), s01 = splat(0), s10 = splat(0), s11 = splat(0);

@@ -19,7 +19,8 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 // For a tile's transforms called from several loops: inlined copies run ~5% slower under V8.
 #define NOINLINE static __attribute__((noinline))
-// For a body specialised by the constant arguments of each caller (T, a full tile).
+// For a body specialised by each caller's constant arguments (a register tile's rows, the tile size
+// T, a full tile).
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 typedef v128_t f4;
 
