@@ -33,12 +33,15 @@ export interface OpenPanelInfo {
   active: boolean;
   visible: boolean;
   selectedBlock: string | null;
+  /** How many times its page has loaded and said "ready". */
+  readyCount: number;
 }
 
 export class ArchitecturePanel implements HostedPanel {
   readonly host: PanelHost<ToArchitecturePage, FromArchitecturePage>;
   private compareSpec: NetworkSpec | null;
   private selectedBlock: string | null = null;
+  private readyCount = 0;
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   /** Fired when the panel becomes active or inactive, or what it shows changes. */
   readonly onDidChange = this.changeEmitter.event;
@@ -77,6 +80,7 @@ export class ArchitecturePanel implements HostedPanel {
       active: this.panel.active,
       visible: this.panel.visible,
       selectedBlock: this.selectedBlock,
+      readyCount: this.readyCount,
     };
   }
 
@@ -84,6 +88,7 @@ export class ArchitecturePanel implements HostedPanel {
   async handleMessage(message: Exclude<FromArchitecturePage, LogMessage>): Promise<ToArchitecturePage | undefined> {
     switch (message.type) {
       case 'ready':
+        this.readyCount += 1;
         return this.showArchitecture();
       case 'setCompare':
         return this.setCompare(message.request);

@@ -14,18 +14,31 @@ export async function extensionApi(): Promise<ResNetLabApi> {
 
 /**
  * The hooks of a suite that trains in this window: the extension's API before its tests (handed
- * to `use`); after them, `stop` ends what may still train (its checkpoints kept) and every editor closes.
+ * to `use`), once a page has loaded (pagesLoad); after them, `stop` ends what may still train
+ * (its checkpoints kept) and every editor closes.
  */
 export function trainingSuiteHooks(use: (api: ResNetLabApi) => void, stop: (api: ResNetLabApi) => Promise<unknown> = (api) => api.stopTraining()): void {
   let api: ResNetLabApi | undefined;
   before(async () => {
     api = await extensionApi();
     use(api);
+    await pagesLoad(api);
   });
   after(async () => {
     if (api) await stop(api);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
+}
+
+/**
+ * Waits until a page loads, then closes it. A webview closed while it loads (the Markdown preview
+ * an earlier suite closes at its end) makes VS Code's webview service worker hold the next one up
+ * to 30 s, its resource timeout: a tiny run could end before its curves panel loaded.
+ */
+async function pagesLoad(api: ResNetLabApi): Promise<void> {
+  await api.showArchitecture('resnet20');
+  await waitFor('a page to load', () => api.openPanels().some((p) => p.name === 'resnet20' && p.readyCount > 0), 60_000);
+  await closeAllEditors();
 }
 
 /** The architecture webview tabs in every editor group, as the workbench shows them. */
