@@ -43,8 +43,9 @@ export async function studyUiSuite(browser, port, dir, { runFromPalette, pickQui
     expect(written.budget.iterations === 2000 && written.data.trainSize === 5000, `"A short look" wrote ${JSON.stringify(written.budget)} on ${written.data.trainSize} images`);
     step('New Study wrote .resnet-lab/studies/uistudy.json (Fig. 1, a short look) and opened it');
 
-    // A tiny study instead, so that it trains in seconds (the user would edit the file the same way).
-    fs.writeFileSync(studyFile, JSON.stringify({ ...written, depths: [8], data: { kind: 'synthetic', trainSize: 64, testSize: 32 }, budget: { iterations: 6, batch: 8 }, engine: 'wasm' }, null, 2) + '\n');
+    // A tiny study instead, so that it trains in seconds (the user would edit the file the same way,
+    // title included: the report is headed with it).
+    fs.writeFileSync(studyFile, JSON.stringify({ ...written, title: 'Fig. 1 in miniature: plain-8 on synthetic shapes', depths: [8], data: { kind: 'synthetic', trainSize: 64, testSize: 32 }, budget: { iterations: 6, batch: 8 }, engine: 'wasm' }, null, 2) + '\n');
     await page.waitForTimeout(1500);
     await runFromPalette(page, 'ResNet Lab: Run Study…');
     await page.locator('.statusbar-item', { hasText: 'Study uistudy' }).first().waitFor({ state: 'visible', timeout: 30_000 });
@@ -71,7 +72,7 @@ export async function studyUiSuite(browser, port, dir, { runFromPalette, pickQui
     await waitUntil('the Markdown preview showing the report', async () => {
       for (const frame of page.frames()) {
         const text = await frame.locator('body').first().textContent({ timeout: 200 }).catch(() => null);
-        if (text && text.includes('Reproduction report') && text.includes('not comparable')) {
+        if (text && text.includes('Reproduction report: Fig. 1 in miniature') && text.includes('not comparable')) {
           preview = frame;
           return true;
         }
