@@ -1,8 +1,8 @@
 // The one way the extension hosts a page: the HTML under a strict CSP with a fresh nonce, the
 // page's script and stylesheet from dist/, every message from the page checked against its
-// contract (a malformed or unknown one is logged and ignored), the page's log lines routed to
-// the log, a failed request reported by the error policy, and the keyed collection of open
-// panels. Each panel (architecture, training, inspector) is a small class on top of it.
+// contract (a malformed or unknown one is logged and ignored), the page's loads ("ready")
+// counted, its log lines routed to the log, a failed request reported by the error policy, and
+// the keyed collection of open panels. Each panel (architecture, training, inspector) is a small class on top of it.
 import * as vscode from 'vscode';
 import type { z } from 'zod';
 import { checkMessage, LogMessage } from '../protocol/channel';
@@ -32,6 +32,7 @@ export interface PanelHostOptions<FromPage> {
 /** One webview panel and its page: what every panel class builds on. */
 export class PanelHost<ToPage extends { type: string }, FromPage extends { type: string }> implements vscode.Disposable {
   private isDisposed = false;
+  private readies = 0;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   /** Fired once, when the panel closes. */
@@ -58,6 +59,11 @@ export class PanelHost<ToPage extends { type: string }, FromPage extends { type:
     return this.isDisposed;
   }
 
+  /** How many times the page has loaded and said "ready" (every page's first message). */
+  get readyCount(): number {
+    return this.readies;
+  }
+
   /** Checks a message from the page and handles it; resolves to what the handler returned. */
   async receive(data: unknown): Promise<unknown> {
     let message: FromPage;
@@ -71,6 +77,7 @@ export class PanelHost<ToPage extends { type: string }, FromPage extends { type:
       log()[message.level](`${this.options.label()}: ${message.message}`);
       return undefined;
     }
+    if (message.type === 'ready') this.readies += 1;
     try {
       return await this.options.handle(message as Exclude<FromPage, LogMessage>);
     } catch (error) {

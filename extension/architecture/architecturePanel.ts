@@ -41,7 +41,6 @@ export class ArchitecturePanel implements HostedPanel {
   readonly host: PanelHost<ToArchitecturePage, FromArchitecturePage>;
   private compareSpec: NetworkSpec | null;
   private selectedBlock: string | null = null;
-  private readyCount = 0;
   private readonly changeEmitter = new vscode.EventEmitter<void>();
   /** Fired when the panel becomes active or inactive, or what it shows changes. */
   readonly onDidChange = this.changeEmitter.event;
@@ -80,7 +79,7 @@ export class ArchitecturePanel implements HostedPanel {
       active: this.panel.active,
       visible: this.panel.visible,
       selectedBlock: this.selectedBlock,
-      readyCount: this.readyCount,
+      readyCount: this.host.readyCount,
     };
   }
 
@@ -88,7 +87,6 @@ export class ArchitecturePanel implements HostedPanel {
   async handleMessage(message: Exclude<FromArchitecturePage, LogMessage>): Promise<ToArchitecturePage | undefined> {
     switch (message.type) {
       case 'ready':
-        this.readyCount += 1;
         return this.showArchitecture();
       case 'setCompare':
         return this.setCompare(message.request);

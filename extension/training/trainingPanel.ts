@@ -75,7 +75,6 @@ export class TrainingPanel implements HostedPanel {
   readonly host: PanelHost<ToTrainingPage, FromTrainingPage>;
   private readonly pending: MetricPoint[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private readyCount = 0;
   /** Whether the page holds the runs (statuses before that would name a run it does not know). */
   private shown = false;
   private deliveredPoints = 0;
@@ -105,7 +104,7 @@ export class TrainingPanel implements HostedPanel {
       title: this.panel.title,
       visible: this.panel.visible,
       active: this.panel.active,
-      readyCount: this.readyCount,
+      readyCount: this.host.readyCount,
       deliveredPoints: this.deliveredPoints,
       deliveredStep: this.deliveredStep,
     };
@@ -114,7 +113,6 @@ export class TrainingPanel implements HostedPanel {
   async handleMessage(message: Exclude<FromTrainingPage, LogMessage>): Promise<void> {
     switch (message.type) {
       case 'ready':
-        this.readyCount += 1;
         this.shown = false;
         await this.sendRuns();
         return;

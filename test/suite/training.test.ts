@@ -247,8 +247,7 @@ describe('ResNet Lab: Train ResNet', function () {
   it('opens past runs with Open Run, overlays, and exports the metrics as CSV', async () => {
     const second = await api.startTraining({ ...TINY, nets: [...TINY.nets], data: { ...TINY.data }, iterations: 12 });
     await waitFor('the short run to finish', () => api.liveRun() === undefined, 60_000);
-    // Its panel loaded first: VS Code's webview service worker holds the next webview up to 30 s
-    // (its resource timeout) when one is closed while its script still loads.
+    // Its panel loaded first: closed while it loads, it would hold the next webview (helpers.ts: pagesLoad).
     await waitFor('the short run\'s panel to load', () => api.trainingPanels().find((p) => p.runIds[0] === second.runId && p.readyCount >= 1), 30_000);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const info = (await vscode.commands.executeCommand('resnetLab.openRun', [folder, second.folder])) as { runIds: string[] };
