@@ -2,7 +2,8 @@
 // page's script and stylesheet from dist/, every message from the page checked against its
 // contract (a malformed or unknown one is logged and ignored), the page's loads ("ready")
 // counted, its log lines routed to the log, a failed request reported by the error policy, and
-// the keyed collection of open panels. Each panel (architecture, training, inspector) is a small class on top of it.
+// the keyed collection of open panels. Each panel (architecture, training, inspector) is a small
+// class on top of it.
 import * as vscode from 'vscode';
 import type { z } from 'zod';
 import { checkMessage, LogMessage } from '../protocol/channel';
